@@ -1,0 +1,144 @@
+"""The command line: `python -m sora_lite generate|models|moderate|verify ...`.
+
+A door like the app: it turns arguments into a `GenerationRequest`, calls the studio flow and prints the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, RequestError
+from sora_lite.media import MediaError
+
+
+class _Progress:
+    """One tqdm bar per stage (simulate / render / audio / encode ...), each 0..100 %."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.stage: str | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        with self.lock:
+            if stage != self.stage:
+                self.close()
+                self.stage = stage
+                self.bar = tqdm(total=100, desc=f"{stage:>9}", unit="%", leave=True, file=sys.stderr,
+                                bar_format="{desc} {bar} {percentage:3.0f}% [{elapsed}]")
+            self.bar.n = int(round(100 * min(max(fraction, 0.0), 1.0)))
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        if "x" in text.lower():
+            w, h = text.lower().split("x", 1)
+            return int(w), int(h)
+        return int(text), int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must be N or WxH (e.g. 256 or 512x288), got {text!r}") from None
+
+
+def _read_json_file(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise RequestError(f"{what} file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise RequestError(f"cannot read {what} file {path}: {e}") from None
+    except json.JSONDecodeError as e:
+        raise RequestError(f"{what} file {path} is not valid JSON: {e}") from None
+
+
+def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="make a clip with sound from a prompt (and optionally a still or a storyboard)")
+    p.add_argument("prompt", nargs="?", default="", help="what to show, e.g. 'a red rubber ball bouncing on a wooden floor'")
+    p.add_argument("--out", default="clip.mp4", help="output file (.mp4 or .webm)")
+    p.add_argument("--image", help="a still image to animate (image-to-video)")
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--size", type=_parse_size, default=(256, 256), help="N or WxH pixels, 128..1024")
+    p.add_argument("--fps", type=int, default=24)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--spec", help="scene spec JSON file (replaces the prompt's parse)")
+    p.add_argument("--shots", help="storyboard JSON file: a list of {prompt, camera, seconds}")
+    p.add_argument("--engine", default="world", help="engine name (default: the embedded world engine)")
+    p.add_argument("--model", help="a Hub model id (e.g. Lightricks/LTX-2); same as --engine ID")
+    p.add_argument("--truth", action="store_true", help="also write the ground-truth sidecar JSON (world engine)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from sora_lite.studio import create_clip
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".mp4", ".webm"):
+        raise RequestError(f"--out must end in .mp4 or .webm, got {args.out!r}")
+    if args.image and not Path(args.image).is_file():
+        raise RequestError(f"--image {args.image} does not exist")
+    width, height = args.size
+    request = GenerationRequest(
+        prompt=args.prompt,
+        image=args.image,
+        seconds=args.seconds,
+        width=width,
+        height=height,
+        fps=args.fps,
+        seed=args.seed,
+        spec=_read_json_file(args.spec, "spec") if args.spec else None,
+        shots=_read_json_file(args.shots, "storyboard") if args.shots else None,
+        engine=args.model or args.engine,
+    )
+    progress = _Progress(enabled=not args.quiet)
+    try:
+        record = create_clip(request, out, progress=progress, write_ground_truth=args.truth)
+    finally:
+        progress.close()
+    audio = record.info.get("audio_source", "none")
+    total = sum(v for k, v in record.timings.items() if k in ("generate", "encode"))
+    print(
+        f"wrote {record.video_path}: {request.seconds:g}s {width}x{height}@{request.fps}fps, "
+        f"engine={record.engine}, seed={record.seed}, audio={audio}, id={record.id}, {total:.1f}s"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sora_lite", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_generate_parser(sub)
+    return parser
+
+
+_COMMANDS = {"generate": run_generate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except (RequestError, MediaError, EngineUnavailable) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
