@@ -2,15 +2,52 @@
 
 Everything else in sora-lite hands `Clip` records around and calls `write_video` / `read_video` here.
 Every failure to read or write a file is raised as one `MediaError` with a message a user can act on.
+
+Reading streams frames one at a time through PyAV: nothing holds a whole file in memory unless a caller
+asks for a `Clip`. Decisions worth knowing:
+
+- Times are the file's own presentation times in seconds (`frame.time`), frames sorted by them.
+- `read_video` returns a constant-rate `Clip`: the rate is the stream's exact rate (e.g. 30000/1001), or
+  its average rate when the file has a variable frame rate; each output slot t0 + k/fps takes the decoded
+  frame nearest in time (for a constant-rate file that is every frame, unchanged).
+- Audio in a `Clip` starts at the time of the clip's first frame (`metadata["start_time"]`).
+- Rotation metadata (display matrix, or the old `rotate` tag) is applied: frames come back upright.
+- A truncated file returns what decodes, with `metadata["truncated"] = True`; zero decodable frames is
+  a `MediaError`.
+- Writing MP4 pads odd widths/heights by one edge-replicated column/row (H.264 4:2:0 needs even sizes):
+  nothing is lost, and a read-back is that one pixel larger.
 """
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import io
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Limits: anything beyond them is refused with a MediaError that names the limit.
+MAX_FILE_BYTES = 2 * 1024**3
+MAX_SIDE = 8192
+MAX_DURATION_S = 3600.0
+MAX_CLIP_FRAMES = 20_000
+MAX_CLIP_BYTES = 8 * 1024**3
+MAX_IMAGE_BYTES = 64 * 1024**2
+
+DEFAULT_MP4_CRF = 12  # libx264: round-trip PSNR >= 40 dB (luma; RGB on natural frames), see tests/test_media.py
+DEFAULT_WEBM_CRF = 18  # libvpx-vp9 constant quality, same target
 
 
 class MediaError(Exception):
@@ -61,3 +98,862 @@ class Clip:
     @property
     def has_audio(self) -> bool:
         return self.audio is not None and self.audio.shape[-1] > 0
+
+
+@dataclass
+class VideoInfo:
+    """What `probe` learns about a file without decoding it (one frame at most, for rotation)."""
+
+    path: str
+    container: str
+    video_codec: str
+    width: int  # upright, after rotation
+    height: int
+    fps: Fraction
+    duration: float
+    num_frames: int
+    num_frames_estimated: bool
+    rotation: int  # degrees counter-clockwise the stored picture is turned for display (0/90/180/270)
+    has_audio: bool
+    audio_codec: str | None
+    sample_rate: int | None
+    channels: int | None
+    variable_frame_rate: bool
+    size_bytes: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------- errors
+
+_IMAGE_FORMATS = {"image2", "tty", "apng"}  # plus every "*_pipe" demuxer: stills, not videos
+_TECHNICAL_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration", "software",
+                   "creation_time", "handler_name", "vendor_id"}
+
+
+def _name(path: str | os.PathLike[str]) -> str:
+    return Path(path).name or str(path)
+
+
+@contextlib.contextmanager
+def _user_errors(path: str | os.PathLike[str], doing: str) -> Iterator[None]:
+    """Turn whatever PyAV / the OS raises into one MediaError about the user's file."""
+    try:
+        yield
+    except MediaError:
+        raise
+    except MemoryError as e:
+        raise MediaError(f"{_name(path)}: ran out of memory while {doing}") from e
+    except av.error.FFmpegError as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise MediaError(f"{_name(path)}: {doing} failed: the file is damaged or not supported ({reason})") from e
+    except (OSError, ValueError, TypeError, RuntimeError, EOFError, IndexError, ZeroDivisionError) as e:
+        raise MediaError(f"{_name(path)}: {doing} failed ({type(e).__name__}: {e})") from e
+
+
+def _check_file(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise MediaError(f"{p} does not exist")
+    if p.is_dir():
+        raise MediaError(f"{p} is a folder, not a video file")
+    try:
+        size = p.stat().st_size
+    except OSError as e:
+        raise MediaError(f"{p} cannot be read ({e.strerror})") from e
+    if size == 0:
+        raise MediaError(f"{p.name} is empty (0 bytes)")
+    if size > MAX_FILE_BYTES:
+        raise MediaError(f"{p.name} is {size / 1024**3:.1f} GiB; the limit is {MAX_FILE_BYTES / 1024**3:.0f} GiB")
+    return p
+
+
+def _open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
+    p = _check_file(path)
+    try:
+        container = av.open(str(p), metadata_errors="replace")
+    except av.error.FFmpegError as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise MediaError(f"{p.name} is not a video file PyAV can read ({reason})") from e
+    except (OSError, ValueError) as e:
+        raise MediaError(f"{p.name} cannot be opened ({e})") from e
+    fmt = container.format.name
+    if fmt in _IMAGE_FORMATS or fmt.endswith("_pipe"):
+        container.close()
+        raise MediaError(f"{p.name} is a still image ({fmt.removesuffix('_pipe')}), not a video")
+    return container
+
+
+def _video_stream(container: av.container.InputContainer, name: str) -> av.video.stream.VideoStream:
+    streams = [
+        s for s in container.streams.video if not (int(s.disposition) & int(av.stream.Disposition.attached_pic))
+    ]
+    if not streams:
+        kinds = sorted({s.type for s in container.streams}) or ["nothing"]
+        raise MediaError(f"{name} has no video stream (it holds: {', '.join(kinds)})")
+    stream = streams[0]
+    if stream.codec_context is None:
+        raise MediaError(f"{name} uses a video codec this FFmpeg build cannot decode")
+    w, h = stream.codec_context.width, stream.codec_context.height
+    if w > MAX_SIDE or h > MAX_SIDE:
+        raise MediaError(f"{name} is {w}×{h}; the limit is {MAX_SIDE} pixels a side")
+    if w <= 0 or h <= 0:
+        raise MediaError(f"{name} has a video stream with no picture size (damaged header)")
+    duration = _stream_duration(container, stream)
+    if duration is not None and duration > MAX_DURATION_S:
+        raise MediaError(f"{name} lasts {duration / 60:.0f} min; the limit is {MAX_DURATION_S / 60:.0f} min")
+    stream.codec_context.thread_type = "AUTO"
+    return stream
+
+
+def _audio_stream(container: av.container.InputContainer) -> av.audio.stream.AudioStream | None:
+    for s in container.streams.audio:
+        if s.codec_context is not None and s.codec_context.sample_rate:
+            return s
+    return None
+
+
+def _stream_duration(container: av.container.InputContainer, stream: av.stream.Stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION")  # Matroska keeps per-stream durations as a tag
+    if tag:
+        with contextlib.suppress(ValueError):
+            hours, minutes, seconds = tag.split(":")
+            return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+# ------------------------------------------------------------------------------------------- geometry
+
+
+def _stream_rotation(stream: av.video.stream.VideoStream) -> int:
+    """Fallback for files that carry only the old `rotate` tag (degrees clockwise)."""
+    tag = stream.metadata.get("rotate")
+    if not tag:
+        return 0
+    try:
+        return (-round(float(tag))) % 360
+    except ValueError:
+        return 0
+
+
+def _rotation(frame: av.VideoFrame, fallback: int) -> int:
+    try:
+        r = frame.rotation
+    except (AttributeError, ValueError):
+        r = 0
+    r = int(round((r or 0) / 90.0)) * 90 % 360
+    return r or fallback
+
+
+def _upright(frame: av.VideoFrame, rotation: int, size: tuple[int, int] | None) -> np.ndarray:
+    """RGB array, scaled back to the stream's first size if it changed mid-stream, turned upright."""
+    if size is not None and (frame.width, frame.height) != size:
+        frame = frame.reformat(width=size[0], height=size[1])
+    rgb = frame.to_ndarray(format="rgb24")
+    if rotation:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
+    return rgb
+
+
+def _pick_fps(stream: av.video.stream.VideoStream) -> Fraction | None:
+    """The exact nominal rate when it agrees with the average rate (keeps 30000/1001), else the average."""
+    avg = stream.average_rate
+    nominal = stream.guessed_rate or stream.base_rate
+    if avg and nominal and abs(float(avg) / float(nominal) - 1) < 0.01:
+        return Fraction(nominal)
+    if avg and 0 < float(avg) <= 1000:
+        return Fraction(avg)
+    if nominal and 0 < float(nominal) <= 1000:
+        return Fraction(nominal)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- probe
+
+
+def _packet_times(container: av.container.InputContainer, stream: av.stream.Stream, limit: int) -> list[float]:
+    times = []
+    for packet in container.demux(stream):
+        if packet.pts is not None and packet.size:
+            times.append(float(packet.pts * packet.time_base))
+        if len(times) >= limit:
+            break
+    return sorted(times)
+
+
+def _looks_variable(times: list[float]) -> bool:
+    gaps = np.diff(times[:-1]) if len(times) > 3 else np.array([])
+    gaps = gaps[gaps > 0]
+    return bool(len(gaps) >= 2 and gaps.max() > 1.1 * gaps.min() + 1e-4)
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Describe a video file cheaply: headers, the first packets and at most one decoded frame."""
+    p = _check_file(path)
+    with _open_input(p) as container, _user_errors(p, "reading the file header"):
+        stream = _video_stream(container, p.name)
+        audio = _audio_stream(container)
+        times = _packet_times(container, stream, limit=120)
+        if not times:
+            raise MediaError(f"{p.name} has a video stream with no frames in it")
+        fps = _pick_fps(stream) or _fps_from_times(times)
+        container.seek(0)
+        rotation = 0
+        with contextlib.suppress(av.error.FFmpegError, StopIteration):
+            rotation = _rotation(next(container.decode(stream)), _stream_rotation(stream))
+        duration = _stream_duration(container, stream) or (times[-1] - times[0] + 1 / float(fps))
+        frames = stream.frames
+        w, h = stream.codec_context.width, stream.codec_context.height
+        if rotation in (90, 270):
+            w, h = h, w
+        return VideoInfo(
+            path=str(p),
+            container=container.format.name,
+            video_codec=stream.codec_context.name,
+            width=w,
+            height=h,
+            fps=fps,
+            duration=float(duration),
+            num_frames=frames if frames else max(1, round(duration * float(fps))),
+            num_frames_estimated=not frames,
+            rotation=rotation,
+            has_audio=audio is not None,
+            audio_codec=audio.codec_context.name if audio is not None else None,
+            sample_rate=audio.codec_context.sample_rate if audio is not None else None,
+            channels=audio.codec_context.channels if audio is not None else None,
+            variable_frame_rate=_looks_variable(times),
+            size_bytes=p.stat().st_size,
+            metadata=_user_tags(container),
+        )
+
+
+def _fps_from_times(times: list[float]) -> Fraction:
+    gaps = np.diff(times)
+    gaps = gaps[gaps > 0]
+    if not len(gaps):
+        return Fraction(25)
+    return Fraction(1 / float(np.median(gaps))).limit_denominator(1001)
+
+
+def _user_tags(container: av.container.InputContainer) -> dict[str, str]:
+    """Container tags, keys lower-cased (Matroska upper-cases them on write)."""
+    return {k.lower(): str(v) for k, v in container.metadata.items() if k.lower() not in _TECHNICAL_TAGS}
+
+
+# --------------------------------------------------------------------------------------------- decode
+
+_REORDER_DEPTH = 8  # frames held back to put out-of-order timestamps in order
+
+
+@dataclass
+class _DecodeState:
+    """What a decode pass learned on the way (a generator cannot return it alongside its frames)."""
+
+    truncated: bool = False
+    reason: str = ""
+    rotation: int = 0
+    size: tuple[int, int] | None = None
+
+
+def _decoded(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    start: float,
+    state: _DecodeState,
+    name: str,
+    must_decode: bool = True,
+) -> Iterator[tuple[float, av.VideoFrame]]:
+    """Frames at or after `start - 1 frame`, sorted by presentation time, one at a time.
+
+    Seeks to the keyframe before `start`; if the seek lands past it, decodes from the beginning instead.
+    A decode error after at least one frame ends the stream and marks it truncated.
+    """
+    tb = stream.time_base
+    fps = _pick_fps(stream) or Fraction(25)
+    early = start - 1 / float(fps)
+    seeked = False
+    if start > 0 and tb:
+        container.seek(int(start / tb), stream=stream, backward=True, any_frame=False)
+        seeked = True
+    heap: list[tuple[float, int, av.VideoFrame]] = []
+    count, last_out = 0, -math.inf
+    fallback_rotation = _stream_rotation(stream)
+    next_guess = 0.0
+
+    def frames() -> Iterator[av.VideoFrame]:
+        for packet in container.demux(stream):
+            yield from packet.decode()
+
+    source = frames()
+    while True:
+        try:
+            frame = next(source)
+        except StopIteration:
+            break
+        except (av.error.FFmpegError, OSError, ValueError) as e:
+            if count == 0 and not heap and must_decode:
+                raise MediaError(f"{name} is damaged: no frame could be decoded ({_reason(e)})") from e
+            state.truncated, state.reason = True, _reason(e)
+            log.warning("%s: stopped at a decode error, keeping the frames before it (%s)", name, state.reason)
+            break
+        t = float(frame.pts * tb) if frame.pts is not None and tb else next_guess
+        next_guess = t + 1 / float(fps)
+        if seeked and count == 0 and not heap and t > start + 0.5 / float(fps):
+            # The seek overshot (sparse index): start over from the beginning.
+            seeked = False
+            container.seek(0)
+            source = frames()
+            continue
+        if state.size is None:
+            state.size = (frame.width, frame.height)
+            state.rotation = _rotation(frame, fallback_rotation)
+        if t < early:
+            continue
+        heapq.heappush(heap, (t, count, frame))
+        count += 1
+        if len(heap) > _REORDER_DEPTH:
+            t_out, _, f_out = heapq.heappop(heap)
+            if t_out > last_out:
+                last_out = t_out
+                yield t_out, f_out
+    while heap:
+        t_out, _, f_out = heapq.heappop(heap)
+        if t_out > last_out:
+            last_out = t_out
+            yield t_out, f_out
+    if count == 0 and must_decode:
+        raise MediaError(f"{name} has a video stream but no frame in it could be decoded")
+    if not state.truncated and count and last_out < _declared_last_frame(stream, fps) - 1.5 / float(fps):
+        # The stream ended quietly before the header's promise: a cut-off download or copy.
+        state.truncated = True
+        state.reason = f"the header promises frames up to {_declared_last_frame(stream, fps):.2f} s, the data ends at {last_out:.2f} s"
+        log.warning("%s: %s", name, state.reason)
+
+
+def _declared_last_frame(stream: av.video.stream.VideoStream, fps: Fraction) -> float:
+    """When the header says the last frame is shown (-inf when it does not say)."""
+    if stream.duration is None or not stream.time_base:
+        return -math.inf
+    begin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    return begin + float(stream.duration * stream.time_base) - 1 / float(fps)
+
+
+def _reason(e: BaseException) -> str:
+    return getattr(e, "strerror", None) or str(e) or type(e).__name__
+
+
+def iter_frames(
+    path: str | os.PathLike[str], *, start: float = 0.0, end: float | None = None
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Yield (time in seconds, upright RGB uint8 frame) for every frame in [start, end), streaming.
+
+    These are the file's own frames at their own times (no resampling); a truncated file yields what
+    decodes and logs a warning.
+    """
+    p = _check_file(path)
+    _check_window(start, end)
+    with _open_input(p) as container, _user_errors(p, "decoding the video"):
+        stream = _video_stream(container, p.name)
+        state = _DecodeState()
+        eps = 1e-6
+        for t, frame in _decoded(container, stream, start, state, p.name):
+            if t < start - eps:
+                continue
+            if end is not None and t >= end - eps:
+                break
+            yield t, _upright(frame, state.rotation, state.size)
+
+
+def _check_window(start: float, end: float | None) -> None:
+    if not isinstance(start, (int, float)) or not math.isfinite(start) or start < 0:
+        raise MediaError(f"start must be a time in seconds >= 0, got {start!r}")
+    if end is not None and (not isinstance(end, (int, float)) or not math.isfinite(end) or end <= start):
+        raise MediaError(f"end must be a time in seconds after start ({start}), got {end!r}")
+
+
+def read_video(
+    path: str | os.PathLike[str],
+    *,
+    start: float = 0.0,
+    end: float | None = None,
+    max_frames: int | None = None,
+    with_audio: bool = True,
+) -> Clip:
+    """Decode [start, end) into a constant-rate Clip (see the module notes on rate and placement)."""
+    p = _check_file(path)
+    _check_window(start, end)
+    if max_frames is not None and (not isinstance(max_frames, int) or max_frames < 1):
+        raise MediaError(f"max_frames must be a positive whole number, got {max_frames!r}")
+    with _open_input(p) as container, _user_errors(p, "decoding the video"):
+        stream = _video_stream(container, p.name)
+        has_audio = _audio_stream(container) is not None
+        fps = _pick_fps(stream)
+        if fps is None:
+            fps = _fps_from_times(_packet_times(container, stream, limit=120))
+            container.seek(0)
+        step = 1 / float(fps)
+        w, h = stream.codec_context.width, stream.codec_context.height
+        limit: float = max_frames if max_frames is not None else math.inf
+        byte_cap = max(1, MAX_CLIP_BYTES // (w * h * 3))
+        state = _DecodeState()
+        out: list[np.ndarray] = []
+        t0: float | None = None
+        prev: tuple[float, av.VideoFrame] | None = None
+        tol = 0.01 * step  # timestamps rounded to the container's time base
+
+        def slot(k: int) -> float:
+            assert t0 is not None
+            return t0 + k * step
+
+        def take(frame: av.VideoFrame) -> None:
+            if len(out) >= MAX_CLIP_FRAMES:
+                raise MediaError(
+                    f"{p.name}: more than {MAX_CLIP_FRAMES} frames in the requested window; the limit is "
+                    f"{MAX_CLIP_FRAMES} (read a shorter window, or pass max_frames)"
+                )
+            if len(out) >= byte_cap:
+                raise MediaError(f"{p.name}: the window needs more than {MAX_CLIP_BYTES / 1024**3:.0f} GiB of frames")
+            out.append(_upright(frame, state.rotation, state.size))
+
+        done = False
+        for t, frame in _decoded(container, stream, start, state, p.name):
+            if t0 is None:
+                if t < start - tol:
+                    continue
+                if end is not None and t >= end - tol:
+                    break
+                t0 = t
+            # Every slot up to this frame's time is decided: it takes the nearer of the two frames around it.
+            while slot(len(out)) <= t + tol:
+                s = slot(len(out))
+                if end is not None and s >= end - tol:
+                    done = True
+                    break
+                take(prev[1] if prev is not None and abs(s - prev[0]) < abs(s - t) else frame)
+                if len(out) >= limit:
+                    done = True
+                    break
+            if done:
+                break
+            prev = (t, frame)
+        else:
+            # End of stream: the last frame fills the slots up to half a frame after it.
+            while prev is not None and t0 is not None and slot(len(out)) < prev[0] + 0.5 * step - tol:
+                if (end is not None and slot(len(out)) >= end - tol) or len(out) >= limit:
+                    break
+                take(prev[1])
+        if not out:
+            raise MediaError(f"{p.name} has no frames between {start:.3f} s and {end if end is not None else 'the end'}")
+        assert t0 is not None
+        metadata: dict[str, Any] = {**_user_tags(container), "start_time": t0}
+        if state.truncated:
+            metadata["truncated"] = True
+            metadata["truncated_reason"] = state.reason
+    frames = np.stack(out)
+    out.clear()  # free the per-frame arrays before the audio pass
+    audio, rate = None, None
+    if with_audio and has_audio:
+        got = _read_audio_window(p, t0, t0 + len(frames) * step)
+        if got is not None:
+            audio, rate = got
+    return Clip(frames=frames, fps=fps, audio=audio, sample_rate=rate, metadata=metadata)
+
+
+# ---------------------------------------------------------------------------------------------- audio
+
+
+def read_audio(
+    path: str | os.PathLike[str], *, start: float = 0.0, end: float | None = None
+) -> tuple[np.ndarray, int] | None:
+    """(float32 channels×samples, sample rate) for [start, end), sample 0 at `start`; None without sound.
+
+    Works on audio-only files too. The stream's own rate and channel count are kept.
+    """
+    p = _check_file(path)
+    _check_window(start, end)
+    return _read_audio_window(p, float(start), end)
+
+
+def _read_audio_window(p: Path, start: float, end: float | None) -> tuple[np.ndarray, int] | None:
+    """Decode the first audio stream into [start, end); gaps stay silent, with `end` the array is exactly
+    round((end - start) * rate) samples long."""
+    with _open_input(p) as container, _user_errors(p, "decoding the audio"):
+        stream = _audio_stream(container)
+        if stream is None:
+            return None
+        duration = _stream_duration(container, stream)
+        if duration is not None and duration > MAX_DURATION_S:
+            raise MediaError(f"{p.name} lasts {duration / 60:.0f} min; the limit is {MAX_DURATION_S / 60:.0f} min")
+        ctx = stream.codec_context
+        rate = int(ctx.sample_rate)
+        channels = max(1, int(ctx.channels))
+        resampler = av.AudioResampler(format="fltp")  # sample format only: rate and layout stay the stream's
+        total = None if end is None else max(0, round((end - start) * rate))
+        chunks: list[tuple[int, np.ndarray]] = []
+        cursor: int | None = None  # where the next contiguous sample lands, relative to start
+
+        def decode(seek: bool) -> Iterator[av.AudioFrame]:
+            if seek and start > 0 and stream.time_base:
+                container.seek(int(start / stream.time_base), stream=stream, backward=True, any_frame=False)
+            try:
+                for packet in container.demux(stream):
+                    yield from packet.decode()
+            except (av.error.FFmpegError, OSError) as e:
+                if cursor is None:
+                    raise
+                log.warning("%s: audio stops at a decode error (%s)", p.name, _reason(e))
+
+        slack = 2 + math.ceil(rate * float(stream.time_base or 0))
+        source = decode(seek=True)
+        first = True
+        while (frame := next(source, None)) is not None:
+            t = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+            if first and t is not None and start > 0 and t > start + 0.05:
+                # The seek overshot: decode from the beginning instead.
+                container.seek(0)
+                source = decode(seek=False)
+                first = False
+                continue
+            first = False
+            at = round((t - start) * rate) if t is not None else (cursor or 0)
+            if cursor is not None and abs(at - cursor) <= slack:
+                at = cursor  # keep a contiguous stream contiguous despite timestamps rounded to the time base
+            for out in resampler.resample(frame):
+                data = out.to_ndarray().reshape(-1, out.samples)[:channels]
+                chunks.append((at, data.astype(np.float32, copy=False)))
+                at += out.samples
+            cursor = at
+            if total is not None and at >= total:
+                break
+        if not chunks and end is None:
+            return np.zeros((channels, 0), np.float32), rate
+        length = total if total is not None else max((a + c.shape[1] for a, c in chunks), default=0)
+        if length > MAX_DURATION_S * rate:
+            raise MediaError(f"{p.name}: the audio is longer than the {MAX_DURATION_S / 60:.0f} min limit")
+        audio = np.zeros((channels, length), np.float32)
+        for at, data in chunks:
+            lo, hi = max(at, 0), min(at + data.shape[1], length)
+            if hi > lo:
+                audio[: data.shape[0], lo:hi] = data[:, lo - at : hi - at]
+        return audio, rate
+
+
+# ---------------------------------------------------------------------------------------------- write
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    """How one container suffix is written."""
+
+    format: str
+    video_codec: str
+    audio_codec: str
+    default_crf: int
+    audio_rates: tuple[int, ...]  # rates the audio codec takes; others are resampled to the first
+
+
+_RECIPES = {
+    ".mp4": _Recipe("mp4", "libx264", "aac", DEFAULT_MP4_CRF, (48000, 44100, 32000, 24000, 22050, 16000)),
+    ".mov": _Recipe("mov", "libx264", "aac", DEFAULT_MP4_CRF, (48000, 44100, 32000, 24000, 22050, 16000)),
+    ".mkv": _Recipe("matroska", "libx264", "aac", DEFAULT_MP4_CRF, (48000, 44100, 32000, 24000, 22050, 16000)),
+    ".webm": _Recipe("webm", "libvpx-vp9", "libopus", DEFAULT_WEBM_CRF, (48000, 24000, 16000, 12000, 8000)),
+}
+
+
+_CHROMA_FILTER = av.video.reformatter.Interpolation.BICUBIC | av.video.reformatter.Interpolation.ACCURATE_RND
+
+
+def write_video(clip: Clip, path: str | os.PathLike[str], *, crf: int | None = None) -> Path:
+    """Encode `clip` by suffix (.mp4/.mov/.mkv: H.264 yuv420p + AAC; .webm: VP9 + Opus), atomically.
+
+    The file appears complete or not at all. A clip without audio gets no audio stream. String values in
+    `clip.metadata` become container tags. Odd sizes are padded to even (see module notes).
+    """
+    out = Path(path)
+    recipe = _RECIPES.get(out.suffix.lower())
+    if recipe is None:
+        raise MediaError(f"cannot write {out.name}: use one of {', '.join(_RECIPES)}")
+    _check_clip(clip)
+    if crf is not None and (not isinstance(crf, int) or not 0 <= crf <= 51):
+        raise MediaError(f"crf must be a whole number 0–51 (lower is better quality), got {crf!r}")
+    if not out.parent.is_dir():
+        raise MediaError(f"cannot write {out}: the folder {out.parent} does not exist")
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=f".part{out.suffix}")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        with _user_errors(out, "writing the video"):
+            _encode(clip, tmp, recipe, recipe.default_crf if crf is None else crf)
+            os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _check_clip(clip: Clip) -> None:
+    if not isinstance(clip, Clip):
+        raise MediaError(f"expected a Clip, got {type(clip).__name__}")
+    if clip.num_frames == 0:
+        raise MediaError("cannot write a clip with no frames")
+    if clip.width > MAX_SIDE or clip.height > MAX_SIDE:
+        raise MediaError(f"the clip is {clip.width}×{clip.height}; the limit is {MAX_SIDE} pixels a side")
+    if clip.num_frames > MAX_CLIP_FRAMES:
+        raise MediaError(f"the clip has {clip.num_frames} frames; the limit is {MAX_CLIP_FRAMES}")
+    if not 0 < clip.fps <= 1000:
+        raise MediaError(f"the clip's frame rate must be between 0 and 1000 fps, got {clip.fps}")
+    if clip.duration > MAX_DURATION_S:
+        raise MediaError(f"the clip lasts {clip.duration / 60:.0f} min; the limit is {MAX_DURATION_S / 60:.0f} min")
+    if clip.audio is not None:
+        if clip.audio.ndim != 2 or clip.audio.shape[0] not in (1, 2):
+            raise MediaError(f"audio must be mono or stereo (channels×samples), got shape {clip.audio.shape}")
+        if not np.isfinite(clip.audio).all():
+            raise MediaError("the clip's audio holds NaN or infinite samples")
+        if not isinstance(clip.sample_rate, int) or not 8000 <= clip.sample_rate <= 192000:
+            raise MediaError(f"audio sample rate must be a whole number of Hz in 8000–192000, got {clip.sample_rate!r}")
+
+
+def _encode(clip: Clip, tmp: Path, recipe: _Recipe, crf: int) -> None:
+    options = {"movflags": "+faststart+use_metadata_tags"} if recipe.format in ("mp4", "mov") else {}
+    with av.open(str(tmp), mode="w", format=recipe.format, options=options) as container:
+        for key, value in clip.metadata.items():
+            if isinstance(key, str) and isinstance(value, str):
+                container.metadata[key] = value
+        v = container.add_stream(recipe.video_codec, rate=clip.fps)
+        v.width = clip.width + clip.width % 2
+        v.height = clip.height + clip.height % 2
+        v.pix_fmt = "yuv420p"
+        v.codec_context.colorspace = av.video.reformatter.Colorspace.ITU709
+        v.codec_context.color_range = av.video.reformatter.ColorRange.MPEG
+        v.codec_context.color_primaries = av.video.reformatter.ColorPrimaries.BT709
+        v.codec_context.color_trc = av.video.reformatter.ColorTrc.BT709
+        if recipe.video_codec == "libx264":
+            v.options = {"crf": str(crf), "preset": "veryfast"}
+        else:
+            v.options = {"crf": str(crf), "b": "0", "deadline": "good", "cpu-used": "5", "row-mt": "1"}
+        a = None
+        audio = None
+        if clip.has_audio:
+            assert clip.audio is not None and clip.sample_rate is not None
+            rate = clip.sample_rate if clip.sample_rate in recipe.audio_rates else recipe.audio_rates[0]
+            a = container.add_stream(recipe.audio_codec, rate=rate)
+            a.layout = "mono" if clip.audio.shape[0] == 1 else "stereo"
+            a.bit_rate = 96_000 * clip.audio.shape[0]
+            audio = np.clip(clip.audio, -1.0, 1.0)
+
+        feed = _AudioFeed(container, a, audio, clip.sample_rate) if a is not None and audio is not None else None
+        for i in range(clip.num_frames):
+            rgb = clip.frames[i]
+            if rgb.shape[0] % 2 or rgb.shape[1] % 2:
+                rgb = np.pad(rgb, ((0, rgb.shape[0] % 2), (0, rgb.shape[1] % 2), (0, 0)), mode="edge")
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            frame = frame.reformat(
+                format="yuv420p",
+                dst_colorspace=av.video.reformatter.Colorspace.ITU709,
+                dst_color_range=av.video.reformatter.ColorRange.MPEG,
+                interpolation=_CHROMA_FILTER,  # sharper 4:2:0 chroma than the bilinear default
+            )
+            frame.pts = i
+            frame.time_base = Fraction(1) / clip.fps
+            container.mux(v.encode(frame))
+            if feed is not None:
+                feed.until(float((i + 1) / clip.fps))  # interleave: sound up to the end of this frame
+        container.mux(v.encode(None))
+        if feed is not None:
+            feed.finish()
+
+
+class _AudioFeed:
+    """Feeds the audio encoder in step with the video, so the file interleaves; resamples only when the
+    codec needs another rate."""
+
+    def __init__(self, container: av.container.OutputContainer, stream: av.audio.stream.AudioStream,
+                 audio: np.ndarray, rate: int) -> None:
+        self.container, self.stream, self.audio, self.rate = container, stream, audio, rate
+        self.layout = stream.layout.name
+        self.resampler = av.AudioResampler(format=stream.codec_context.format.name, layout=self.layout,
+                                           rate=stream.rate)
+        self.at = 0
+
+    def until(self, seconds: float) -> None:
+        stop = min(self.audio.shape[1], round(seconds * self.rate))
+        while self.at < stop:
+            n = min(4096, stop - self.at)
+            chunk = np.ascontiguousarray(self.audio[:, self.at : self.at + n])
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=self.layout)
+            frame.sample_rate = self.rate
+            frame.pts = self.at
+            frame.time_base = Fraction(1, self.rate)
+            for out in self.resampler.resample(frame):
+                self.container.mux(self.stream.encode(out))
+            self.at += n
+
+    def finish(self) -> None:
+        self.until(self.audio.shape[1] / self.rate)
+        for out in self.resampler.resample(None):
+            self.container.mux(self.stream.encode(out))
+        self.container.mux(self.stream.encode(None))
+
+
+# ------------------------------------------------------------------------------------------- sampling
+
+_SEEK_GAP_S = 2.0  # further than this to the next wanted frame: seek instead of decoding through
+
+
+def sample_frames(path: str | os.PathLike[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n frames spread evenly from the first frame to the last, and their times (seconds).
+
+    Target times are evenly spaced over [first, last frame time] (last estimated from the header); each
+    target gets the decoded frame nearest to it, so a file with fewer than n frames repeats some. Holds
+    two decoded frames at a time and seeks across long gaps.
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_CLIP_FRAMES:
+        raise MediaError(f"n must be a whole number 1–{MAX_CLIP_FRAMES}, got {n!r}")
+    info = probe(path)
+    p = Path(path)
+    with _open_input(p) as container, _user_errors(p, "decoding the video"):
+        stream = _video_stream(container, p.name)
+        first_time = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        last_time = first_time + max(0.0, info.duration - 1 / float(info.fps))
+        targets = np.linspace(first_time, last_time, n) if n > 1 else np.array([first_time])
+        frames: list[np.ndarray] = []
+        times: list[float] = []
+        state = _DecodeState()
+        position = 0.0
+        i = 0
+        last: tuple[float, av.VideoFrame] | None = None
+        while i < n:
+            prev: tuple[float, av.VideoFrame] | None = None
+            jumped = False
+            for t, frame in _decoded(container, stream, position, state, p.name, must_decode=position == 0):
+                while i < n and t >= targets[i]:
+                    pick = prev if prev is not None and targets[i] - prev[0] < t - targets[i] else (t, frame)
+                    frames.append(_upright(pick[1], state.rotation, state.size))
+                    times.append(pick[0])
+                    i += 1
+                prev = last = (t, frame)
+                if i < n and targets[i] - t > _SEEK_GAP_S:
+                    position, jumped = float(targets[i]), True
+                    break
+            if not jumped:
+                break
+        while i < n and last is not None:  # targets past the last frame (a short or truncated file)
+            frames.append(_upright(last[1], state.rotation, state.size))
+            times.append(last[0])
+            i += 1
+    if not frames:
+        raise MediaError(f"{p.name}: no frame could be sampled")
+    return np.stack(frames), np.asarray(times, dtype=np.float64)
+
+
+# -------------------------------------------------------------------------------------------- images
+
+
+def read_image(source: str | os.PathLike[str] | bytes) -> np.ndarray:
+    """A still as uint8 H×W×3 RGB, EXIF orientation applied (Pillow)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name, data = "the image", bytes(source)
+        if not data:
+            raise MediaError("the image is empty (0 bytes)")
+        if len(data) > MAX_IMAGE_BYTES:
+            raise MediaError(f"the image is {len(data) / 1024**2:.0f} MiB; the limit is {MAX_IMAGE_BYTES / 1024**2:.0f} MiB")
+        stream: Any = io.BytesIO(data)
+    else:
+        p = Path(source)
+        name = p.name
+        if not p.is_file():
+            raise MediaError(f"{p} does not exist" if not p.exists() else f"{p} is not a file")
+        size = p.stat().st_size
+        if size == 0:
+            raise MediaError(f"{name} is empty (0 bytes)")
+        if size > MAX_IMAGE_BYTES:
+            raise MediaError(f"{name} is {size / 1024**2:.0f} MiB; the limit is {MAX_IMAGE_BYTES / 1024**2:.0f} MiB")
+        stream = p
+    try:
+        with Image.open(stream) as img:
+            w, h = img.size
+            if w > MAX_SIDE or h > MAX_SIDE:
+                raise MediaError(f"{name} is {w}×{h}; the limit is {MAX_SIDE} pixels a side")
+            img.load()
+            upright = ImageOps.exif_transpose(img)
+            rgb = upright.convert("RGB")
+            return np.asarray(rgb, dtype=np.uint8).copy()
+    except MediaError:
+        raise
+    except UnidentifiedImageError as e:
+        raise MediaError(f"{name} is not an image Pillow can read (PNG, JPEG, WebP ...)") from e
+    except Image.DecompressionBombError as e:
+        raise MediaError(f"{name} has too many pixels to open safely ({e})") from e
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as e:
+        raise MediaError(f"{name} is damaged or truncated ({e})") from e
+
+
+_IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+
+
+def write_thumbnail(clip_or_frame: Clip | np.ndarray, path: str | os.PathLike[str], max_side: int = 320) -> Path:
+    """A still for lists and feeds: the clip's middle frame (or the given frame), longest side ≤ max_side."""
+    from PIL import Image
+
+    out = Path(path)
+    fmt = _IMAGE_SUFFIXES.get(out.suffix.lower())
+    if fmt is None:
+        raise MediaError(f"cannot write {out.name}: use one of {', '.join(_IMAGE_SUFFIXES)}")
+    if isinstance(clip_or_frame, Clip):
+        frame = clip_or_frame.frames[clip_or_frame.num_frames // 2]
+    else:
+        frame = np.asarray(clip_or_frame)
+    if frame.ndim != 3 or frame.shape[-1] != 3 or frame.dtype != np.uint8 or 0 in frame.shape:
+        raise MediaError(f"a thumbnail needs a uint8 H×W×3 frame, got {frame.dtype} {frame.shape}")
+    if not isinstance(max_side, int) or max_side < 1:
+        raise MediaError(f"max_side must be a positive whole number, got {max_side!r}")
+    img = Image.fromarray(frame)
+    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return _save_atomically(out, lambda f: img.save(f, format=fmt, **({"quality": 90} if fmt != "PNG" else {})))
+
+
+def write_gif(clip: Clip, path: str | os.PathLike[str], max_side: int = 256, fps: int = 12) -> Path:
+    """An animated GIF (for READMEs): frames picked by time at `fps`, longest side ≤ max_side, looping."""
+    from PIL import Image
+
+    out = Path(path)
+    if out.suffix.lower() != ".gif":
+        raise MediaError(f"cannot write {out.name} as a GIF: the name must end in .gif")
+    _check_clip(clip)
+    if not isinstance(fps, int) or not 1 <= fps <= 50:
+        raise MediaError(f"GIF fps must be a whole number 1–50, got {fps!r}")
+    if not isinstance(max_side, int) or max_side < 1:
+        raise MediaError(f"max_side must be a positive whole number, got {max_side!r}")
+    count = max(1, math.floor(clip.duration * fps + 1e-9))
+    scale = min(1.0, max_side / max(clip.width, clip.height))
+    size = (max(1, round(clip.width * scale)), max(1, round(clip.height * scale)))
+    images = []
+    for k in range(count):
+        index = min(clip.num_frames - 1, int(k * clip.fps / fps))
+        images.append(Image.fromarray(clip.frames[index]).resize(size, Image.Resampling.LANCZOS))
+    # GIF delays are in 10 ms steps: spread the rounding so the total duration stays right.
+    ends = [round((k + 1) * 100 / fps) * 10 for k in range(count)]
+    durations = [ends[0]] + [b - a for a, b in zip(ends, ends[1:])]
+    return _save_atomically(
+        out,
+        lambda f: images[0].save(f, format="GIF", save_all=True, append_images=images[1:], duration=durations,
+                                 loop=0, optimize=False, disposal=1),
+    )
+
+
+def _save_atomically(out: Path, save: Any) -> Path:
+    if not out.parent.is_dir():
+        raise MediaError(f"cannot write {out}: the folder {out.parent} does not exist")
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=f".part{out.suffix}")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f, _user_errors(out, "writing the image"):
+            save(f)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
