@@ -9,6 +9,7 @@ Doors (app.py, `python -m sora_lite`, `python -m eval.run`) translate their inpu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -17,8 +18,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sora_lite.engines import GenerationRequest, ProgressFn, get_engine
-from sora_lite.media import write_video
+from sora_lite import accounts
+from sora_lite import feed as clip_feed
+from sora_lite.accounts import UserInfo
+from sora_lite.engines import GenerationRequest, ProgressFn, RequestError, get_engine
+from sora_lite.media import MediaError, read_image, read_video, write_thumbnail, write_video
+from sora_lite.store import Store, open_store
+from sora_lite.store.db import home_dir
 
 
 @dataclass
@@ -100,3 +106,192 @@ def create_clip(
         timings={**result.info.get("timings", {}), **timings},
         ground_truth_path=str(gt_path) if gt_path else None,
     )
+
+
+# --- The studio service: create_clip + a home folder + the database --------------------------------------
+
+MAX_UPLOAD_BYTES = 20 * 2**20
+MAX_UPLOAD_SIDE = 4096
+THUMBNAIL_SIDE = 320
+DEFAULT_SHOT_SECONDS = 2.0
+
+
+@dataclass
+class ParsedPrompt:
+    """How the world engine reads a prompt: the scene spec, and which words it used or ignored."""
+
+    spec: dict[str, Any]
+    used: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_scene(prompt: str, base: dict[str, Any] | None = None) -> ParsedPrompt:
+    """The world engine's scene spec for `prompt`, on top of `base` (a remix or the next shot) when given."""
+    from sora_lite.engines.world.parse import parse_prompt  # the parser pulls in the world package
+    from sora_lite.engines.world.spec import SceneSpec
+
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise RequestError("the prompt is empty: describe a scene to parse")
+    result = parse_prompt(prompt, base=SceneSpec.from_dict(base) if base else None)
+    return ParsedPrompt(spec=result.spec.to_dict(), used=list(result.used), ignored=list(result.ignored))
+
+
+def shots_from_table(rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """Storyboard rows [text, camera, seconds] (the app's table) → shot dicts; blank rows are skipped."""
+    shots = []
+    for i, row in enumerate(rows):
+        cells = list(row) + [None] * (3 - len(row))
+        text, camera, seconds = (None if c is None or (isinstance(c, float) and c != c) else c for c in cells[:3])
+        if not str(text or "").strip():
+            continue
+        shot: dict[str, Any] = {"prompt": str(text).strip(), "camera": str(camera or "static").strip() or "static"}
+        try:
+            shot["seconds"] = float(seconds) if seconds not in (None, "") else DEFAULT_SHOT_SECONDS
+        except (TypeError, ValueError):
+            raise RequestError(f"shot {i + 1}: seconds must be a number, got {seconds!r}") from None
+        shots.append(shot)
+    return shots
+
+
+class Studio:
+    """One instance's clips: files under `home/clips/`, rows in the database, every clip made by `create_clip`.
+
+    Every door that stores clips (the app, the HTTP API) goes through here, so attribution, lineage and
+    ownership checks are the same everywhere.
+    """
+
+    def __init__(self, home: str | Path | None = None, db_url: str | None = None) -> None:
+        self.home = Path(home).expanduser() if home is not None else home_dir()
+        self.clips_dir = self.home / "clips"
+        self.inputs_dir = self.home / "inputs"
+        self.store: Store = open_store(db_url, self.home)
+        self.clips_dir.mkdir(parents=True, exist_ok=True)
+
+    # --- identity -------------------------------------------------------------------------------------
+    def local_user(self) -> UserInfo:
+        return accounts.local_user(self.store)
+
+    # --- making clips -----------------------------------------------------------------------------------
+    def accept_image(self, path: str | Path) -> str:
+        """Check an uploaded still (size, decodability, resolution) and keep a copy the record can point at."""
+        src = Path(path)
+        if not src.is_file():
+            raise MediaError(f"the image {src.name!r} was not found; upload it again")
+        size = src.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise MediaError(f"the image is {size / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB")
+        pixels = read_image(src)  # MediaError for corrupt files, videos renamed .png, decompression bombs
+        height, width = pixels.shape[:2]
+        if max(height, width) > MAX_UPLOAD_SIDE:
+            raise MediaError(f"the image is {width}×{height}; the limit is {MAX_UPLOAD_SIDE} pixels per side")
+        digest = hashlib.sha256(src.read_bytes()).hexdigest()[:16]
+        dst = self.inputs_dir / f"{digest}.png"
+        if not dst.exists():
+            from PIL import Image
+
+            self.inputs_dir.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_suffix(".tmp.png")
+            Image.fromarray(pixels).save(tmp)
+            tmp.replace(dst)
+        return str(dst)
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        user: UserInfo | None = None,
+        parent_id: str | None = None,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ClipRecord:
+        """Make a clip, store its files and row, and return its record (attributed to `user`)."""
+        user = user or self.local_user()
+        if parent_id is not None:
+            clip_feed.get_clip(self.store, parent_id)  # fail before rendering, not after
+        request.validate()
+        if request.image:
+            request = GenerationRequest.from_dict({**request.to_dict(), "image": self.accept_image(request.image)})
+        clip_id = new_clip_id()
+        record = create_clip(
+            request,
+            self.clips_dir / f"{clip_id}.mp4",
+            clip_id=clip_id,
+            progress=progress,
+            cancel=cancel,
+            write_ground_truth=True,
+        )
+        record.parent_id = parent_id
+        record.user = user.username
+        record.thumbnail_path = self._write_thumbnail(record)
+        clip_feed.save_clip(self.store, record, user)
+        return record
+
+    def _write_thumbnail(self, record: ClipRecord) -> str | None:
+        """A PNG of the middle frame; a clip without one is still a clip, so failures only skip it."""
+        png = Path(record.video_path).with_suffix(".png")
+        try:
+            seconds = float(record.request.get("seconds") or 0.0)
+            frames = read_video(record.video_path, start=seconds / 2, max_frames=1, with_audio=False).frames
+            if len(frames) == 0:
+                frames = read_video(record.video_path, max_frames=1, with_audio=False).frames
+            write_thumbnail(frames[0], png, max_side=THUMBNAIL_SIDE)
+        except (MediaError, IndexError, OSError):
+            return None
+        return str(png)
+
+    def storyboard(
+        self,
+        shots: list[dict[str, Any]],
+        user: UserInfo | None = None,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+        **fields: Any,
+    ) -> ClipRecord:
+        """One clip over one continuing world, cut into shots; the record's info lists the shot boundaries."""
+        if not isinstance(shots, list) or not shots:
+            raise RequestError("a storyboard needs at least one shot with a text")
+        clean = []
+        for i, shot in enumerate(shots):
+            if not isinstance(shot, dict) or not str(shot.get("prompt") or "").strip():
+                raise RequestError(f"shot {i + 1} needs a text describing it")
+            clean.append({**shot, "seconds": float(shot.get("seconds") or DEFAULT_SHOT_SECONDS)})
+        prompt = " / ".join(str(s["prompt"]).strip() for s in clean)
+        request = GenerationRequest(**{"prompt": prompt, "seconds": sum(s["seconds"] for s in clean), **fields, "shots": clean})
+        return self.generate(request, user=user, progress=progress, cancel=cancel)
+
+    def remix(
+        self,
+        clip_id: str,
+        prompt: str,
+        spec: dict[str, Any] | None = None,
+        user: UserInfo | None = None,
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+        **overrides: Any,
+    ) -> ClipRecord:
+        """A new clip on top of `clip_id`: its settings, its world (spec) changed by `prompt`, and its video."""
+        parent = clip_feed.get_clip(self.store, clip_id)
+        if not (isinstance(prompt, str) and prompt.strip()) and spec is None:
+            raise RequestError("describe the change: a remix needs a new prompt or an edited scene spec")
+        base = GenerationRequest.from_dict(parent.request).to_dict()
+        base.update(prompt=prompt or "", shots=None, parent_video=parent.video_path, spec=spec)
+        if spec is None and parent.spec is not None and base["engine"] == "world":
+            base["spec"] = parse_scene(prompt, parent.spec).spec
+        base.update(overrides)
+        return self.generate(GenerationRequest.from_dict(base), user=user, parent_id=clip_id, progress=progress, cancel=cancel)
+
+    # --- the feed -----------------------------------------------------------------------------------------
+    def feed(self, limit: int = 50, offset: int = 0, username: str | None = None) -> list[ClipRecord]:
+        return clip_feed.list_feed(self.store, limit=limit, offset=offset, username=username)
+
+    def get(self, clip_id: str) -> ClipRecord:
+        return clip_feed.get_clip(self.store, clip_id)
+
+    def lineage(self, clip_id: str) -> clip_feed.Lineage:
+        return clip_feed.lineage(self.store, clip_id)
+
+    def delete(self, clip_id: str, user: UserInfo | None = None) -> ClipRecord:
+        """Delete a clip of `user`'s (PermissionError for anyone else's)."""
+        return clip_feed.delete_clip(self.store, clip_id, user or self.local_user())

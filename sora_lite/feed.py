@@ -1,0 +1,173 @@
+"""The feed: clips stored on this instance, newest first; remix lineage; deleting your own clips.
+
+Ownership is enforced here, not in the UI: `delete_clip` raises `NotOwner` for anyone but the author.
+A deleted clip keeps its row (with `deleted_at`) so its remixes still show where they came from, but its
+files are removed and it leaves the feed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from sora_lite import studio as _studio  # module import: studio imports this module too
+from sora_lite.accounts import UserInfo
+from sora_lite.store import ClipRow, Store, User, utcnow
+from sora_lite.store.audit import log_action
+
+MAX_PAGE = 200
+MAX_DEPTH = 1000  # lineage walk guard
+
+
+class NotOwner(PermissionError):
+    """The acting user may not change this clip."""
+
+
+class ClipNotFound(LookupError):
+    """No clip with that id (or it was deleted)."""
+
+
+@dataclass
+class LineageNode:
+    id: str
+    prompt: str
+    user: str | None
+    created_at: float
+    deleted: bool = False
+
+
+@dataclass
+class Lineage:
+    """A clip's ancestry (its parent first, the root last) and its direct remixes (newest first)."""
+
+    clip_id: str
+    ancestors: list[LineageNode] = field(default_factory=list)
+    children: list[LineageNode] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _record(row: ClipRow, username: str | None) -> "_studio.ClipRecord":
+    return _studio.ClipRecord(
+        id=row.id,
+        prompt=row.prompt,
+        engine=row.engine,
+        seed=row.seed,
+        request=row.request or {},
+        video_path=row.video_path,
+        spec=row.spec,
+        info=row.info or {},
+        timings=row.timings or {},
+        ground_truth_path=row.ground_truth_path,
+        thumbnail_path=row.thumbnail_path,
+        parent_id=row.parent_id,
+        user=username,
+        created_at=row.created_ts,
+    )
+
+
+def _node(row: ClipRow, username: str | None) -> LineageNode:
+    return LineageNode(id=row.id, prompt=row.prompt, user=username, created_at=row.created_ts, deleted=row.deleted_at is not None)
+
+
+def save_clip(store: Store, record: "_studio.ClipRecord", user: UserInfo) -> None:
+    """Insert a made clip, attributed to `user`; its parent (if any) must exist and not be deleted."""
+    with store.session() as s:
+        if record.parent_id is not None:
+            parent = s.get(ClipRow, record.parent_id)
+            if parent is None or parent.deleted_at is not None:
+                raise ClipNotFound(f"cannot remix clip {record.parent_id!r}: it does not exist or was deleted")
+        s.add(
+            ClipRow(
+                id=record.id,
+                user_id=user.id,
+                parent_id=record.parent_id,
+                prompt=record.prompt,
+                spec=record.spec,
+                seed=record.seed,
+                engine=record.engine,
+                request=record.request,
+                info=record.info,
+                timings=record.timings,
+                video_path=record.video_path,
+                thumbnail_path=record.thumbnail_path,
+                ground_truth_path=record.ground_truth_path,
+                created_at=datetime.fromtimestamp(record.created_at, timezone.utc).replace(tzinfo=None),
+                created_ts=record.created_at,
+            )
+        )
+        log_action(s, user.id, "clip.create", record.id, {"engine": record.engine, "parent_id": record.parent_id})
+
+
+def get_clip(store: Store, clip_id: str) -> "_studio.ClipRecord":
+    with store.session() as s:
+        row = s.execute(select(ClipRow, User.username).outerjoin(User, ClipRow.user_id == User.id).where(ClipRow.id == clip_id)).first()
+        if row is None or row[0].deleted_at is not None:
+            raise ClipNotFound(f"no clip with id {clip_id!r}")
+        return _record(row[0], row[1])
+
+
+def list_feed(store: Store, limit: int = 50, offset: int = 0, username: str | None = None) -> list["_studio.ClipRecord"]:
+    """Clips newest first (deleted ones left out); `username` narrows to one author."""
+    limit = max(1, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    query = (
+        select(ClipRow, User.username)
+        .outerjoin(User, ClipRow.user_id == User.id)
+        .where(ClipRow.deleted_at.is_(None))
+        .order_by(ClipRow.created_ts.desc(), ClipRow.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if username is not None:
+        query = query.where(User.username == username)
+    with store.session() as s:
+        return [_record(row, name) for row, name in s.execute(query).all()]
+
+
+def lineage(store: Store, clip_id: str) -> Lineage:
+    """Parent chain (deleted ancestors included, marked) and direct remixes (deleted ones left out)."""
+    with store.session() as s:
+        clip = s.get(ClipRow, clip_id)
+        if clip is None:
+            raise ClipNotFound(f"no clip with id {clip_id!r}")
+        names = dict(s.execute(select(User.id, User.username)).all())
+        result = Lineage(clip_id=clip_id)
+        seen = {clip_id}
+        parent_id = clip.parent_id
+        while parent_id and parent_id not in seen and len(seen) < MAX_DEPTH:
+            seen.add(parent_id)
+            parent = s.get(ClipRow, parent_id)
+            if parent is None:
+                break
+            result.ancestors.append(_node(parent, names.get(parent.user_id)))
+            parent_id = parent.parent_id
+        children = s.scalars(
+            select(ClipRow).where(ClipRow.parent_id == clip_id, ClipRow.deleted_at.is_(None)).order_by(ClipRow.created_ts.desc())
+        ).all()
+        result.children = [_node(c, names.get(c.user_id)) for c in children]
+        return result
+
+
+def delete_clip(store: Store, clip_id: str, user: UserInfo) -> "_studio.ClipRecord":
+    """Remove a clip from the feed and delete its files; only its author may."""
+    with store.session() as s:
+        row = s.get(ClipRow, clip_id)
+        if row is None or row.deleted_at is not None:
+            raise ClipNotFound(f"no clip with id {clip_id!r}")
+        if not user.can_own:
+            raise NotOwner("sign in to delete clips: signed-out visitors share one identity and own nothing")
+        if row.user_id != user.id:
+            raise NotOwner(f"clip {clip_id} belongs to another user; you can only delete your own clips")
+        row.deleted_at = utcnow()
+        log_action(s, user.id, "clip.delete", clip_id, {})
+        record = _record(row, user.username)
+    for path in (record.video_path, record.thumbnail_path, record.ground_truth_path):
+        if path:
+            Path(path).unlink(missing_ok=True)
+    return record

@@ -1,0 +1,113 @@
+"""The database tables (SQLAlchemy 2 declarative): users, clips, cameos, grants, audit log, moderation.
+
+Rows are never dropped by the app: deleting a clip sets `deleted_at` so remix lineage and the audit trail
+stay intact. Times are stored as naive UTC datetimes (portable across SQLite and server databases).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: SQLite keeps no zone, so every row uses UTC by convention."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class User(Base):
+    """A person (or the local default user). `provider`: local | password | hf | anonymous."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(96), unique=True, index=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    provider: Mapped[str] = mapped_column(String(16), default="password")
+    password_hash: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ClipRow(Base):
+    """One made clip; `parent_id` points at the clip it remixes."""
+
+    __tablename__ = "clips"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True, nullable=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("clips.id"), index=True, nullable=True)
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    seed: Mapped[int] = mapped_column(BigInteger, default=0)
+    engine: Mapped[str] = mapped_column(String(200))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    video_path: Mapped[str] = mapped_column(String(1000))
+    thumbnail_path: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    ground_truth_path: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    created_ts: Mapped[float] = mapped_column(Float, default=0.0)  # ClipRecord.created_at (epoch), exact
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Cameo(Base):
+    """A registered likeness; `details` holds what the cameo module needs (reference paths, embeddings)."""
+
+    __tablename__ = "cameos"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class CameoGrant(Base):
+    """Consent: the cameo's owner lets `grantee_id` (None = everyone) use the likeness."""
+
+    __tablename__ = "cameo_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cameo_id: Mapped[str] = mapped_column(ForeignKey("cameos.id"), index=True)
+    grantee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AuditEntry(Base):
+    """Who did what to which subject, e.g. ("alice", "clip.delete", "3f2a…")."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ModerationDecision(Base):
+    """One verdict of the safety checks on a prompt or an output (stage: prompt | output)."""
+
+    __tablename__ = "moderation_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    clip_id: Mapped[str | None] = mapped_column(String(32), index=True, nullable=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str] = mapped_column(String(16))  # allow | block | review
+    categories: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

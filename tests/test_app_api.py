@@ -1,0 +1,147 @@
+"""The app through its named API (gradio_client) against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+import av
+import pytest
+
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+ENDPOINTS = {"/generate", "/storyboard", "/feed", "/open", "/remix", "/delete", "/parse"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    old = os.environ.get("SORA_LITE_HOME")
+    os.environ["SORA_LITE_HOME"] = str(home)
+    import app
+    from sora_lite.studio import Studio
+
+    studio = Studio(home)
+    demo = app.build_demo(studio)
+    app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield Client(demo.local_url, verbose=False), studio, home
+    finally:
+        demo.close()
+        if old is None:
+            os.environ.pop("SORA_LITE_HOME", None)
+        else:
+            os.environ["SORA_LITE_HOME"] = old
+
+
+def video_path(value) -> str:
+    return value["video"] if isinstance(value, dict) else value
+
+
+def generate(client: Client, prompt: str = "a red ball bounces", **kw):
+    args = {"prompt": prompt, "image": None, "engine": "world", "seconds": 1, "size": "128x128", "fps": 8, "seed": 3,
+            "use_spec": False, "spec_json": "", **kw}
+    return client.predict(*args.values(), api_name="/generate")
+
+
+def test_named_endpoints_are_listed(served):
+    client, _, _ = served
+    info = client.view_api(return_format="dict", print_info=False)
+    assert ENDPOINTS <= set(info["named_endpoints"])
+
+
+def test_generate_remix_feed_lineage_and_delete(served):
+    client, studio, home = served
+    video, record, download = generate(client)
+    assert record["engine"] == "world" and record["seed"] == 3 and record["id"]
+    assert {"simulate", "render", "encode"} <= set(record["timings"])
+    with av.open(video_path(video)) as container:
+        assert len(container.streams.video) == 1 and len(container.streams.audio) == 1
+    assert download.endswith(".mp4")
+
+    _, child, lineage = client.predict(record["id"], "now the ball is blue", "", api_name="/remix")
+    assert child["parent_id"] == record["id"]
+    assert [o["color"] for o in child["spec"]["objects"]] == ["blue"]  # the parent's world, changed by the prompt
+    assert child["request"]["parent_video"] == record["video_path"]
+    assert record["id"] in lineage
+    assert studio.get(child["id"]).parent_id == record["id"]
+
+    _, feed = client.predict(48, api_name="/feed")
+    ids = [r["id"] for r in feed]
+    assert ids.index(child["id"]) < ids.index(record["id"])  # newest first, both listed
+    _, opened, lineage = client.predict(record["id"], api_name="/open")
+    assert opened["id"] == record["id"] and child["id"] in lineage
+
+    assert client.predict(child["id"], api_name="/delete") == {"deleted": child["id"]}
+    _, feed = client.predict(48, api_name="/feed")
+    assert child["id"] not in [r["id"] for r in feed]
+
+
+def test_someone_elses_clip_cannot_be_deleted(served):
+    from sora_lite import accounts
+    from sora_lite.engines import GenerationRequest
+
+    client, studio, _ = served
+    bob = accounts.create_account(studio.store, "bob", "battery staple")
+    theirs = studio.generate(GenerationRequest(prompt="bob's cube", engine="world", width=128, height=128, fps=8, seconds=1), user=bob)
+    with pytest.raises(Exception, match="another user"):
+        client.predict(theirs.id, api_name="/delete")
+    assert studio.get(theirs.id).user == "bob"
+
+
+def test_storyboard_records_the_cuts(served):
+    client, _, _ = served
+    shots = {"headers": ["shot", "camera", "seconds"], "data": [["a red ball", "static", 1], ["it rolls away", "orbit", 1]]}
+    video, record, _ = client.predict(shots, "world", "128x128", 8, 0, api_name="/storyboard")
+    assert [s["camera"] for s in record["info"]["shots"]] == ["static", "orbit"]
+    with av.open(video_path(video)) as container:
+        assert container.streams.audio
+
+
+def test_parse_shows_used_and_ignored_words(served):
+    client, _, _ = served
+    spec_json, words = client.predict("two green balls on grass, quantum flux", "", api_name="/parse")
+    spec = json.loads(spec_json)
+    assert spec["objects"][0]["color"] == "green" and spec["objects"][0]["count"] == 2
+    assert "quantum" in " ".join(words["ignored"]) and "green" in " ".join(words["used"])
+    with pytest.raises(Exception, match="empty"):
+        client.predict("   ", "", api_name="/parse")
+
+
+def test_bad_inputs_are_errors_and_the_app_keeps_serving(served, tmp_path):
+    client, studio, _ = served
+    before = len(studio.feed(limit=200))
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really" * 20)
+    renamed = tmp_path / "clip.png"
+    renamed.write_bytes(open(studio.feed()[0].video_path, "rb").read())
+    bad = [
+        ({"prompt": ""}, "empty"),
+        ({"prompt": "x" * 10_000}, "limit"),
+        ({"size": "100000x100000"}, "width"),
+        ({"size": "huge"}, "size"),
+        ({"fps": 1000}, "fps|maximum"),
+        ({"seed": -1}, "seed|minimum"),
+        ({"engine": "no-such-model"}, "unknown engine"),
+        ({"use_spec": True, "spec_json": "{not json"}, "JSON"),
+        ({"image": handle_file(str(corrupt))}, r"image|\.png"),
+        ({"image": handle_file(str(renamed))}, r"image|\.png"),
+    ]
+    for kwargs, words in bad:
+        with pytest.raises(Exception, match=words) as err:
+            generate(client, **kwargs)
+        assert "internal error" not in str(err.value), kwargs
+    with pytest.raises(Exception):
+        client.predict("no-such-clip", "a remix", "", api_name="/remix")
+    assert len(studio.feed(limit=200)) == before
+    _, record, _ = generate(client, prompt="still works")
+    assert record["prompt"] == "still works"

@@ -1,0 +1,65 @@
+"""A real browser (Debian's chromium via Playwright) types a prompt, clicks Generate and gets a video."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def url(tmp_path, monkeypatch):
+    monkeypatch.setenv("SORA_LITE_HOME", str(tmp_path / "home"))
+    import app
+    from sora_lite.studio import Studio
+
+    studio = Studio(tmp_path / "home")
+    demo = app.build_demo(studio, app.Defaults(engine="world", size="128x128", seconds=1, fps=8))
+    app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield demo.local_url, studio
+    demo.close()
+
+
+def test_prompt_generate_video_screenshot(url, tmp_path):
+    from PIL import Image
+    from playwright.sync_api import expect, sync_playwright
+
+    local_url, studio = url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(local_url, wait_until="domcontentloaded")
+            page.locator("#prompt textarea").wait_for(timeout=60_000)
+            page.locator("#prompt textarea").fill("two blue balls bounce on a checker floor")
+            page.locator("#generate").click()
+            video = page.locator("#result-video video")
+            expect(video).to_be_attached(timeout=120_000)
+            page.wait_for_function("() => { const v = document.querySelector('#result-video video'); return v && v.readyState >= 2; }", timeout=60_000)
+            shot = Path(os.environ.get("SORA_LITE_SCREENSHOT_DIR") or tmp_path) / "create.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
+    assert pixels.std() > 5.0, "the screenshot is blank"
+    [record] = studio.feed()
+    assert record.prompt == "two blue balls bounce on a checker floor" and record.engine == "world"
