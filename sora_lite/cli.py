@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -69,7 +70,7 @@ def _read_json_file(path: str, what: str) -> Any:
 def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="make a clip with sound from a prompt (and optionally a still or a storyboard)")
     p.add_argument("prompt", nargs="?", default="", help="what to show, e.g. 'a red rubber ball bouncing on a wooden floor'")
-    p.add_argument("--out", default="clip.mp4", help="output file (.mp4 or .webm)")
+    p.add_argument("--out", default="clip.mp4", help="output file (.mp4); the clip is also kept in the feed under SORA_LITE_HOME")
     p.add_argument("--image", help="a still image to animate (image-to-video)")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--size", type=_parse_size, default=(256, 256), help="N or WxH pixels, 128..1024")
@@ -84,11 +85,11 @@ def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from sora_lite.studio import create_clip
+    from sora_lite.studio import Studio
 
     out = Path(args.out)
-    if out.suffix.lower() not in (".mp4", ".webm"):
-        raise RequestError(f"--out must end in .mp4 or .webm, got {args.out!r}")
+    if out.suffix.lower() != ".mp4":
+        raise RequestError(f"--out must end in .mp4 (the signed, watermarked master), got {args.out!r}")
     if args.image and not Path(args.image).is_file():
         raise RequestError(f"--image {args.image} does not exist")
     width, height = args.size
@@ -106,13 +107,17 @@ def run_generate(args: argparse.Namespace) -> int:
     )
     progress = _Progress(enabled=not args.quiet)
     try:
-        record = create_clip(request, out, progress=progress, write_ground_truth=args.truth)
+        record = Studio().generate(request, progress=progress)
     finally:
         progress.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(record.video_path, out)
+    if args.truth and record.ground_truth_path:
+        shutil.copyfile(record.ground_truth_path, out.with_suffix(".truth.json"))
     audio = record.info.get("audio_source", "none")
     total = sum(v for k, v in record.timings.items() if k in ("generate", "encode"))
     print(
-        f"wrote {record.video_path}: {request.seconds:g}s {width}x{height}@{request.fps}fps, "
+        f"wrote {out}: {request.seconds:g}s {width}x{height}@{request.fps}fps, "
         f"engine={record.engine}, seed={record.seed}, audio={audio}, id={record.id}, {total:.1f}s"
     )
     return 0

@@ -44,6 +44,7 @@ TIMES_OF_DAY = ("dawn", "morning", "noon", "afternoon", "sunset", "dusk", "night
 MOODS = ("neutral", "warm", "cool", "dramatic", "soft")
 CAMERA_MOVES = ("static", "pan", "tilt", "orbit", "dolly", "zoom", "follow")
 SHOT_SIZES = ("wide", "medium", "close")
+ARRANGEMENTS = ("auto", "row", "stack", "scatter")  # how an entry's `count` copies are laid out
 PERTURBATIONS = ("gravity_flip", "energy_gain", "teleport", "vanish", "audio_shift")
 
 COLORS: dict[str, tuple[float, float, float]] = {
@@ -78,6 +79,11 @@ class ObjectSpec:
     restitution: float | None = None  # None = the material's
     friction: float | None = None
     name: str = ""  # how the prompt called it, e.g. "red ball"; used by ground truth and the eval
+    # metres from the object's lowest point to the surface below it (floor or table) at t=0, so a drop's first
+    # contact is at sqrt(2h/g); None = the engine's default placement (resting, or its own drop height)
+    height: float | None = None
+    arrangement: str = "auto"  # one of ARRANGEMENTS; "auto" = the engine's choice for the shape (dominoes: row)
+    length: float | None = None  # pendulum: pivot to bob centre in metres; None = the engine's default
 
     def rgb(self) -> tuple[float, float, float]:
         return COLORS[self.color]
@@ -106,7 +112,7 @@ class EnvironmentSpec:
 class LightingSpec:
     time_of_day: str = "noon"
     mood: str = "neutral"
-    key_direction: list[float] = field(default_factory=lambda: [-0.4, -0.5, -1.0])  # light travels along this
+    key_direction: list[float] = field(default_factory=lambda: [0.4, 0.5, -1.0])  # light travels along this (world frame; the default camera looks along +y)
     color_temperature: float = 5600.0  # kelvin
     intensity: float = 1.0
     shadows: bool = True
@@ -121,6 +127,7 @@ class CameraSpec:
     azimuth: float = 90.0  # degrees around z, 90 = looking along +y
     elevation: float = -15.0  # degrees, negative = looking down
     distance: float | None = None  # metres; None = from `shot`
+    direction: int = 1  # +1: pan right, tilt up, dolly/zoom in, orbit counter-clockwise; -1: the opposite
 
 
 @dataclass
@@ -203,6 +210,11 @@ class SceneSpec:
                 _in_range(where + ".restitution", o.restitution, 0.0, 2.0)
             if o.friction is not None:
                 _in_range(where + ".friction", o.friction, 0.0, 5.0)
+            if o.height is not None:
+                _in_range(where + ".height", o.height, 0.0, 20.0)
+            _one_of(where + ".arrangement", o.arrangement, ARRANGEMENTS)
+            if o.length is not None:
+                _in_range(where + ".length", o.length, 0.05, 5.0)
         env = self.environment
         _one_of("environment.floor", env.floor, FLOORS)
         _one_of("environment.backdrop", env.backdrop, BACKDROPS)
@@ -222,6 +234,8 @@ class SceneSpec:
         _in_range("camera.elevation", cam.elevation, -89.0, 30.0)
         if cam.distance is not None:
             _in_range("camera.distance", cam.distance, 0.3, 30.0)
+        if cam.direction not in (1, -1) or isinstance(cam.direction, bool):
+            raise SpecError(f"camera.direction must be 1 or -1, got {cam.direction!r}")
         _in_range("pacing.speed", self.pacing.speed, 0.05, 4.0)
         n = sum(o.count for o in self.objects)
         for i, p in enumerate(self.perturbations):
