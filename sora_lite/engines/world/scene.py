@@ -1,0 +1,505 @@
+"""SceneSpec → bodies with concrete poses → MJCF XML, plus the procedural textures the XML refers to.
+
+Placement lives here (where a "ball" with no position goes), so the simulator, the renderer and the ground
+truth all agree on one list of `Body` records. Everything that depends on the seed (position jitter,
+colour shade, floor grain) is derived from (seed, object name), so a persisting object keeps its look
+across a multi-shot rebuild and the same seed gives the same scene.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sora_lite.engines.world.spec import Material, ObjectSpec, SceneSpec, SpecError
+
+TABLE_TOP = 0.6  # metres
+DROP_HEIGHT = 1.0  # metres between the floor (or table) and the bottom of a dropped object
+RAMP_LENGTH = 1.6
+FLOOR_HALF = 6.0
+TEXTURE_SIZE = 256
+
+
+@dataclass
+class Body:
+    """One simulated object (a ball, a domino, a pendulum bob ...), as placed in the world."""
+
+    index: int
+    name: str
+    shape: str
+    size: float
+    rgba: tuple[float, float, float, float]
+    material: Material
+    pos: list[float]  # metres, z up (pendulum: the bob)
+    quat: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
+    vel: list[float] = field(default_factory=lambda: [0.0] * 6)  # linear, angular (world frame)
+    pivot: list[float] | None = None  # pendulum only
+
+    @property
+    def radius(self) -> float:
+        """Bounding radius, for framing and for the projected pixel radius."""
+        if self.shape == "domino":
+            return self.size * 1.05
+        if self.shape == "cube":
+            return self.size * 1.5
+        if self.shape in ("capsule", "character"):
+            return self.size * 2.0
+        return self.size
+
+
+@dataclass
+class Scene:
+    """What both the simulator and every render worker compile: pure data, picklable."""
+
+    spec: SceneSpec
+    bodies: list[Body]
+    seed: int
+    width: int
+    height: int
+    backdrop_size: tuple[float, float, list[float], list[float]] | None = None  # half w, half h, centre, xyaxes
+    backdrop_px: tuple[int, int] | None = None  # width, height of the backdrop texture
+    quality: str = "fast"
+
+    @property
+    def hidden_floor(self) -> bool:
+        return self.spec.environment.backdrop == "image"
+
+
+def _rng(seed: int, key: str) -> np.random.Generator:
+    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def floor_height(spec: SceneSpec) -> float:
+    return TABLE_TOP if spec.environment.table else 0.0
+
+
+def ramp_geometry(angle_deg: float) -> tuple[list[float], list[float], list[float]]:
+    """(top point of the ramp surface, surface normal, downhill direction); the ramp descends to x=0."""
+    a = math.radians(angle_deg)
+    top = [-RAMP_LENGTH * math.cos(a), 0.0, RAMP_LENGTH * math.sin(a)]
+    normal = [math.sin(a), 0.0, math.cos(a)]
+    downhill = [math.cos(a), 0.0, -math.sin(a)]
+    return top, normal, downhill
+
+
+def _arrangement(o: ObjectSpec) -> str:
+    """The layout of an entry's copies: the spec's choice, or per shape for "auto"."""
+    if o.arrangement != "auto":
+        return o.arrangement
+    if o.shape == "domino":
+        return "row"
+    if o.shape == "cube" and o.count > 1:
+        return "stack"
+    if o.shape == "pendulum":
+        return "pendulum"
+    return "drop"
+
+
+def _bottom_offset(o: ObjectSpec) -> float:
+    """Height of the object's centre above its lowest point, upright."""
+    return o.size * 1.55 if o.shape == "character" else o.size
+
+
+def _slot_width(o: ObjectSpec, how: str) -> float:
+    s = o.size
+    if o.shape == "domino" and how == "row":
+        return o.count * s * 1.3 + 0.3
+    if how == "stack":
+        return s * 2 + 0.3
+    if how == "pendulum" or o.shape == "pendulum":
+        return s * 2 + 0.6
+    if how == "scatter":
+        return max(1.0, o.count * (s * 2 + 0.15))
+    return o.count * (s * 2 + 0.15) + 0.15
+
+
+def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
+    """Give every object a concrete pose: dropped from a height, stacked, in a row, hung, or atop the ramp.
+
+    An entry with `position` pins its first copy; `height` sets the gap under the lowest point at t=0
+    (so a drop's first contact is at √(2h/g)); `arrangement` chooses row / stack / scatter.
+    """
+    names = spec.object_names()
+    base = floor_height(spec)
+    bodies: list[Body] = []
+    hows = [_arrangement(o) for o in spec.objects]
+    free_entries = [i for i, o in enumerate(spec.objects) if o.position is None]
+    ramp_entries = []
+    if spec.environment.ramp_angle is not None:
+        ramp_entries = [i for i in free_entries
+                        if spec.objects[i].shape in ("ball", "cylinder", "cube", "capsule") and hows[i] == "drop"][:1]
+    row = [i for i in free_entries if i not in ramp_entries]
+    total = sum(_slot_width(spec.objects[i], hows[i]) for i in row)
+    cursor = -total / 2
+    if spec.environment.ramp_angle is not None:
+        cursor = max(cursor, 0.4)  # keep the row off the ramp
+    slot_x: dict[int, float] = {}
+    for i in row:
+        w = _slot_width(spec.objects[i], hows[i])
+        slot_x[i] = cursor + w / 2
+        cursor += w
+
+    k = 0
+    for i, o in enumerate(spec.objects):
+        mat = o.resolved_material()
+        how = hows[i]
+        s = o.size
+        lift = _bottom_offset(o)
+        gap = o.height  # None = the arrangement's default
+        for c in range(o.count):
+            name = names[k]
+            rng = _rng(seed, name)
+            shade = 1.0 + rng.uniform(-0.06, 0.06)
+            rgb = tuple(float(min(1.0, max(0.0, ch * shade))) for ch in o.rgb())
+            jitter = rng.uniform(-0.015, 0.015, size=2)
+            quat = [1.0, 0.0, 0.0, 0.0]
+            ang = [0.0, 0.0, 0.0]
+            pivot = None
+            tumble = False
+            if o.shape == "pendulum":
+                length = o.length if o.length is not None else 4 * s + 0.4
+                if o.position is not None:
+                    pivot = [float(o.position[0]) + c * (2 * s + 0.3), float(o.position[1]), float(o.position[2])]
+                else:
+                    x0 = slot_x[i] - (o.count - 1) * (2 * s + 0.3) / 2 + c * (2 * s + 0.3)
+                    pivot = [x0, 0.0, base + length + s + (gap if gap is not None else 0.25)]
+                theta = math.radians(45.0 + float(jitter[0]) * 100)
+                pos = [pivot[0] - length * math.sin(theta), pivot[1], pivot[2] - length * math.cos(theta)]
+            elif o.position is not None:
+                p = [float(v) for v in o.position]
+                pos = [p[0] + c * (2 * s + 0.1), p[1], p[2]]
+            elif i in ramp_entries:
+                top, normal, down = ramp_geometry(spec.environment.ramp_angle)  # type: ignore[arg-type]
+                along = 0.12 + c * (2 * s + 0.05)
+                pos = [top[j] + down[j] * along + normal[j] * (s * 1.01 + 0.0005) for j in range(3)]
+                pos[1] += float(jitter[1])
+                pos[2] += base
+            elif how == "stack":
+                z0 = base + lift + (gap if gap is not None else 0.0) + 0.0005
+                pos = [slot_x[i] + float(jitter[0]) * 0.3, float(jitter[1]) * 0.3, z0 + c * (2 * s + 0.001)]
+            elif how == "row" and o.shape == "domino":
+                spacing = s * 1.3
+                x = slot_x[i] - (o.count - 1) * spacing / 2 + c * spacing
+                pos = [x, float(jitter[1]), base + lift + (gap or 0.0) + 0.0005]
+                if c == 0 and gap is None:  # a nudge, so the row topples toward +x
+                    tip = math.radians(14.0)
+                    quat = [math.cos(tip / 2), 0.0, math.sin(tip / 2), 0.0]
+                    pos[2] = base + s * math.cos(tip) + 0.15 * s * math.sin(tip) + 0.0005
+                    ang = [0.0, 2.0, 0.0]
+            elif how == "scatter":
+                half = _slot_width(o, how) / 2
+                x = slot_x[i] + float(rng.uniform(-half + s, half - s))
+                y = float(rng.uniform(-0.6, 0.6))
+                z = base + lift + (gap if gap is not None else DROP_HEIGHT + float(rng.uniform(0.0, 0.5)))
+                pos = [x, y, z]
+                tumble = True
+            else:  # "row" (resting unless a height is given) or "drop" (the default for loose objects)
+                x = slot_x[i] - (o.count - 1) * (s * 2 + 0.15) / 2 + c * (s * 2 + 0.15)
+                if how == "row":
+                    z = base + lift + (gap if gap is not None else 0.0) + 0.0005
+                elif gap is not None:
+                    z = base + lift + gap
+                else:
+                    z = base + lift + DROP_HEIGHT + 0.05 * c if o.shape != "character" else base + lift + 0.0005
+                    tumble = o.shape in ("cube", "cylinder", "capsule")
+                pos = [x + float(jitter[0]), float(jitter[1]), z]
+            if tumble:
+                # A slight tilt, so dropped boxes tumble instead of landing perfectly flat.
+                tilt = float(rng.uniform(-0.15, 0.15))
+                quat = [math.cos(tilt / 2), math.sin(tilt / 2), 0.0, 0.0]
+            vel = [float(v) for v in o.velocity] + ang
+            bodies.append(Body(k, name, o.shape, s, (*rgb, 1.0), mat, pos, quat, vel, pivot))
+            k += 1
+    if len({b.name for b in bodies}) != len(bodies):
+        raise SpecError("two objects share a name; give each object entry a distinct name")
+    return bodies
+
+
+# --- lighting -----------------------------------------------------------------------------------
+TOD_ELEVATION = {"dawn": 8, "morning": 30, "noon": 70, "afternoon": 40, "sunset": 10, "dusk": 5, "night": 50}
+TOD_KELVIN = {"dawn": 3400, "morning": 5000, "noon": 5600, "afternoon": 5200, "sunset": 2600, "dusk": 3000, "night": 8500}
+TOD_LEVEL = {"dawn": 0.6, "morning": 0.9, "noon": 1.0, "afternoon": 0.95, "sunset": 0.75, "dusk": 0.45, "night": 0.3}
+SKY = {  # zenith, horizon
+    "dawn": ((0.25, 0.3, 0.5), (0.95, 0.7, 0.55)),
+    "morning": ((0.35, 0.55, 0.85), (0.8, 0.88, 0.95)),
+    "noon": ((0.25, 0.5, 0.9), (0.75, 0.85, 0.95)),
+    "afternoon": ((0.3, 0.5, 0.85), (0.85, 0.85, 0.85)),
+    "sunset": ((0.2, 0.2, 0.45), (1.0, 0.55, 0.25)),
+    "dusk": ((0.08, 0.08, 0.25), (0.5, 0.3, 0.35)),
+    "night": ((0.01, 0.01, 0.04), (0.06, 0.07, 0.14)),
+}
+
+
+def kelvin_rgb(kelvin: float) -> tuple[float, float, float]:
+    """Black-body colour (Tanner Helland's fit), normalised so the brightest channel is 1."""
+    t = kelvin / 100.0
+    r = 255.0 if t <= 66 else 329.698727446 * (t - 60) ** -0.1332047592
+    g = 99.4708025861 * math.log(t) - 161.1195681661 if t <= 66 else 288.1221695283 * (t - 60) ** -0.0755148492
+    b = 255.0 if t >= 66 else (0.0 if t <= 19 else 138.5177312231 * math.log(t - 10) - 305.0447927307)
+    rgb = [min(255.0, max(0.0, v)) / 255.0 for v in (r, g, b)]
+    peak = max(rgb)
+    return (rgb[0] / peak, rgb[1] / peak, rgb[2] / peak)
+
+
+@dataclass
+class Lights:
+    key_dir: list[float]
+    key_rgb: tuple[float, float, float]
+    fill_rgb: tuple[float, float, float]
+    ambient: float
+    kelvin: float
+
+
+def lights_for(spec: SceneSpec) -> Lights:
+    """Time of day sets the sun's elevation and colour; colour temperature and mood adjust it."""
+    lt = spec.lighting
+    tod = lt.time_of_day
+    kelvin = lt.color_temperature if abs(lt.color_temperature - 5600.0) > 1e-6 else TOD_KELVIN[tod]
+    mood_shift = {"warm": -900, "cool": 1500}.get(lt.mood, 0)
+    kelvin = min(12000.0, max(1500.0, kelvin + mood_shift))
+    rgb = kelvin_rgb(kelvin)
+    hx, hy = lt.key_direction[0], lt.key_direction[1]
+    norm = math.hypot(hx, hy) or 1.0
+    hx, hy = hx / norm, hy / norm
+    image = spec.environment.backdrop == "image"
+    if image and hy > -0.35:
+        # The still hangs behind the scene facing the camera (normal -y at the default azimuth); light
+        # travelling toward the camera leaves it unlit, so its pixels show as they are (emission only).
+        hy = -0.35
+        n2 = math.hypot(hx, hy)
+        hx, hy = hx / n2, hy / n2
+    el = math.radians(TOD_ELEVATION[tod])
+    key_dir = [hx * math.cos(el), hy * math.cos(el), -math.sin(el)]
+    level = TOD_LEVEL[tod] * lt.intensity
+    ambient = {"dramatic": 0.12, "soft": 0.45}.get(lt.mood, 0.3) * min(1.0, 0.5 + 0.5 * level)
+    key_gain = {"dramatic": 1.0, "soft": 0.55}.get(lt.mood, 0.75) * level
+    fill_gain = {"dramatic": 0.05, "soft": 0.3}.get(lt.mood, 0.15) * level
+    if tod == "night":
+        ambient *= 0.6
+    if image:
+        ambient = max(ambient, 0.45)  # objects in front of a backlit still need some front light
+    return Lights(
+        key_dir=key_dir,
+        key_rgb=tuple(min(1.0, c * key_gain) for c in rgb),  # type: ignore[arg-type]
+        fill_rgb=tuple(min(1.0, c * fill_gain) for c in kelvin_rgb(9000)),  # type: ignore[arg-type]
+        ambient=ambient,
+        kelvin=kelvin,
+    )
+
+
+# --- textures -----------------------------------------------------------------------------------
+def floor_texture(kind: str, seed: int) -> np.ndarray:
+    """A tileable TEXTURE_SIZE² RGB floor texture (uint8); procedural so nothing is downloaded."""
+    n = TEXTURE_SIZE
+    rng = _rng(seed, "floor:" + kind)
+    y, x = np.mgrid[0:n, 0:n].astype(np.float32) / n
+
+    def noise(scale: int) -> np.ndarray:
+        g = rng.standard_normal((scale, scale)).astype(np.float32)
+        idx = (np.arange(n) * scale // n)
+        # bilinear upsample of a periodic grid keeps the tile seamless
+        fx = (np.arange(n) * scale / n) % 1.0
+        i0, i1 = idx, (idx + 1) % scale
+        rows = g[i0][:, i0] * (1 - fx)[None, :] + g[i0][:, i1] * fx[None, :]
+        rows2 = g[i1][:, i0] * (1 - fx)[None, :] + g[i1][:, i1] * fx[None, :]
+        return rows * (1 - fx)[:, None] + rows2 * fx[:, None]
+
+    if kind == "wood":
+        grain = np.sin((x * 6 + 0.35 * noise(8)) * 2 * np.pi * 3) * 0.5 + 0.5
+        plank = ((y * 4).astype(int) % 2) * 0.06
+        base = np.stack([0.55, 0.36, 0.2]) * (0.8 + 0.2 * grain[..., None] - plank[..., None])
+        seams = (np.abs((y * 4) % 1.0) < 0.015)[..., None]
+        img = np.where(seams, base * 0.5, base)
+    elif kind == "grass":
+        v = 0.5 * noise(32) + 0.3 * noise(64) + 0.2 * noise(8)
+        img = np.stack([0.22 + 0.05 * v, 0.48 + 0.1 * v, 0.16 + 0.04 * v], axis=-1)
+    elif kind == "sand":
+        v = 0.6 * noise(64) + 0.4 * noise(16)
+        img = np.stack([0.82, 0.72, 0.52]) * (0.92 + 0.06 * v[..., None])
+    elif kind == "concrete":
+        v = 0.5 * noise(64) + 0.5 * noise(16)
+        img = np.full((n, n, 3), 0.55, np.float32) * (0.9 + 0.08 * v[..., None])
+    elif kind == "tiles":
+        grout = ((x * 4) % 1.0 < 0.04) | ((y * 4) % 1.0 < 0.04)
+        v = noise(16)
+        img = np.where(grout[..., None], np.array([0.45, 0.45, 0.43]), np.array([0.85, 0.84, 0.8]) * (0.97 + 0.03 * v[..., None]))
+    else:  # checker
+        c = ((x * 2).astype(int) + (y * 2).astype(int)) % 2
+        img = np.where(c[..., None] == 1, np.array([0.78, 0.78, 0.8]), np.array([0.32, 0.34, 0.38]))
+    return (np.clip(img, 0, 1) * 255).astype(np.uint8)
+
+
+# --- MJCF ---------------------------------------------------------------------------------------
+def _f(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def _v(vals: list[float] | tuple[float, ...]) -> str:
+    return " ".join(_f(float(x)) for x in vals)
+
+
+def _body_xml(b: Body) -> str:
+    m = b.material
+    rgba = _v(b.rgba)
+    fr = f'friction="{_f(m.friction)} 0.005 0.0001"'
+    common = f'density="{_f(m.density)}" {fr} rgba="{rgba}" material="obj"'
+    s = b.size
+    n = f"obj{b.index}"
+    if b.shape == "pendulum":
+        assert b.pivot is not None
+        px, py, pz = b.pivot
+        dx, dz = b.pos[0] - px, b.pos[2] - pz
+        length = math.hypot(dx, dz)
+        return (
+            f'<body name="{n}" pos="{_v(b.pivot)}">'
+            f'<joint name="{n}_j" type="hinge" axis="0 1 0" damping="0.002"/>'
+            f'<geom name="{n}_rod" type="capsule" fromto="0 0 0 0 0 {_f(-length)}" size="{_f(max(0.006, s * 0.06))}" '
+            f'rgba="0.6 0.6 0.62 1" density="200" contype="0" conaffinity="0"/>'
+            f'<geom name="{n}_g" type="sphere" pos="0 0 {_f(-length)}" size="{_f(s)}" {common}/>'
+            f"</body>"
+        )
+    head = f'<body name="{n}" pos="{_v(b.pos)}" quat="{_v(b.quat)}"><freejoint name="{n}_j"/>'
+    if b.shape == "ball":
+        geom = f'<geom name="{n}_g" type="sphere" size="{_f(s)}" {common}/>'
+    elif b.shape == "cube":
+        geom = f'<geom name="{n}_g" type="box" size="{_f(s)} {_f(s)} {_f(s)}" {common}/>'
+    elif b.shape == "cylinder":
+        geom = f'<geom name="{n}_g" type="cylinder" size="{_f(s)} {_f(s)}" {common}/>'
+    elif b.shape == "capsule":
+        geom = f'<geom name="{n}_g" type="capsule" size="{_f(s * 0.6)} {_f(s)}" {common}/>'
+    elif b.shape == "domino":
+        geom = f'<geom name="{n}_g" type="box" size="{_f(s * 0.15)} {_f(s * 0.5)} {_f(s)}" {common}/>'
+    elif b.shape == "character":
+        geom = (
+            f'<geom name="{n}_g" type="capsule" size="{_f(s * 0.45)} {_f(s * 0.75)}" pos="0 0 {_f(-s * 0.35)}" {common}/>'
+            f'<geom name="{n}_head" type="sphere" size="{_f(s * 0.38)}" pos="0 0 {_f(s * 1.2)}" {common}/>'
+        )
+    else:
+        raise SpecError(f"unknown shape {b.shape!r}")
+    return head + geom + "</body>"
+
+
+def scene_xml(scene: Scene) -> str:
+    """The MJCF for a scene. Floor textures are filled in by `compile_scene` (they are procedural)."""
+    spec = scene.spec
+    env = spec.environment
+    lights = lights_for(spec)
+    zen, hor = SKY[spec.lighting.time_of_day]
+    if env.backdrop == "room" or env.walls:
+        zen, hor = (0.55, 0.53, 0.5), (0.7, 0.68, 0.64)
+        if spec.lighting.time_of_day == "night":
+            zen, hor = (0.1, 0.1, 0.12), (0.16, 0.15, 0.15)
+    size = max(scene.width, scene.height)
+    fast = scene.quality != "high"
+    shadow = (512 if size <= 320 else 1024) if fast else 2048
+    samples = 0 if fast else 4
+    reflect = 0.0 if fast else 0.15
+    floor_z = 0.0
+    parts = [
+        '<mujoco model="sora-lite world">',
+        '<compiler angle="degree" autolimits="true"/>',
+        f'<option timestep="0.002" integrator="implicitfast" gravity="0 0 {_f(-env.gravity)}"/>',
+        "<visual>",
+        f'<global offwidth="{max(size, 640)}" offheight="{max(size, 640)}" fovy="45"/>',
+        f'<quality shadowsize="{shadow}" offsamples="{samples}"/>',
+        f'<headlight ambient="{_f(lights.ambient)} {_f(lights.ambient)} {_f(lights.ambient)}" diffuse="0 0 0" specular="0 0 0"/>',
+        '<map znear="0.02" zfar="60" shadowclip="4" shadowscale="0.8" haze="0.2"/>',
+        "</visual>",
+        "<asset>",
+        f'<texture name="sky" type="skybox" builtin="gradient" rgb1="{_v(zen)}" rgb2="{_v(hor)}" width="256" height="256"/>',
+    ]
+    if env.floor == "checker":
+        parts.append('<texture name="floor" type="2d" builtin="checker" rgb1="0.78 0.78 0.8" rgb2="0.32 0.34 0.38" width="256" height="256"/>')
+    else:
+        parts.append(f'<texture name="floor" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{TEXTURE_SIZE}" height="{TEXTURE_SIZE}"/>')
+    repeat = {"checker": 6, "tiles": 3, "wood": 3}.get(env.floor, 4)
+    parts += [
+        f'<material name="floor" texture="floor" texrepeat="{repeat} {repeat}" reflectance="{_f(reflect)}" specular="0.1"/>',
+        '<material name="obj" specular="0.35" shininess="0.4"/>',
+        '<material name="prop" rgba="0.62 0.5 0.38 1" specular="0.2"/>',
+        '<material name="wall" rgba="0.78 0.76 0.72 1" specular="0.05"/>',
+    ]
+    if scene.backdrop_size is not None:
+        # Filled from the still in `compile_scene`; emission keeps the pixels as they were (lights are behind).
+        bw, bh = scene.backdrop_px or (64, 64)
+        parts.append(f'<texture name="backdrop" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{bw}" height="{bh}"/>')
+        parts.append(f'<material name="backdrop" texture="backdrop" emission="{_f(max(0.0, 1.0 - lights.ambient))}" specular="0" shininess="0"/>')
+    parts.append("</asset>")
+    parts.append("<default><geom solref=\"0.01 1\" solimp=\"0.95 0.99 0.001\"/></default>")
+    parts.append("<worldbody>")
+    shadows = "true" if spec.lighting.shadows else "false"
+    parts.append(
+        f'<light name="key" directional="true" pos="0 0 6" dir="{_v(lights.key_dir)}" diffuse="{_v(lights.key_rgb)}" '
+        f'specular="0.25 0.25 0.25" castshadow="{shadows}"/>'
+    )
+    fill_dir = [-lights.key_dir[0], -lights.key_dir[1] if env.backdrop != "image" else lights.key_dir[1], -0.6]
+    parts.append(f'<light name="fill" directional="true" pos="0 0 6" dir="{_v(fill_dir)}" diffuse="{_v(lights.fill_rgb)}" specular="0 0 0" castshadow="false"/>')
+    group = ' group="3"' if scene.hidden_floor else ""
+    parts.append(f'<geom name="floor" type="plane" size="{FLOOR_HALF} {FLOOR_HALF} 0.1" pos="0 0 {floor_z}" material="floor"{group}/>')
+    if env.table:
+        t = TABLE_TOP
+        parts.append(f'<geom name="table" type="box" size="1.2 0.7 0.03" pos="0 0 {_f(t - 0.03)}" material="prop"/>')
+        for sx in (-1, 1):
+            for sy in (-1, 1):
+                parts.append(f'<geom type="box" size="0.03 0.03 {_f((t - 0.06) / 2)}" pos="{sx * 1.1} {sy * 0.6} {_f((t - 0.06) / 2)}" material="prop"/>')
+    if env.walls or env.backdrop == "room":
+        parts.append('<geom name="wall_back" type="box" size="6 0.05 2.5" pos="0 3.0 2.5" material="wall"/>')
+        parts.append('<geom name="wall_left" type="box" size="0.05 6 2.5" pos="-4.0 0 2.5" material="wall"/>')
+        parts.append('<geom name="wall_right" type="box" size="0.05 6 2.5" pos="4.0 0 2.5" material="wall"/>')
+    if env.ramp_angle is not None:
+        a = math.radians(env.ramp_angle)
+        top, normal, _ = ramp_geometry(env.ramp_angle)
+        t = 0.03
+        centre = [top[0] / 2 - t * normal[0], 0.0, top[2] / 2 - t * normal[2] + floor_height(spec)]
+        parts.append(
+            f'<geom name="ramp" type="box" size="{_f(RAMP_LENGTH / 2)} 0.45 {t}" pos="{_v(centre)}" '
+            f'euler="0 {_f(math.degrees(a))} 0" material="prop"/>'
+        )
+    if scene.backdrop_size is not None:
+        hw, hh, centre, axes = scene.backdrop_size
+        parts.append(
+            f'<geom name="backdrop" type="plane" size="{_f(hw)} {_f(hh)} 0.1" pos="{_v(centre)}" xyaxes="{_v(axes)}" '
+            f'material="backdrop" contype="0" conaffinity="0"/>'
+        )
+    for b in scene.bodies:
+        if b.shape == "pendulum":
+            assert b.pivot is not None
+            px, py, pz = b.pivot
+            parts.append(f'<geom type="box" size="0.25 0.03 0.03" pos="{_f(px)} {_f(py)} {_f(pz + 0.03)}" material="prop" contype="0" conaffinity="0"/>')
+            parts.append(f'<geom type="cylinder" fromto="{_f(px - 0.22)} {_f(py)} 0 {_f(px - 0.22)} {_f(py)} {_f(pz)}" size="0.02" material="prop" contype="0" conaffinity="0"/>')
+        parts.append(_body_xml(b))
+    parts.append("</worldbody></mujoco>")
+    return "\n".join(parts)
+
+
+def compile_scene(scene: Scene, backdrop_pixels: np.ndarray | None = None):  # -> mujoco.MjModel
+    """Compile the scene and fill the procedural textures; the same call in every render worker."""
+    import mujoco
+
+    try:
+        model = mujoco.MjModel.from_xml_string(scene_xml(scene))
+    except ValueError as e:  # MuJoCo's compile errors; our own XML, so this is a bug or an absurd spec
+        raise SpecError(f"the scene could not be built: {e}") from None
+    env = scene.spec.environment
+    if env.floor != "checker":
+        _fill_texture(model, "floor", floor_texture(env.floor, scene.seed))
+    if backdrop_pixels is not None and scene.backdrop_size is not None:
+        _fill_texture(model, "backdrop", backdrop_pixels)
+    return model
+
+
+def _fill_texture(model, name: str, pixels: np.ndarray) -> None:
+    import mujoco
+
+    tid = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_TEXTURE, name)
+    h, w = int(model.tex_height[tid]), int(model.tex_width[tid])
+    ch = int(model.tex_nchannel[tid])
+    if pixels.shape[:2] != (h, w):
+        raise ValueError(f"texture {name} is {w}×{h}, pixels are {pixels.shape[1]}×{pixels.shape[0]}")
+    adr = int(model.tex_adr[tid])
+    flat = pixels[..., :ch].reshape(-1)
+    model.tex_data[adr : adr + flat.size] = flat
