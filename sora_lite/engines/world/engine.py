@@ -13,7 +13,7 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -47,6 +47,7 @@ class Parsed:
     spec: SceneSpec
     used: list[str]
     ignored: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
 def parse_text(text: str, base: SceneSpec | None = None) -> Parsed:
@@ -55,9 +56,9 @@ def parse_text(text: str, base: SceneSpec | None = None) -> Parsed:
         from sora_lite.engines.world.parse import parse_prompt
     except ImportError:
         words = text.split()
-        return Parsed(copy.deepcopy(base) if base is not None else SceneSpec(), [], words)
+        return Parsed(copy.deepcopy(base) if base is not None else SceneSpec(), [], words, [])
     res = parse_prompt(text, base=base) if base is not None else parse_prompt(text)
-    return Parsed(res.spec, list(res.used), list(res.ignored))
+    return Parsed(res.spec, list(res.used), list(res.ignored), list(res.notes))
 
 
 def merge_dict(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -132,23 +133,22 @@ class WorldEngine:
         return True, ""
 
     # --- planning ----------------------------------------------------------------------------
-    def _base_spec(self, request: GenerationRequest) -> tuple[SceneSpec, list[str], list[str]]:
+    def _base_spec(self, request: GenerationRequest) -> Parsed:
         if request.spec is not None:
             if not isinstance(request.spec, dict):
                 raise RequestError("spec must be a scene spec object (JSON)")
-            spec = SceneSpec.from_dict(request.spec)
-            return spec, [], []
+            return Parsed(SceneSpec.from_dict(request.spec), [], [])
         if request.prompt.strip():
-            p = parse_text(request.prompt)
-            return p.spec, p.used, p.ignored
-        return SceneSpec(), [], []
+            return parse_text(request.prompt)
+        return Parsed(SceneSpec(), [], [])
 
-    def _plan(self, request: GenerationRequest) -> tuple[list[ShotPlan], list[str], list[str]]:
+    def _plan(self, request: GenerationRequest) -> tuple[list[ShotPlan], Parsed]:
+        """The shots to simulate, and the words used / ignored and parse notes across all their prompts."""
         fps = request.fps
         if not request.shots:
-            spec, used, ignored = self._base_spec(request)
+            parsed = self._base_spec(request)
             n = int(round(float(request.seconds) * fps))
-            return [ShotPlan(0, request.prompt, spec, spec.camera, 0, n)], used, ignored
+            return [ShotPlan(0, request.prompt, parsed.spec, parsed.spec.camera, 0, n)], parsed
         shots = request.shots
         seconds = []
         for i, shot in enumerate(shots):
@@ -163,13 +163,13 @@ class WorldEngine:
         if not 1.0 <= total <= 20.0:
             raise RequestError(f"the storyboard lasts {total:g} s; it must last from 1 to 20 seconds")
         if request.spec is not None or request.prompt.strip():
-            current, used, ignored = self._base_spec(request)
+            words = self._base_spec(request)
             first_prompt_applied = False
         else:
             first = shots[0].get("prompt") or ""
-            parsed = parse_text(first) if first.strip() else Parsed(SceneSpec(), [], [])
-            current, used, ignored = parsed.spec, parsed.used, parsed.ignored
+            words = parse_text(first) if first.strip() else Parsed(SceneSpec(), [], [])
             first_prompt_applied = True
+        current = words.spec
         plans = []
         cum = 0.0
         for i, shot in enumerate(shots):
@@ -180,7 +180,7 @@ class WorldEngine:
             if text.strip() and not (i == 0 and first_prompt_applied):
                 p = parse_text(text, base=current)
                 current = p.spec
-                used, ignored = used + p.used, ignored + p.ignored
+                words.used, words.ignored, words.notes = words.used + p.used, words.ignored + p.ignored, words.notes + p.notes
             if shot.get("spec") is not None:
                 if not isinstance(shot["spec"], dict):
                     raise RequestError(f"{where}: spec must be an object of scene-spec changes")
@@ -196,7 +196,7 @@ class WorldEngine:
             if end <= start:
                 raise RequestError(f"{where} is shorter than one frame")
             plans.append(ShotPlan(i, text, current, camera, start, end - start))
-        return plans, used, ignored
+        return plans, words
 
     # --- the run -----------------------------------------------------------------------------
     def generate(self, request: GenerationRequest, progress: ProgressFn | None = None,
@@ -211,7 +211,7 @@ class WorldEngine:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         report("parse", 0.0)
-        plans, used, ignored = self._plan(request)
+        plans, words = self._plan(request)
         opts = request.options or {}
         extra = opts.get("perturbations") or []
         if not isinstance(extra, list):
@@ -310,8 +310,9 @@ class WorldEngine:
         used_spec = plans[0].spec.to_dict()
         info = {
             "engine": "world",
-            "words_used": used,
-            "words_ignored": ignored,
+            "words_used": words.used,
+            "words_ignored": words.ignored,
+            "parse_notes": words.notes,
             "objects": track.names,
             "audio_source": "simulated contacts",
             "shots": shots_info,
