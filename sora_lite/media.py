@@ -687,7 +687,7 @@ def write_video(clip: Clip, path: str | os.PathLike[str], *, crf: int | None = N
     try:
         with _user_errors(out, "writing the video"):
             _encode(clip, tmp, recipe, recipe.default_crf if crf is None else crf)
-            os.replace(tmp, out)
+            _publish(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return out
@@ -945,6 +945,12 @@ def write_gif(clip: Clip, path: str | os.PathLike[str], max_side: int = 256, fps
     )
 
 
+def _publish(tmp: Path, out: Path) -> None:
+    """Move a finished temp file into place with ordinary file permissions (mkstemp makes it owner-only)."""
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, out)
+
+
 def _save_atomically(out: Path, save: Any) -> Path:
     if not out.parent.is_dir():
         raise MediaError(f"cannot write {out}: the folder {out.parent} does not exist")
@@ -953,7 +959,7 @@ def _save_atomically(out: Path, save: Any) -> Path:
     try:
         with os.fdopen(fd, "wb") as f, _user_errors(out, "writing the image"):
             save(f)
-        os.replace(tmp, out)
+        _publish(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return out
