@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
+from sora_lite import feed as clip_feed
 from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, RequestError
 from sora_lite.media import MediaError
 
@@ -123,14 +124,25 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_verify(args: argparse.Namespace) -> int:
+    from sora_lite.provenance.cli import run_verify as report
+    from sora_lite.studio import Studio
+
+    studio = Studio()
+    return report(args, store_lookup=lambda prefix: clip_feed.has_clip_with_prefix(studio.store, prefix))
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from sora_lite.provenance.cli import add_verify_parser
+
     parser = argparse.ArgumentParser(prog="python -m sora_lite", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate_parser(sub)
+    add_verify_parser(sub)
     return parser
 
 
-_COMMANDS = {"generate": run_generate}
+_COMMANDS = {"generate": run_generate, "verify": run_verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -112,6 +112,14 @@ def get_clip(store: Store, clip_id: str) -> "_studio.ClipRecord":
         return _record(row[0], row[1])
 
 
+def has_clip_with_prefix(store: Store, prefix: str) -> bool:
+    """Whether this instance made a clip whose id starts with `prefix` (the watermark carries an id prefix)."""
+    if not prefix or not all(c in "0123456789abcdef" for c in prefix):
+        return False
+    with store.session() as s:
+        return s.execute(select(ClipRow.id).where(ClipRow.id.startswith(prefix)).limit(1)).first() is not None
+
+
 def list_feed(store: Store, limit: int = 50, offset: int = 0, username: str | None = None) -> list["_studio.ClipRecord"]:
     """Clips newest first (deleted ones left out); `username` narrows to one author."""
     limit = max(1, min(int(limit), MAX_PAGE))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import threading
 import time
 import uuid
@@ -22,7 +23,9 @@ from sora_lite import accounts
 from sora_lite import feed as clip_feed
 from sora_lite.accounts import UserInfo
 from sora_lite.engines import GenerationRequest, ProgressFn, RequestError, get_engine
-from sora_lite.media import MediaError, read_image, read_video, write_thumbnail, write_video
+from sora_lite.media import Clip, MediaError, read_image, read_video, write_thumbnail, write_video
+from sora_lite.provenance import ProvenanceClaims, VerifyReport, apply_marks, sign_video, verify_file
+from sora_lite.provenance.keys import instance_tag
 from sora_lite.store import Store, open_store
 from sora_lite.store.db import home_dir
 
@@ -62,17 +65,20 @@ def create_clip(
     out_path: str | Path,
     *,
     clip_id: str | None = None,
+    parent_id: str | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     write_ground_truth: bool = False,
 ) -> ClipRecord:
-    """Make one clip end to end and write it to `out_path` (.mp4 or .webm).
+    """Make one clip end to end and write it, marked and signed, to `out_path` (.mp4).
 
-    Nothing is written unless every step before the write succeeded.
+    Nothing is written unless every step before the write succeeded: the signed file appears last.
     """
     request.validate()
     clip_id = clip_id or new_clip_id()
     out_path = Path(out_path)
+    if out_path.suffix.lower() != ".mp4":
+        raise RequestError(f"clips are written as signed MP4 files; {out_path.name} does not end in .mp4")
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
@@ -82,9 +88,26 @@ def create_clip(
 
     t0 = time.perf_counter()
     if progress:
+        progress("marks", 0.0)
+    clip = result.clip
+    marked = Clip(frames=apply_marks(clip.frames, clip_id, fps=float(clip.fps)), fps=clip.fps, audio=clip.audio,
+                  sample_rate=clip.sample_rate, metadata=clip.metadata)
+    timings["marks"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if progress:
         progress("encode", 0.0)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    write_video(result.clip, out_path)
+    claims = ProvenanceClaims.for_prompt(
+        request.prompt, clip_id=clip_id, engine=request.engine, parent_clip_id=parent_id,
+        parent_path=request.parent_video, instance_tag=instance_tag().hex(),
+    )
+    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".encode-") as tmp:
+        unsigned = Path(tmp) / f"{clip_id}.mp4"
+        write_video(marked, unsigned)
+        if progress:
+            progress("encode", 0.5)
+        sign_video(unsigned, out_path, claims=claims)
     if progress:
         progress("encode", 1.0)
     timings["encode"] = time.perf_counter() - t0
@@ -94,6 +117,8 @@ def create_clip(
         gt_path = out_path.with_suffix(".truth.json")
         gt_path.write_text(json.dumps(result.ground_truth))
 
+    info = {**result.info, "provenance": {"c2pa": "signed", "watermark": "visible + invisible",
+                                          "prompt_sha256": claims.prompt_sha256, "instance_tag": claims.instance_tag}}
     return ClipRecord(
         id=clip_id,
         prompt=request.prompt,
@@ -102,9 +127,10 @@ def create_clip(
         request=request.to_dict(),
         video_path=str(out_path),
         spec=result.spec,
-        info=result.info,
+        info=info,
         timings={**result.info.get("timings", {}), **timings},
         ground_truth_path=str(gt_path) if gt_path else None,
+        parent_id=parent_id,
     )
 
 
@@ -218,11 +244,11 @@ class Studio:
             request,
             self.clips_dir / f"{clip_id}.mp4",
             clip_id=clip_id,
+            parent_id=parent_id,
             progress=progress,
             cancel=cancel,
             write_ground_truth=True,
         )
-        record.parent_id = parent_id
         record.user = user.username
         record.thumbnail_path = self._write_thumbnail(record)
         clip_feed.save_clip(self.store, record, user)
@@ -285,6 +311,10 @@ class Studio:
     # --- the feed -----------------------------------------------------------------------------------------
     def feed(self, limit: int = 50, offset: int = 0, username: str | None = None) -> list[ClipRecord]:
         return clip_feed.list_feed(self.store, limit=limit, offset=offset, username=username)
+
+    def verify(self, path: str | Path) -> "VerifyReport":
+        """C2PA and watermark report for any file, matched against this instance's clips."""
+        return verify_file(path, store_lookup=lambda prefix: clip_feed.has_clip_with_prefix(self.store, prefix))
 
     def get(self, clip_id: str) -> ClipRecord:
         return clip_feed.get_clip(self.store, clip_id)
