@@ -18,6 +18,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from sora_lite import __version__, accounts
+from sora_lite.cameo.app_tab import build_cameo_tab
 from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, RequestError, list_engines
 from sora_lite.leaderboard import LEADERBOARD_COMMAND, load_leaderboard
 from sora_lite.media import MediaError
@@ -242,6 +243,13 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
     def sign_out() -> tuple[None, str]:
         return None, "Signed out: acting as the local user."
 
+    @shown_errors
+    def verify(path: str | None) -> tuple[str, dict[str, Any]]:
+        if not path:
+            raise RequestError("upload a video to verify")
+        report = studio.verify(path)
+        return report.summary().replace("\n", "  \n"), report.to_dict()
+
     def show_leaderboard() -> tuple[Any, Any, str]:
         board = load_leaderboard()
         return (gr.Dataframe(board.table, visible=not board.empty), gr.BarPlot(board.plot_frame(), visible=not board.empty),
@@ -266,8 +274,8 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                         sign_up_btn = gr.Button("Create account")
                         sign_out_btn = gr.Button("Sign out")
                     account_status = gr.Markdown("Acting as the local user.")
-                sign_in_btn.click(sign_in, [username, password], [session_user, account_status], api_visibility="private", concurrency_limit=LIGHT_SLOTS)
-                sign_up_btn.click(sign_up, [username, password], [session_user, account_status], api_visibility="private", concurrency_limit=LIGHT_SLOTS)
+                sign_in_btn.click(sign_in, [username, password], [session_user, account_status], api_name="sign_in", concurrency_limit=LIGHT_SLOTS)
+                sign_up_btn.click(sign_up, [username, password], [session_user, account_status], api_name="sign_up", concurrency_limit=LIGHT_SLOTS)
                 sign_out_btn.click(sign_out, None, [session_user, account_status], api_visibility="private")
 
         with gr.Tabs():
@@ -369,6 +377,18 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                 board_btn = gr.Button("Reload")
                 board_btn.click(show_leaderboard, None, [board, board_plot, board_message], api_visibility="private")
                 board_tab.select(show_leaderboard, None, [board, board_plot, board_message], api_visibility="private")
+
+            build_cameo_tab(studio, session_user, user_of, shown_errors)
+
+            with gr.Tab("Verify"):
+                gr.Markdown("Check any video: its C2PA manifest (valid / tampered / absent) and the sora-lite "
+                            "invisible watermark (the clip id it carries, and whether this instance made it).")
+                verify_file_in = gr.File(label="Video to check", file_types=["video"], type="filepath")
+                verify_btn = gr.Button("Verify", variant="primary")
+                verify_summary = gr.Markdown()
+                verify_report = gr.JSON(label="Full report")
+                verify_btn.click(verify, [verify_file_in], [verify_summary, verify_report], api_name="verify",
+                                 concurrency_limit=LIGHT_SLOTS)
 
             with gr.Tab("About"):
                 gr.Markdown(ABOUT)
