@@ -1,0 +1,169 @@
+"""The Cameo tab and its named HTTP endpoints; wiring only, every callback is one library call.
+
+`app.py` calls `build_cameo_tab(studio, session_user, user_of, shown_errors)` inside its `gr.Tabs()`.
+Identity: every callback takes the session's signed-in user (the `session_user` state, or the Hugging Face
+profile Gradio injects) and never a user name or id from the request, so a caller cannot act as someone
+else. Endpoints: cameo_register, cameo_mine, cameo_visibility, cameo_request_access, cameo_requests,
+cameo_approve, cameo_deny, cameo_revoke, cameo_list_grants, cameo_my_clips, cameo_delete_clip,
+cameo_challenge, cameo_verify.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import gradio as gr
+
+from sora_lite.accounts import UserInfo
+from sora_lite.cameo import grants, registry, usage, verification
+
+LIGHT_SLOTS = 8
+UserOf = Callable[[Any, Any], UserInfo]
+
+
+def _files(value: Any) -> list[str]:
+    if not value:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [str(getattr(v, "name", v)) for v in items if v]
+
+
+def _int(value: Any, name: str) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise registry.CameoError(f"{name} must be a whole number, got {value!r}") from None
+    if not number.is_integer():
+        raise registry.CameoError(f"{name} must be a whole number, got {value!r}")
+    return int(number)
+
+
+def build_cameo_tab(studio: Any, session_user: gr.State, user_of: UserOf, shown_errors: Callable[[Callable], Callable]) -> None:
+    """Add the Cameo tab to the Blocks being built (call inside `with gr.Tabs():`)."""
+    store, home = studio.store, studio.home
+
+    @shown_errors
+    def register(handle: str, photos: Any, video: Any, voice: Any, display_name: str, session: str | None,
+                 profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        info = registry.register_cameo(store, home, user_of(session, profile), handle or "", photos=_files(photos),
+                                       video=(_files(video) or [None])[0], voice=(_files(voice) or [None])[0],
+                                       display_name=display_name)
+        return info.to_dict()
+
+    @shown_errors
+    def mine(session: str | None, profile: gr.OAuthProfile | None) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in registry.list_cameos(store, user_of(session, profile))]
+
+    @shown_errors
+    def visibility(handle: str, value: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        return grants.set_visibility(store, user_of(session, profile), handle or "", value or "")
+
+    @shown_errors
+    def request_access(handle: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        return grants.request_access(store, user_of(session, profile), handle or "").to_dict()
+
+    @shown_errors
+    def requests(session: str | None, profile: gr.OAuthProfile | None) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in grants.pending_requests(store, user_of(session, profile))]
+
+    @shown_errors
+    def approve(request_id: Any, nonce: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        return grants.approve(store, user_of(session, profile), _int(request_id, "request id"), nonce or "").to_dict()
+
+    @shown_errors
+    def deny(request_id: Any, nonce: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        return grants.deny(store, user_of(session, profile), _int(request_id, "request id"), nonce or "").to_dict()
+
+    @shown_errors
+    def revoke(handle: str, grantee: str, session: str | None, profile: gr.OAuthProfile | None) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in grants.revoke(store, user_of(session, profile), handle or "", grantee or "")]
+
+    @shown_errors
+    def list_grants(handle: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        return grants.list_grants(store, user_of(session, profile), handle or "").to_dict()
+
+    @shown_errors
+    def my_clips(handle: str, session: str | None, profile: gr.OAuthProfile | None) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in usage.clips_using(store, user_of(session, profile), (handle or "").strip() or None)]
+
+    @shown_errors
+    def delete_clip(clip_id: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        return usage.delete_clip_as_cameo_owner(store, user_of(session, profile), clip_id or "").to_dict()
+
+    @shown_errors
+    def challenge(handle: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        return verification.issue_challenge(store, user_of(session, profile), handle or "").to_dict()
+
+    @shown_errors
+    def verify(handle: str, recording: Any, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+        files = _files(recording)
+        if not files:
+            raise registry.CameoError("upload the recording of the challenge")
+        return verification.verify_recording(store, user_of(session, profile), handle or "", files[0]).to_dict()
+
+    light = {"concurrency_limit": LIGHT_SLOTS}
+    with gr.Tab("Cameo"):
+        gr.Markdown(
+            "Put **your** likeness in videos, and decide who else may: register with 1–5 photos or a short "
+            "selfie video, then name it in a prompt as `@handle`. Every use, grant and revocation is logged; "
+            "revoking takes effect for the next check, including jobs already running."
+        )
+        with gr.Accordion("Register my cameo", open=True):
+            with gr.Row():
+                handle = gr.Textbox(label="Handle", placeholder="@alice", max_lines=1)
+                display_name = gr.Textbox(label="Display name (optional)", max_lines=1)
+            with gr.Row():
+                photos = gr.File(label="1–5 photos of your face", file_count="multiple", type="filepath",
+                                 file_types=sorted(registry.PHOTO_SUFFIXES))
+                video = gr.File(label="…or a short selfie video", type="filepath", file_types=sorted(registry.VIDEO_SUFFIXES))
+                voice = gr.File(label="Voice sample (optional)", type="filepath", file_types=sorted(registry.VOICE_SUFFIXES))
+            register_btn = gr.Button("Register", variant="primary")
+            mine_btn = gr.Button("Show my cameo")
+            cameo_json = gr.JSON(label="My cameo")
+        with gr.Accordion("Verify it is me", open=False):
+            gr.Markdown("Get a challenge, record it as a selfie video (with sound), upload it. The result lists "
+                        "exactly which checks ran here and which could not.")
+            challenge_btn = gr.Button("Get a challenge")
+            challenge_json = gr.JSON(label="Challenge")
+            recording = gr.File(label="Challenge recording", type="filepath", file_types=sorted(registry.VIDEO_SUFFIXES))
+            verify_btn = gr.Button("Check my recording")
+            verify_json = gr.JSON(label="Verification")
+        with gr.Accordion("Who may use it", open=False):
+            with gr.Row():
+                vis = gr.Radio(list(grants.VISIBILITY_WORDS), value="only_me", label="Visibility")
+                vis_btn = gr.Button("Set")
+            with gr.Row():
+                requests_btn = gr.Button("Pending requests")
+                grants_btn = gr.Button("List grants")
+            with gr.Row():
+                request_id = gr.Number(label="Request id", precision=0)
+                nonce = gr.Textbox(label="Approval token (from the request)", max_lines=1)
+                approve_btn = gr.Button("Approve")
+                deny_btn = gr.Button("Deny", variant="stop")
+            with gr.Row():
+                revoke_user = gr.Textbox(label="User to revoke", max_lines=1)
+                revoke_btn = gr.Button("Revoke", variant="stop")
+            grants_json = gr.JSON(label="Grants and requests")
+        with gr.Accordion("Use someone's cameo", open=False):
+            other = gr.Textbox(label="Their handle", placeholder="@bob", max_lines=1)
+            ask_btn = gr.Button("Ask for access")
+            ask_json = gr.JSON(label="Request")
+        with gr.Accordion("Clips that used my cameo", open=False):
+            clips_btn = gr.Button("List")
+            clip_to_delete = gr.Textbox(label="Clip id to delete", max_lines=1)
+            delete_btn = gr.Button("Delete this clip", variant="stop")
+            clips_json = gr.JSON(label="Clips")
+
+    register_btn.click(register, [handle, photos, video, voice, display_name, session_user], [cameo_json], api_name="cameo_register", **light)
+    mine_btn.click(mine, [session_user], [cameo_json], api_name="cameo_mine", **light)
+    vis_btn.click(visibility, [handle, vis, session_user], [cameo_json], api_name="cameo_visibility", **light)
+    ask_btn.click(request_access, [other, session_user], [ask_json], api_name="cameo_request_access", **light)
+    requests_btn.click(requests, [session_user], [grants_json], api_name="cameo_requests", **light)
+    approve_btn.click(approve, [request_id, nonce, session_user], [grants_json], api_name="cameo_approve", **light)
+    deny_btn.click(deny, [request_id, nonce, session_user], [grants_json], api_name="cameo_deny", **light)
+    revoke_btn.click(revoke, [handle, revoke_user, session_user], [grants_json], api_name="cameo_revoke", **light)
+    grants_btn.click(list_grants, [handle, session_user], [grants_json], api_name="cameo_list_grants", **light)
+    clips_btn.click(my_clips, [handle, session_user], [clips_json], api_name="cameo_my_clips", **light)
+    delete_btn.click(delete_clip, [clip_to_delete, session_user], [clips_json], api_name="cameo_delete_clip", **light)
+    challenge_btn.click(challenge, [handle, session_user], [challenge_json], api_name="cameo_challenge", **light)
+    verify_btn.click(verify, [handle, recording, session_user], [verify_json], api_name="cameo_verify", **light)

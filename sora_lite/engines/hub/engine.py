@@ -1,0 +1,427 @@
+"""`HubEngine`: a diffusers video pipeline behind the Engine protocol.
+
+One engine serves one checkpoint (`ModelRef`). A request becomes one or more pipeline calls:
+
+- text → video (t2v); a still → video (i2v, `request.image`);
+- remix (`request.parent_video`): video → video when the weights have it, else image → video from the
+  parent's first frame; the record says which (`info["conditioning"]`);
+- storyboard (`request.shots`): shot 1 from the prompt (or the still), every later shot conditioned on the
+  previous shot's last frame; `info["shots"]` lists boundaries and how each shot was conditioned;
+- cameo (`options["reference_images"]`): reference-conditioned generation on checkpoints that have it (VACE).
+
+Requests are snapped to what the family supports (frame rule, pixel multiple, native fps) and every change
+is recorded in `info["snapped"]`. Progress is reported per denoising step as ("denoise", fraction); a set
+`cancel` event stops between steps (`Cancelled` is raised from the step callback, so nothing is decoded).
+
+Engine options (request.options): steps, guidance, negative_prompt, remix_strength (0..1, how much of the
+parent changes, default 0.6), size ([w, h], overrides the request size, e.g. for small previews), num_frames,
+reference_images (list of paths), foley (default true for silent families), pipeline_kwargs (passed to the
+pipeline call when its signature takes them).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from sora_lite.engines.base import (
+    Cancelled,
+    EngineUnavailable,
+    GenerationRequest,
+    GenerationResult,
+    ProgressFn,
+    RequestError,
+)
+from sora_lite.engines.hub import loading
+from sora_lite.engines.hub.families import TASK_LABELS
+from sora_lite.engines.hub.loading import ModelRef
+from sora_lite.media import Clip, MediaError, read_image, read_video
+
+DEFAULT_REMIX_STRENGTH = 0.6
+STILL_V2V_STRENGTH = 0.85  # i2v through v2v of a repeated still: change most, keep the layout
+
+
+@dataclass
+class _Shot:
+    prompt: str
+    frames: int
+    index: int = 0
+    camera: str | None = None
+
+
+@dataclass
+class _Call:
+    """What one pipeline call needs besides the prompt."""
+
+    task: str
+    conditioning: str
+    image: Any = None  # PIL image for i2v
+    video: list[Any] | None = None  # PIL frames for v2v
+    strength: float | None = None
+    references: list[Any] = field(default_factory=list)
+
+
+def _pil(frame: np.ndarray, size: tuple[int, int]) -> Any:
+    from PIL import Image
+
+    img = Image.fromarray(frame)
+    return img if img.size == size else img.resize(size, Image.Resampling.LANCZOS)
+
+
+def _to_uint8_frames(frames: Any) -> np.ndarray:
+    """Pipeline output (np float B×T×H×W×3 in [0, 1], or a torch tensor, or lists of PIL) → uint8 T×H×W×3."""
+    if hasattr(frames, "detach"):
+        frames = frames.detach().float().cpu().numpy()
+    if isinstance(frames, list):
+        first = frames[0]
+        frames = np.stack([np.asarray(f) for f in first]) if isinstance(first, list) else np.asarray(first)
+    arr = np.asarray(frames)
+    if arr.ndim == 5:
+        arr = arr[0]
+    if arr.dtype != np.uint8:
+        arr = (np.clip(arr, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    if arr.shape[-1] != 3 and arr.shape[1] == 3:  # T×C×H×W
+        arr = arr.transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(arr)
+
+
+def _to_audio(audio: Any, n_samples: int) -> np.ndarray:
+    """Vocoder output (B×C×S tensor) → float32 C×S in [-1, 1], padded / trimmed to the video's length."""
+    if hasattr(audio, "detach"):
+        audio = audio.detach().float().cpu().numpy()
+    arr = np.asarray(audio, dtype=np.float32)
+    if arr.ndim == 3:
+        arr = arr[0]
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    arr = np.clip(np.nan_to_num(arr), -1.0, 1.0)
+    if arr.shape[1] < n_samples:
+        arr = np.pad(arr, ((0, 0), (0, n_samples - arr.shape[1])))
+    return np.ascontiguousarray(arr[:, :n_samples])
+
+
+class HubEngine:
+    """A Hub video model (see the module docstring). Built by the resolver in `sora_lite.engines.hub`."""
+
+    def __init__(self, ref: ModelRef, name: str | None = None) -> None:
+        self.ref = ref
+        self.family = ref.family
+        self.name = name or ref.model_id
+
+    # --- Engine protocol ----------------------------------------------------------------------------------
+    def availability(self) -> tuple[bool, str]:
+        if loading.weights_present(self.ref):
+            return True, ""
+        reason = "its weights are not on this machine"
+        if loading.hub_offline():
+            reason += " and HF_HUB_OFFLINE is set"
+        return False, loading.missing_weights_message(self.ref.model_id, reason, self.ref.gated)
+
+    def capabilities(self) -> dict[str, Any]:
+        """What this checkpoint can do, for the app's model picker and `python -m sora_lite models`."""
+        return {"model": self.ref.model_id, "family": self.family.name, "tasks": list(self.ref.tasks),
+                "makes_audio": self.family.makes_audio, "native_fps": self.family.native_fps}
+
+    def generate(self, request: GenerationRequest, progress: ProgressFn | None = None,
+                 cancel: threading.Event | None = None) -> GenerationResult:
+        opts = dict(request.options or {})
+        fam = self.family
+        info: dict[str, Any] = {"model": self.ref.model_id, "family": fam.name, "snapped": {}}
+        timings: dict[str, float] = {}
+
+        fps = fam.native_fps
+        if request.fps != fps:
+            info["snapped"]["fps"] = {"asked": request.fps, "used": fps}
+        width, height = self._snap_size(request, opts, info)
+        shots = self._plan_shots(request, opts, fps, info)
+        steps = int(opts.get("steps", fam.default_steps))
+        guidance = float(opts.get("guidance", fam.default_guidance))
+        if steps < 1 or steps > 200:
+            raise RequestError(f"steps must be from 1 to 200, got {steps}")
+        info.update(steps=steps, guidance=guidance, size=[width, height], fps=fps)
+
+        first_call = self._first_call(request, opts, (width, height), shots[0].frames)
+        _check_cancel(cancel)
+
+        t0 = time.perf_counter()
+        pipe, plan = loading.acquire_pipeline(self.ref, first_call.task)
+        width, height = self._lock_size_to_model(pipe, width, height, info)
+        timings["load"] = time.perf_counter() - t0
+        info["memory"] = plan.to_dict()
+
+        seconds = loading.estimate_seconds(fam, width, height, sum(s.frames for s in shots), steps, len(shots))
+        info["gpu_seconds_estimate"] = round(seconds, 1)
+
+        t0 = time.perf_counter()
+        frames_out: list[np.ndarray] = []
+        audio_out: list[np.ndarray] = []
+        sample_rate: int | None = None
+        shots_info: list[dict[str, Any]] = []
+        start = 0
+        call = first_call
+        for k, shot in enumerate(shots):
+            if k > 0:
+                call = self._next_shot_call(frames_out[-1][-1], (width, height), shot.frames)
+                pipe, plan = loading.acquire_pipeline(self.ref, call.task)
+            _check_cancel(cancel)
+            out = loading.run_on_gpu(
+                lambda: self._call(pipe, call, shot, width, height, fps, steps, guidance, request.seed + k, opts,
+                                   progress, cancel, k, len(shots)),
+                seconds / len(shots),
+            )
+            frames = _to_uint8_frames(out.frames)
+            frames_out.append(frames)
+            if fam.makes_audio and getattr(out, "audio", None) is not None:
+                sample_rate = int(self._audio_rate(pipe))
+                audio_out.append(_to_audio(out.audio, int(round(len(frames) / fps * sample_rate))))
+            shots_info.append({"index": k, "start_frame": start, "end_frame": start + len(frames),
+                               "prompt": shot.prompt, "camera": shot.camera, "task": call.task,
+                               "pipeline": type(pipe).__name__, "conditioned_on": call.conditioning})
+            start += len(frames)
+        timings["denoise"] = time.perf_counter() - t0
+
+        video = np.concatenate(frames_out, axis=0)
+        info["task"] = shots_info[0]["task"]
+        info["pipeline"] = shots_info[0]["pipeline"]
+        info["conditioning"] = shots_info[0]["conditioned_on"]
+        if request.shots:
+            info["shots"] = shots_info
+        info["frames"] = int(video.shape[0])
+        info["seconds"] = round(video.shape[0] / fps, 4)
+
+        clip = Clip(frames=video, fps=Fraction(fps))
+        t0 = time.perf_counter()
+        if audio_out:
+            clip.audio = np.concatenate(audio_out, axis=1)
+            clip.sample_rate = sample_rate
+            info["audio_source"] = "model"
+        else:
+            self._add_foley(clip, request, opts, info, progress)
+        timings["audio"] = time.perf_counter() - t0
+        info["timings"] = timings
+        return GenerationResult(clip=clip, spec=None, info=info)
+
+    # --- planning -------------------------------------------------------------------------------------------
+    def _snap_size(self, request: GenerationRequest, opts: dict[str, Any], info: dict[str, Any]) -> tuple[int, int]:
+        asked = (request.width, request.height)
+        wanted = asked
+        if "size" in opts:
+            size = opts["size"]
+            if (not isinstance(size, (list, tuple)) or len(size) != 2
+                    or not all(isinstance(v, int) and 8 <= v <= 2048 for v in size)):
+                raise RequestError(f"options.size must be [width, height] in pixels (8..2048), got {size!r}")
+            wanted = (int(size[0]), int(size[1]))
+        used = self.family.snap_size(*wanted)
+        if used != asked:
+            info["snapped"]["size"] = {"asked": list(asked), "used": list(used),
+                                       "why": "options.size" if used == wanted else
+                                       f"multiple of {self.family.resolution_multiple}"}
+        return used
+
+    def _lock_size_to_model(self, pipe: Any, width: int, height: int, info: dict[str, Any]) -> tuple[int, int]:
+        """Checkpoints with learned positional embeddings (CogVideoX I2V) run at their trained size only."""
+        cfg = getattr(getattr(pipe, "transformer", None), "config", None)
+        if cfg is None or not getattr(cfg, "use_learned_positional_embeddings", False):
+            return width, height
+        scale = getattr(pipe, "vae_scale_factor_spatial", 8)
+        fixed = (int(cfg.sample_width * scale), int(cfg.sample_height * scale))
+        if fixed != (width, height):
+            asked = info["snapped"].get("size", {}).get("asked", [width, height])
+            info["snapped"]["size"] = {"asked": asked, "used": list(fixed),
+                                       "why": "this checkpoint has learned positional embeddings"}
+        info["size"] = list(fixed)
+        return fixed
+
+    def _plan_shots(self, request: GenerationRequest, opts: dict[str, Any], fps: int,
+                    info: dict[str, Any]) -> list[_Shot]:
+        fam = self.family
+        if request.shots:
+            shots = []
+            asked_total, used_total = 0, 0
+            for i, s in enumerate(request.shots):
+                secs = float(s.get("seconds") or float(request.seconds) / len(request.shots))
+                asked = max(1, int(round(secs * fps)))
+                used = fam.snap_frames(asked)
+                asked_total, used_total = asked_total + asked, used_total + used
+                text = str(s.get("prompt") or request.prompt).strip()
+                shots.append(_Shot(text, used, i, s.get("camera")))
+            if asked_total != used_total:
+                info["snapped"]["frames"] = {"asked": asked_total, "used": used_total, "rule": _rule(fam)}
+            return shots
+        if "num_frames" in opts:
+            asked = opts["num_frames"]
+            if not isinstance(asked, int) or isinstance(asked, bool) or asked < 1:
+                raise RequestError(f"options.num_frames must be a positive integer, got {asked!r}")
+        else:
+            asked = max(1, int(round(float(request.seconds) * fps)))
+        used = fam.snap_frames(asked)
+        if used != asked:
+            info["snapped"]["frames"] = {"asked": asked, "used": used, "rule": _rule(fam)}
+        return [_Shot(request.prompt.strip(), used)]
+
+    def _can(self, task: str) -> bool:
+        return task in self.ref.tasks and task in self.family.pipelines
+
+    def _unable(self, what: str, task: str) -> RequestError:
+        others = [c.hub_id for c in self.family.checkpoints if task in c.tasks]
+        hint = f"; {self.family.label} does it with {others[0]}" if others else ""
+        can = ", ".join(TASK_LABELS[t] for t in self.ref.tasks)
+        return RequestError(f"{self.ref.model_id} cannot {what} (it does {can}){hint}")
+
+    def _first_call(self, request: GenerationRequest, opts: dict[str, Any], size: tuple[int, int],
+                    frames: int) -> _Call:
+        refs = opts.get("reference_images") or []
+        if refs:
+            if not self._can("ref"):
+                raise self._unable("condition on reference images", "ref")
+            return _Call("ref", "reference images", references=[_pil(read_image(p), size) for p in refs])
+        if request.parent_video:
+            parent = _read_parent(request.parent_video)
+            change = float(opts.get("remix_strength", DEFAULT_REMIX_STRENGTH))
+            if not 0.0 < change <= 1.0:
+                raise RequestError(f"options.remix_strength must be in (0, 1], got {change}")
+            if self._can("v2v"):
+                video = [_pil(f, size) for f in _resample(parent.frames, frames)]
+                return _Call("v2v", f"parent video (video-to-video, strength {change:g})", video=video, strength=change)
+            if self._can("i2v"):
+                return _Call("i2v", "parent's first frame (image-to-video)", image=_pil(parent.frames[0], size))
+            raise self._unable("remix a video (it has neither video- nor image-to-video)", "v2v")
+        if request.image:
+            return self._image_call(read_image(request.image), size, frames, "the given image")
+        if self._can("t2v"):
+            return _Call("t2v", "prompt")
+        if self._can("ref"):
+            return _Call("ref", "prompt")
+        raise self._unable("make a video from text alone: pass an image", "t2v")
+
+    def _image_call(self, image: np.ndarray, size: tuple[int, int], frames: int, what: str) -> _Call:
+        if self._can("i2v"):
+            return _Call("i2v", f"{what} (image-to-video)", image=_pil(image, size))
+        if self._can("v2v"):
+            still = _pil(image, size)
+            return _Call("v2v", f"{what} (video-to-video of a still, strength {STILL_V2V_STRENGTH:g})",
+                         video=[still] * frames, strength=STILL_V2V_STRENGTH)
+        raise self._unable("animate a still image", "i2v")
+
+    def _next_shot_call(self, last_frame: np.ndarray, size: tuple[int, int], frames: int) -> _Call:
+        if self._can("i2v") or self._can("v2v"):
+            return self._image_call(last_frame, size, frames, "previous shot's last frame")
+        return _Call("t2v" if self._can("t2v") else "ref", "prompt only (this checkpoint cannot take a frame)")
+
+    # --- running -------------------------------------------------------------------------------------------
+    def _call(self, pipe: Any, call: _Call, shot: _Shot, width: int, height: int, fps: int, steps: int,
+              guidance: float, seed: int, opts: dict[str, Any], progress: ProgressFn | None,
+              cancel: threading.Event | None, shot_index: int, n_shots: int) -> Any:
+        import torch
+
+        accepted = set(inspect.signature(pipe.__call__).parameters)
+
+        def on_step(p: Any, i: int, t: Any, kw: dict[str, Any]) -> dict[str, Any]:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled between denoising steps")
+            if progress is not None:
+                total = getattr(p, "_num_timesteps", None) or steps
+                progress("denoise", min(1.0, (shot_index + (i + 1) / total) / n_shots))
+            return kw
+
+        kwargs: dict[str, Any] = {
+            "prompt": shot.prompt,
+            "height": height,
+            "width": width,
+            "num_frames": shot.frames,
+            "frame_rate": float(fps),
+            "num_inference_steps": steps,
+            "guidance_scale": guidance,
+            "generator": torch.Generator(device="cpu").manual_seed(seed),
+            "output_type": "np",
+            "callback_on_step_end": on_step,
+            "callback_on_step_end_tensor_inputs": ["latents"],
+        }
+        if opts.get("negative_prompt"):
+            kwargs["negative_prompt"] = str(opts["negative_prompt"])
+        max_text = getattr(getattr(getattr(pipe, "transformer", None), "config", None), "max_text_seq_length", None)
+        if max_text:
+            kwargs["max_sequence_length"] = int(max_text)
+        kwargs.update(_task_kwargs(type(pipe).__name__, call))
+        kwargs.update(opts.get("pipeline_kwargs") or {})
+        kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+        if progress is not None:
+            progress("denoise", shot_index / n_shots)
+        try:
+            return pipe(**kwargs)
+        except Cancelled:
+            raise
+        except torch.cuda.OutOfMemoryError as e:
+            raise EngineUnavailable(f"{self.ref.model_id} ran out of GPU memory at {width}×{height}, {shot.frames} "
+                                    "frames: ask for a smaller size or fewer seconds") from e
+
+    @staticmethod
+    def _audio_rate(pipe: Any) -> int:
+        vocoder = getattr(pipe, "vocoder", None)
+        rate = getattr(getattr(vocoder, "config", None), "output_sampling_rate", None)
+        return int(rate or getattr(pipe, "audio_sampling_rate", 16000))
+
+    def _add_foley(self, clip: Clip, request: GenerationRequest, opts: dict[str, Any], info: dict[str, Any],
+                   progress: ProgressFn | None) -> None:
+        if not opts.get("foley", True):
+            info["audio_source"] = "none"
+            info["foley"] = {"skipped": "options.foley is false"}
+            return
+        from sora_lite.engines.hub.foley import foley_for
+
+        if progress is not None:
+            progress("audio", 0.0)
+        result = foley_for(clip.frames, float(clip.fps), seed=request.seed, prompt=request.prompt)
+        if result.audio is not None:
+            clip.audio, clip.sample_rate = result.audio, result.sample_rate
+        info["audio_source"] = result.source
+        info["foley"] = result.info
+        if progress is not None:
+            progress("audio", 1.0)
+
+
+def _rule(fam: Any) -> str:
+    m, o = fam.frame_rule
+    return f"{m}k+{o}"
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled before generation started")
+
+
+def _read_parent(path: str) -> Clip:
+    try:
+        return read_video(path, with_audio=False)
+    except MediaError as e:
+        raise RequestError(f"the clip to remix cannot be read: {e}") from e
+
+
+def _resample(frames: np.ndarray, n: int) -> np.ndarray:
+    """n frames evenly spread over `frames` (the parent's whole length becomes the remix's length)."""
+    idx = np.linspace(0, len(frames) - 1, n).round().astype(int)
+    return frames[idx]
+
+
+def _task_kwargs(pipeline_class: str, call: _Call) -> dict[str, Any]:
+    """The conditioning arguments each pipeline class takes for its task."""
+    if call.task == "i2v":
+        return {"image": call.image}
+    if call.task == "ref":
+        return {"reference_images": call.references} if call.references else {}
+    if call.task != "v2v":
+        return {}
+    keep = 1.0 - float(call.strength or DEFAULT_REMIX_STRENGTH)
+    if pipeline_class == "LTX2ConditionPipeline":
+        from diffusers.pipelines.ltx2.pipeline_ltx2_condition import LTX2VideoCondition
+
+        return {"conditions": [LTX2VideoCondition(frames=call.video, index=0, strength=keep)]}
+    if pipeline_class == "LTXConditionPipeline":
+        return {"video": call.video, "frame_index": 0, "strength": keep}
+    return {"video": call.video, "strength": call.strength}

@@ -1,0 +1,370 @@
+"""Finding, loading and keeping one Hub pipeline resident.
+
+- `resolve_model(name)`: family name, registry Hub id, local diffusers folder, or a cached snapshot whose
+  `model_index.json` names a known pipeline class → `ModelRef` (no torch, no network).
+- `model_source(ref)`: local files first; offline (`HF_HUB_OFFLINE`) or not in the cache → a bounded check
+  against the Hub that fails within seconds with `EngineUnavailable` naming the model and how to get it.
+  Never a silent fallback to another model.
+- `acquire_pipeline(ref, task)`: one model resident (LRU of size 1); task pipelines that share the resident
+  weights are derived with `from_pipe`; the memory policy (offload, VAE tiling / slicing) is chosen from the
+  free GPU memory against the checkpoint's approximate need.
+- `run_on_gpu(fn, seconds)`: wraps the call in `spaces.GPU(duration=...)` when the `spaces` package exists.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from sora_lite.engines.base import EngineUnavailable, RequestError
+from sora_lite.engines.hub.families import (
+    FAMILIES,
+    Family,
+    family_named,
+    family_of_hub_id,
+    family_of_model_index,
+    pipeline_class_names,
+)
+
+HUB_CHECK_TIMEOUT_S = 5.0
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model a HubEngine serves: its family, where its weights are, which tasks its weights serve."""
+
+    family: Family
+    model_id: str  # Hub id, or the local folder as the user gave it
+    class_name: str  # the checkpoint's own pipeline class (model_index.json `_class_name`)
+    tasks: tuple[str, ...]
+    approx_memory_gib: float
+    local_dir: str | None = None  # an explicit diffusers folder (no Hub involved)
+    gated: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.local_dir or self.model_id
+
+
+def _read_model_index(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / "model_index.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _cached_model_index(hub_id: str) -> dict[str, Any] | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        path = try_to_load_from_cache(hub_id, "model_index.json")
+    except Exception:  # malformed ids and cache layouts are "not cached", never a crash
+        return None
+    return _read_model_index(Path(path).parent) if isinstance(path, str) else None
+
+
+def _ref_from_index(name: str, index: dict[str, Any], local_dir: str | None) -> ModelRef | None:
+    family = family_of_model_index(index)
+    if family is None:
+        return None
+    class_name = str(index["_class_name"])
+    tasks = family.tasks_for_class(class_name)
+    known = family.checkpoint(name)
+    return ModelRef(family, name, class_name, tasks, known.approx_memory_gib if known else family.checkpoints[0].approx_memory_gib,
+                    local_dir=local_dir, gated=bool(known and known.gated))
+
+
+def resolve_model(name: str) -> ModelRef | None:
+    """The model `name` refers to, or None when it is none of ours (another resolver may know it)."""
+    name = name.strip()
+    family = family_named(name)
+    if family is not None:
+        name = family.default_id
+    found = family_of_hub_id(name)
+    if found is not None:
+        fam, ckpt = found
+        return ModelRef(fam, ckpt.hub_id, fam.pipelines[ckpt.tasks[0]], ckpt.tasks, ckpt.approx_memory_gib,
+                        gated=ckpt.gated)
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        index = _read_model_index(folder)
+        if index is None:
+            return None
+        ref = _ref_from_index(name, index, str(folder.resolve()))
+        if ref is None:
+            known = ", ".join(sorted(pipeline_class_names()))
+            raise RequestError(f"{name} holds a {index.get('_class_name')!r} pipeline, which sora-lite cannot drive; "
+                               f"supported pipeline classes: {known}")
+        return ref
+    if _HUB_ID.match(name):
+        index = _cached_model_index(name)
+        if index is not None:
+            return _ref_from_index(name, index, None)
+    return None
+
+
+# ------------------------------------------------------------------------------------------ weights present?
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE as set now (huggingface_hub reads it only once, at import)."""
+    import huggingface_hub.constants as c
+
+    value = os.environ.get("HF_HUB_OFFLINE")
+    if value is not None:
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(c.HF_HUB_OFFLINE)
+
+
+def weights_present(ref_or_id: ModelRef | str) -> bool:
+    """Whether the weights are on this machine (a local folder, or model_index.json in the Hub cache)."""
+    if isinstance(ref_or_id, ModelRef):
+        if ref_or_id.local_dir:
+            return (Path(ref_or_id.local_dir) / "model_index.json").is_file()
+        ref_or_id = ref_or_id.model_id
+    return _cached_model_index(ref_or_id) is not None
+
+
+def how_to_get(model_id: str, gated: bool = False) -> str:
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    gate = (f" {model_id} is gated: accept its license at https://huggingface.co/{model_id} and set HF_TOKEN "
+            "to a token of that account." if gated else
+            " If the model is gated, accept its license on its Hub page and set HF_TOKEN.")
+    return (f"Download it with `huggingface-cli download {model_id}` (the cache is under HF_HOME, now "
+            f"{HF_HUB_CACHE}; set HF_HOME before starting sora-lite to use another), or pass a local diffusers "
+            f"folder instead of the id.{gate}")
+
+
+def missing_weights_message(model_id: str, reason: str, gated: bool = False) -> str:
+    return f"model {model_id} is not available: {reason}. {how_to_get(model_id, gated)}"
+
+
+def model_source(ref: ModelRef) -> tuple[str, bool]:
+    """(what to pass to from_pretrained, local_files_only). Raises EngineUnavailable within seconds."""
+    if ref.local_dir:
+        if not weights_present(ref):
+            raise EngineUnavailable(f"model folder {ref.local_dir} has no model_index.json (a diffusers pipeline "
+                                    "folder made with save_pretrained is needed)")
+        return ref.local_dir, True
+    if weights_present(ref):
+        return ref.model_id, True
+    if hub_offline():
+        raise EngineUnavailable(missing_weights_message(
+            ref.model_id, "its weights are not in the local Hugging Face cache and HF_HUB_OFFLINE is set", ref.gated))
+    _check_hub(ref.model_id)
+    return ref.model_id, False
+
+
+def _check_hub(model_id: str) -> None:
+    """A bounded look at the Hub before a download: gated without a token, missing, or unreachable → fail now."""
+    from huggingface_hub import HfApi, get_token
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    try:
+        info = HfApi().model_info(model_id, timeout=HUB_CHECK_TIMEOUT_S)
+    except GatedRepoError:
+        raise EngineUnavailable(missing_weights_message(model_id, "it is gated and no accepted token was given",
+                                                        gated=True)) from None
+    except RepositoryNotFoundError:
+        raise EngineUnavailable(missing_weights_message(
+            model_id, "the Hub has no such repository (or it is private and HF_TOKEN is not set)")) from None
+    except Exception as e:  # network errors come in many types (httpx, OSError, timeouts): all mean "cannot reach"
+        raise EngineUnavailable(missing_weights_message(
+            model_id, f"its weights are not in the local cache and the Hub could not be reached "
+                      f"({type(e).__name__}: {str(e)[:160]})")) from None
+    if getattr(info, "gated", False) and not get_token():
+        raise EngineUnavailable(missing_weights_message(model_id, "it is gated and HF_TOKEN is not set", gated=True))
+
+
+# ------------------------------------------------------------------------------------------ memory policy
+
+@dataclass
+class MemoryPlan:
+    """Where the pipeline runs and what it does to fit: chosen once per load, recorded in the clip's info."""
+
+    device: str
+    dtype: str
+    offload: str  # "none" | "model" | "sequential"
+    vae_tiling: bool
+    vae_slicing: bool
+    free_gib: float | None
+    need_gib: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def choose_memory_plan(need_gib: float, family_dtype: str, free_gib: float | None = None,
+                       cuda: bool | None = None) -> MemoryPlan:
+    """Full residency when it fits with 20 % headroom; model offload when half fits; else sequential offload."""
+    import torch
+
+    if cuda is None:
+        cuda = torch.cuda.is_available()
+    if not cuda:
+        return MemoryPlan("cpu", "float32", "none", False, False, None, need_gib,
+                          "no CUDA device: CPU in float32 (slow; fine for tiny models and tests)")
+    if free_gib is None:
+        free_gib = torch.cuda.mem_get_info()[0] / 2**30
+    if free_gib >= need_gib * 1.2:
+        return MemoryPlan("cuda", family_dtype, "none", False, False, free_gib, need_gib, "fits on the GPU")
+    if free_gib >= need_gib * 0.5:
+        return MemoryPlan("cuda", family_dtype, "model", True, False, free_gib, need_gib,
+                          "model CPU offload (one component on the GPU at a time) + VAE tiling")
+    return MemoryPlan("cuda", family_dtype, "sequential", True, True, free_gib, need_gib,
+                      "sequential CPU offload (layer by layer; slow) + VAE tiling and slicing")
+
+
+def apply_memory_plan(pipe: Any, plan: MemoryPlan) -> None:
+    if plan.offload == "model":
+        pipe.enable_model_cpu_offload()
+    elif plan.offload == "sequential":
+        pipe.enable_sequential_cpu_offload()
+    else:
+        pipe.to(plan.device)
+    vae = getattr(pipe, "vae", None)
+    if plan.vae_tiling and hasattr(vae, "enable_tiling"):
+        vae.enable_tiling()
+    if plan.vae_slicing and hasattr(vae, "enable_slicing"):
+        vae.enable_slicing()
+
+
+# ------------------------------------------------------------------------------------------ one resident model
+
+@dataclass
+class _Resident:
+    key: str
+    plan: MemoryPlan
+    pipelines: dict[str, Any]  # class name → pipeline sharing one set of weights
+
+
+_LOCK = threading.RLock()
+_RESIDENT: _Resident | None = None
+
+
+def _pipeline_class(class_name: str) -> Any:
+    import diffusers
+
+    cls = getattr(diffusers, class_name, None)
+    if cls is None:
+        raise EngineUnavailable(f"diffusers {diffusers.__version__} has no {class_name}; upgrade diffusers")
+    return cls
+
+
+def release_resident() -> None:
+    """Drop the resident model and give its memory back (the next request loads again)."""
+    global _RESIDENT
+    with _LOCK:
+        if _RESIDENT is None:
+            return
+        for pipe in _RESIDENT.pipelines.values():
+            remove = getattr(pipe, "remove_all_hooks", None)
+            if callable(remove):
+                remove()
+        _RESIDENT = None
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:
+        pass
+
+
+def resident_key() -> str | None:
+    return _RESIDENT.key if _RESIDENT else None
+
+
+def acquire_pipeline(ref: ModelRef, task: str) -> tuple[Any, MemoryPlan]:
+    """The pipeline for `task` on `ref`'s weights, loading them (and evicting any other model) if needed."""
+    global _RESIDENT
+    class_name = ref.family.pipelines.get(task)
+    if class_name is None or task not in ref.tasks:
+        raise RequestError(f"{ref.model_id} cannot do {task}")
+    with _LOCK:
+        if _RESIDENT is None or _RESIDENT.key != ref.key:
+            release_resident()
+            _RESIDENT = _load(ref)
+        resident = _RESIDENT
+        pipe = resident.pipelines.get(class_name)
+        if pipe is None:
+            base = next(iter(resident.pipelines.values()))
+            pipe = _pipeline_class(class_name).from_pipe(base)
+            if resident.plan.offload != "none":
+                apply_memory_plan(pipe, resident.plan)
+            pipe.set_progress_bar_config(disable=True)
+            resident.pipelines[class_name] = pipe
+        return pipe, resident.plan
+
+
+def _load(ref: ModelRef) -> _Resident:
+    import torch
+
+    source, local_only = model_source(ref)
+    plan = choose_memory_plan(ref.approx_memory_gib, ref.family.dtype)
+    cls = _pipeline_class(ref.class_name)
+    try:
+        pipe = cls.from_pretrained(source, dtype=getattr(torch, plan.dtype), local_files_only=local_only)
+    except EngineUnavailable:
+        raise
+    except (OSError, ValueError) as e:  # incomplete snapshot, missing component, failed download
+        raise EngineUnavailable(missing_weights_message(ref.model_id, f"loading failed ({str(e)[:300]})",
+                                                        ref.gated)) from e
+    apply_memory_plan(pipe, plan)
+    pipe.set_progress_bar_config(disable=True)
+    return _Resident(ref.key, plan, {ref.class_name: pipe})
+
+
+# ------------------------------------------------------------------------------------------ ZeroGPU
+
+def _gpu_seconds(fn: Callable[[], Any], seconds: float) -> int:
+    return int(max(30, min(seconds, 1800)))
+
+
+def _call(fn: Callable[[], Any], seconds: float) -> Any:
+    return fn()
+
+
+try:  # on a ZeroGPU Space the GPU is attached only inside functions decorated with spaces.GPU
+    import spaces  # type: ignore[import-not-found]
+
+    _call_on_gpu = spaces.GPU(duration=_gpu_seconds)(_call)
+except ImportError:
+    _call_on_gpu = _call
+
+
+def run_on_gpu(fn: Callable[[], Any], seconds: float) -> Any:
+    """Run `fn` holding a GPU for about `seconds` (a ZeroGPU reservation when `spaces` exists, else a plain call)."""
+    return _call_on_gpu(fn, seconds)
+
+
+def estimate_seconds(family: Family, width: int, height: int, frames: int, steps: int, shots: int = 1) -> float:
+    """A generous GPU-time estimate: per-step cost scales with latent tokens relative to the default size."""
+    w0, h0 = family.default_size
+    scale = (width * height * frames) / (w0 * h0 * family.max_frames)
+    return 20.0 + shots * steps * family.approx_step_seconds * max(scale, 0.05) * 1.5
+
+
+def registry_rows() -> list[dict[str, Any]]:
+    """One row per registry checkpoint: family, id, tasks, whether weights are here (for CLI and app picker)."""
+    rows = []
+    for fam in FAMILIES:
+        for ckpt in fam.checkpoints:
+            present = weights_present(ckpt.hub_id)
+            rows.append({
+                "family": fam.name, "label": fam.label, "model_id": ckpt.hub_id, "tasks": list(ckpt.tasks),
+                "makes_audio": fam.makes_audio, "approx_memory_gib": ckpt.approx_memory_gib,
+                "native_fps": fam.native_fps, "frame_rule": f"{fam.frame_rule[0]}k+{fam.frame_rule[1]}",
+                "resolution_multiple": fam.resolution_multiple, "weights_present": present,
+                "why_not": "" if present else f"weights not in the local cache: huggingface-cli download {ckpt.hub_id}",
+            })
+    return rows

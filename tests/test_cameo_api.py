@@ -1,0 +1,124 @@
+"""Cameo grants through the HTTP API (gradio_client) as two signed-in users; forged ids and replays refused."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+pytest.importorskip("dlib", reason="the cameo face detector needs dlib-bin")
+pytest.importorskip("skimage", reason="the test face comes from scikit-image")
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+import cameo_fixtures as fx  # noqa: E402
+
+ENDPOINTS = {"/cameo_register", "/cameo_visibility", "/cameo_request_access", "/cameo_requests", "/cameo_approve",
+             "/cameo_deny", "/cameo_revoke", "/cameo_list_grants", "/cameo_my_clips", "/cameo_delete_clip",
+             "/cameo_challenge", "/cameo_verify", "/sign_in", "/sign_up"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    old = os.environ.get("SORA_LITE_HOME")
+    os.environ["SORA_LITE_HOME"] = str(home)
+    import app
+    from sora_lite.studio import Studio
+
+    studio = Studio(home)
+    demo = app.build_demo(studio)
+    app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo.local_url, studio, tmp_path_factory.mktemp("files")
+    finally:
+        demo.close()
+        if old is None:
+            os.environ.pop("SORA_LITE_HOME", None)
+        else:
+            os.environ["SORA_LITE_HOME"] = old
+
+
+def signed_up(url: str, name: str) -> Client:
+    client = Client(url, verbose=False)
+    client.predict(name, f"{name}-password", api_name="/sign_up")
+    return client
+
+
+def test_grant_deny_revoke_as_two_users_with_forgeries_and_replays_refused(served):
+    url, studio, files = served
+    from sora_lite.cameo import grants
+
+    info = Client(url, verbose=False).view_api(return_format="dict", print_info=False)
+    assert ENDPOINTS <= set(info["named_endpoints"])
+    for name in ENDPOINTS - {"/sign_in", "/sign_up"}:  # no endpoint takes a user: identity is the session's
+        params = {p["parameter_name"] for p in info["named_endpoints"][name]["parameters"]}
+        assert not params & {"user", "user_id", "username", "owner", "session", "profile"}, (name, params)
+
+    alice, bob = signed_up(url, "alice"), signed_up(url, "bob")
+    photo = fx.save(fx.astronaut(), files / "alice.png")
+    cameo = alice.predict("@alice", [handle_file(str(photo))], None, None, "Alice", api_name="/cameo_register")
+    assert cameo["owner"] == "alice" and cameo["visibility"] == "only_me"
+    with pytest.raises(Exception, match="only its owner"):  # bob cannot open alice's cameo
+        bob.predict("alice", "everyone", api_name="/cameo_visibility")
+    alice.predict("alice", "approved", api_name="/cameo_visibility")
+
+    request = bob.predict("@alice", api_name="/cameo_request_access")
+    assert request["requester"] == "bob" and request["nonce"] == ""
+    with pytest.raises(Exception, match="someone else's"):  # bob approving his own request as if he were alice
+        bob.predict(request["id"], "anything", api_name="/cameo_approve")
+    assert bob.predict(api_name="/cameo_requests") == []  # bob sees no tokens for alice's cameo
+    pending = alice.predict(api_name="/cameo_requests")
+    assert [(p["requester"], p["id"]) for p in pending] == [("bob", request["id"])]
+    granted = alice.predict(request["id"], pending[0]["nonce"], api_name="/cameo_approve")
+    assert granted["user"] == "bob" and granted["kind"] == "approved"
+    with pytest.raises(Exception, match="already answered"):  # the same approval sent again
+        alice.predict(request["id"], pending[0]["nonce"], api_name="/cameo_approve")
+    assert grants.check_use(studio.store, "alice", studio_user(studio, "bob")).kind == "approved"
+
+    alice.predict("alice", "bob", api_name="/cameo_revoke")
+    with pytest.raises(Exception, match="already answered"):  # replaying the old approval after the revocation
+        alice.predict(request["id"], pending[0]["nonce"], api_name="/cameo_approve")
+    with pytest.raises(grants.CameoDenied, match="revoked"):
+        grants.check_use(studio.store, "alice", studio_user(studio, "bob"))
+
+    again = bob.predict("alice", api_name="/cameo_request_access")
+    token = alice.predict(api_name="/cameo_requests")[0]["nonce"]
+    assert alice.predict(again["id"], token, api_name="/cameo_deny")["status"] == "denied"
+    with pytest.raises(Exception, match="already answered"):
+        alice.predict(again["id"], token, api_name="/cameo_deny")
+    listed = alice.predict("alice", api_name="/cameo_list_grants")
+    assert listed["approved"] == [] and {r["status"] for r in listed["history"]} == {"revoked", "denied"}
+    with pytest.raises(Exception):  # a user name smuggled in as an extra argument is not accepted
+        bob.predict("alice", "bob", "alice", api_name="/cameo_list_grants")
+
+    stranger = Client(url, verbose=False)  # not signed in: acts as the local user, who owns nothing here
+    with pytest.raises(Exception, match="only its owner"):
+        stranger.predict("alice", "bob", api_name="/cameo_revoke")
+
+    actions = [e.action for e in audit(studio)]
+    for action in ("cameo.register", "cameo.request", "cameo.approve", "cameo.approve.refused", "cameo.approve.replay",
+                   "cameo.revoke", "cameo.deny", "cameo.deny.replay"):
+        assert action in actions, action
+
+
+def studio_user(studio, name: str):
+    from sora_lite import accounts
+
+    return accounts.get_user(studio.store, name)
+
+
+def audit(studio):
+    from sqlalchemy import select
+
+    from sora_lite.store import AuditEntry
+
+    with studio.store.session() as s:
+        return list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
