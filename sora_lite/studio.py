@@ -22,6 +22,7 @@ from typing import Any
 from sora_lite import accounts
 from sora_lite import feed as clip_feed
 from sora_lite.accounts import UserInfo
+from sora_lite.cameo import usage as cameo_usage
 from sora_lite.engines import GenerationRequest, ProgressFn, RequestError, get_engine
 from sora_lite.media import Clip, MediaError, read_image, read_video, write_thumbnail, write_video
 from sora_lite.provenance import ProvenanceClaims, VerifyReport, apply_marks, sign_video, verify_file
@@ -239,6 +240,7 @@ class Studio:
         request.validate()
         if request.image:
             request = GenerationRequest.from_dict({**request.to_dict(), "image": self.accept_image(request.image)})
+        request = cameo_usage.before_generation(self.store, request, user)  # CameoDenied: nothing is rendered
         clip_id = new_clip_id()
         record = create_clip(
             request,
@@ -249,6 +251,13 @@ class Studio:
             cancel=cancel,
             write_ground_truth=True,
         )
+        try:  # a grant revoked while the job ran, or a face nobody granted: the file is not kept
+            cameo_usage.before_storing(self.store, request, user, record.video_path, record.id)
+        except Exception:
+            for path in (record.video_path, record.ground_truth_path):
+                if path:
+                    Path(path).unlink(missing_ok=True)
+            raise
         record.user = user.username
         record.thumbnail_path = self._write_thumbnail(record)
         clip_feed.save_clip(self.store, record, user)

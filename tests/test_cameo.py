@@ -351,3 +351,21 @@ def test_owner_lists_and_deletes_clips_with_their_cameo(env, tmp_path):
     usage.delete_clip_as_cameo_owner(store, alice, "clipbob")
     assert usage.clips_using(store, alice)[0].deleted and not Path(video).exists()
     assert [e.details["clip_id"] for e in audit(store, "cameo.clip_delete")] == ["clipbob"]
+
+
+def test_studio_refuses_a_cameo_without_a_grant_and_writes_nothing(env, tmp_path, monkeypatch):
+    """Through the same flow every door uses: no grant → no render, no file, a denial in the audit log."""
+    from sora_lite.studio import Studio
+
+    store, home, alice, bob, *_ = env
+    registered(env)
+    studio = Studio(home)
+    request = GenerationRequest(prompt="@alice drops a red ball", seconds=1, width=128, height=128, fps=8)
+    with pytest.raises(CameoDenied):
+        studio.generate(request, user=bob)
+    assert not list(studio.clips_dir.glob("*.mp4"))
+    assert audit(store, "cameo.denied")
+    grants.set_visibility(store, alice, "alice", "everyone")
+    record = studio.generate(request, user=bob)
+    assert Path(record.video_path).is_file()
+    assert [c.clip_id for c in usage.clips_using(store, alice)] == [record.id]
