@@ -1,0 +1,200 @@
+"""CLIP alignment vs torchmetrics' CLIPScore on a tiny random transformers CLIP; missing weights → skipped."""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from eval.metrics.clip_score import NUM_FRAMES, CLIPAlignment, load_clip_encoder, open_clip_weights, score_sample
+from eval.metrics.errors import MetricInputError, MetricSkipped
+from eval.metrics.frames import uniform_indices
+
+
+def build_tiny_clip(directory: Path) -> Path:
+    """A random CLIP with a character-level BPE vocab, saved the way a Hub snapshot is."""
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+    directory.mkdir(parents=True)
+    chars = list(string.ascii_lowercase + string.digits + ".,!?'-")
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + "</w>": len(chars) + i for i, c in enumerate(chars)})
+    vocab.update({"<|startoftext|>": len(vocab), "<|endoftext|>": len(vocab) + 1})
+    (directory / "vocab.json").write_text(json.dumps(vocab))
+    (directory / "merges.txt").write_text("#version: 0.2\n")
+    tokenizer = CLIPTokenizer(str(directory / "vocab.json"), str(directory / "merges.txt"))
+    images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    eos = vocab["<|endoftext|>"]
+    config = CLIPConfig(
+        text_config=dict(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=77,
+            bos_token_id=eos - 1,
+            eos_token_id=eos,
+            pad_token_id=eos,
+        ),
+        vision_config=dict(
+            image_size=32,
+            patch_size=8,
+            hidden_size=32,
+            intermediate_size=37,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+        ),
+        projection_dim=16,
+    )
+    torch.manual_seed(0)
+    CLIPModel(config).save_pretrained(directory)
+    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_clip(tmp_path_factory.mktemp("clip") / "openai-tiny-clip")
+
+
+def torchmetrics_clipscore(directory: Path):
+    """torchmetrics' CLIPScore on the same local model.
+
+    torchmetrics 1.9 loads a local dir only via `model_name_or_path` (it must contain "openai"), and its
+    feature code expects tensors from get_*_features, which transformers 5 returns as ModelOutputs —
+    so the model is handed over through torchmetrics' documented callable form with a one-line shim
+    that unwraps `.pooler_output`. Preprocessing, normalisation and averaging stay torchmetrics'.
+    """
+    from torchmetrics.multimodal import CLIPScore
+    from transformers import CLIPModel, CLIPProcessor
+
+    class Unwrap(torch.nn.Module):
+        def __init__(self, model: torch.nn.Module) -> None:
+            super().__init__()
+            self.model, self.config = model, model.config
+
+        def get_image_features(self, *args, **kwargs):
+            return self.model.get_image_features(*args, **kwargs).pooler_output
+
+        def get_text_features(self, *args, **kwargs):
+            return self.model.get_text_features(*args, **kwargs).pooler_output
+
+    return CLIPScore(
+        model_name_or_path=lambda: (
+            Unwrap(CLIPModel.from_pretrained(directory)),
+            CLIPProcessor.from_pretrained(directory),
+        )
+    )
+
+
+def test_uniform_indices_documented_n() -> None:
+    assert NUM_FRAMES == 8
+    assert list(uniform_indices(16, 8)) == [1, 3, 5, 7, 9, 11, 13, 15]
+    assert list(uniform_indices(3, 8)) == [0, 1, 2]
+
+
+def test_clip_score_equals_torchmetrics(tiny_clip: Path) -> None:
+    encoder = load_clip_encoder(str(tiny_clip))
+    rng = np.random.default_rng(0)
+    prompts = ["a red ball falls", "two blue cubes on a table", "a dog runs"]
+    metric = CLIPAlignment(encoder=encoder)
+    per_video_refs = []
+    for prompt in prompts:
+        frames = rng.integers(0, 256, size=(20, 40, 48, 3), dtype=np.uint8)
+        row = score_sample(frames, prompt, encoder)
+        metric.update(frames, prompt)
+        picked = frames[uniform_indices(20, NUM_FRAMES)]
+        # Reference 1: torchmetrics per frame (each a CLIPScore of one image = max(100·cos, 0)), averaged.
+        per_frame = []
+        for frame in picked:
+            ref = torchmetrics_clipscore(tiny_clip)
+            ref.update(torch.from_numpy(frame).permute(2, 0, 1), prompt)
+            per_frame.append(float(ref.compute()))
+        assert row["clip_score"] == pytest.approx(np.mean(per_frame), abs=1e-4)
+        per_video_refs.append(np.mean(per_frame))
+        # Reference 2: torchmetrics over all frames at once clamps the mean; equal when no cosine < 0.
+        batch = torchmetrics_clipscore(tiny_clip)
+        batch.update(torch.from_numpy(picked).permute(0, 3, 1, 2), [prompt] * len(picked))
+        if min(per_frame) > 0:
+            assert row["clip_score"] == pytest.approx(float(batch.compute()), abs=1e-4)
+        # Frame consistency by hand from the model's own image features.
+        feats = encoder.image_embeddings(picked)
+        hand = np.mean([float(torch.dot(feats[k], feats[k + 1])) for k in range(len(feats) - 1)])
+        assert row["frame_consistency"] == pytest.approx(hand, abs=1e-6)
+    result = metric.compute()
+    assert result["n"] == 3
+    assert result["clip_score"] == pytest.approx(np.mean(per_video_refs), abs=1e-4)
+
+
+def test_frame_consistency_static_vs_changing(tiny_clip: Path) -> None:
+    encoder = load_clip_encoder(str(tiny_clip))
+    rng = np.random.default_rng(1)
+    still = np.repeat(rng.integers(0, 256, size=(1, 32, 32, 3), dtype=np.uint8), 16, axis=0)
+    noisy = rng.integers(0, 256, size=(16, 32, 32, 3), dtype=np.uint8)
+    assert score_sample(still, "x", encoder)["frame_consistency"] == pytest.approx(1.0, abs=1e-5)
+    assert score_sample(noisy, "x", encoder)["frame_consistency"] < 0.999
+
+
+def test_merge_across_processes_equals_one_pass(tiny_clip: Path) -> None:
+    encoder = load_clip_encoder(str(tiny_clip))
+    rng = np.random.default_rng(2)
+    videos = [rng.integers(0, 256, size=(8, 32, 32, 3), dtype=np.uint8) for _ in range(4)]
+    whole, a, b = (CLIPAlignment(encoder=encoder) for _ in range(3))
+    for i, v in enumerate(videos):
+        whole.update(v, "a ball")
+        (a if i % 2 else b).update(v, "a ball")
+    a.merge_state(b)
+    assert a.compute() == pytest.approx(whole.compute())
+
+
+def test_missing_weights_are_skipped_with_how_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(MetricSkipped) as info:
+        load_clip_encoder("ViT-B-32", "laion2b_s34b_b79k")
+    assert "ViT-B-32" in info.value.reason and "hf download" in info.value.how_to_fix
+    with pytest.raises(MetricSkipped, match="hf download"):
+        load_clip_encoder("no-such-org/no-such-clip")
+    with pytest.raises(MetricInputError, match="no pretrained tag"):
+        open_clip_weights("ViT-B-32", "not-a-tag")
+
+
+def test_bad_inputs(tiny_clip: Path) -> None:
+    encoder = load_clip_encoder(str(tiny_clip))
+    with pytest.raises(MetricInputError):
+        score_sample(np.zeros((4, 8, 8), np.uint8), "a ball", encoder)
+    with pytest.raises(MetricInputError):
+        score_sample(np.zeros((4, 8, 8, 3), np.uint8), "  ", encoder)
+
+
+def test_open_clip_path_loads_local_checkpoint(tmp_path: Path) -> None:
+    """A tiny random open_clip model saved as a checkpoint file loads through the open_clip path."""
+    import open_clip
+    from PIL import Image
+
+    config = {
+        "embed_dim": 16,
+        "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8, "head_width": 16},
+        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 1},
+    }
+    (tmp_path / "tiny-openclip.json").write_text(json.dumps(config))
+    open_clip.add_model_config(tmp_path / "tiny-openclip.json")
+    torch.manual_seed(1)
+    original = open_clip.create_model("tiny-openclip", pretrained=None).eval()
+    torch.save(original.state_dict(), tmp_path / "tiny.pt")
+    encoder = load_clip_encoder("tiny-openclip", str(tmp_path / "tiny.pt"))
+    frames = np.random.default_rng(3).integers(0, 256, size=(10, 40, 48, 3), dtype=np.uint8)
+    picked = frames[uniform_indices(10, NUM_FRAMES)]
+    transform = open_clip.image_transform(32, is_train=False)
+    with torch.no_grad():
+        img = original.encode_image(torch.stack([transform(Image.fromarray(f)) for f in picked]))
+        txt = original.encode_text(open_clip.get_tokenizer("tiny-openclip")(["a red ball"]))
+    img, txt = img / img.norm(dim=-1, keepdim=True), txt / txt.norm(dim=-1, keepdim=True)
+    hand = float((100 * (img @ txt.T).clamp(min=0)).mean())
+    row = score_sample(frames, "a red ball", encoder)
+    assert row["clip_score"] == pytest.approx(hand, abs=1e-4)
+    np.testing.assert_allclose(encoder.image_embeddings(picked).numpy(), img.numpy(), atol=1e-5)
