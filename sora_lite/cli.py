@@ -135,12 +135,14 @@ def run_verify(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from sora_lite.engines.hub.cli import add_models_parser
     from sora_lite.provenance.cli import add_verify_parser
+    from sora_lite.safety.cli import add_moderate_parser
 
     parser = argparse.ArgumentParser(prog="python -m sora_lite", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate_parser(sub)
     add_verify_parser(sub)
     add_models_parser(sub)
+    add_moderate_parser(sub)
     return parser
 
 
@@ -150,7 +152,13 @@ def run_models(args: argparse.Namespace) -> int:
     return list_models(args)
 
 
-_COMMANDS = {"generate": run_generate, "verify": run_verify, "models": run_models}
+def run_moderate(args: argparse.Namespace) -> int:
+    from sora_lite.safety.cli import run_moderate as judge
+
+    return judge(args)
+
+
+_COMMANDS = {"generate": run_generate, "verify": run_verify, "models": run_models, "moderate": run_moderate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

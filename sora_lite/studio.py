@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sora_lite import accounts
 from sora_lite import feed as clip_feed
@@ -27,7 +27,9 @@ from sora_lite.engines import GenerationRequest, ProgressFn, RequestError, get_e
 from sora_lite.media import Clip, MediaError, read_image, read_video, write_thumbnail, write_video
 from sora_lite.provenance import ProvenanceClaims, VerifyReport, apply_marks, sign_video, verify_file
 from sora_lite.provenance.keys import instance_tag
+from sora_lite.safety.gate import PolicyBlocked, check_output, check_request
 from sora_lite.store import Store, open_store
+from sora_lite.store.audit import log_moderation
 from sora_lite.store.db import home_dir
 
 
@@ -70,10 +72,12 @@ def create_clip(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     write_ground_truth: bool = False,
+    check_grants: Callable[[GenerationRequest], GenerationRequest] | None = None,
 ) -> ClipRecord:
     """Make one clip end to end and write it, marked and signed, to `out_path` (.mp4).
 
-    Nothing is written unless every step before the write succeeded: the signed file appears last.
+    `check_grants` (the Studio's cameo check) runs after the prompt passed the policy and returns the request
+    the engine gets. Nothing is written unless every step before the write succeeded: the signed file appears last.
     """
     request.validate()
     clip_id = clip_id or new_clip_id()
@@ -83,9 +87,21 @@ def create_clip(
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
+    if progress:
+        progress("moderate", 0.0)
+    prompt_verdict = check_request(request)  # PolicyBlocked: nothing is generated
+    if check_grants is not None:
+        request = check_grants(request)
     engine = get_engine(request.engine)
+    timings["moderate"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     result = engine.generate(request, progress=progress, cancel=cancel)
     timings["generate"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    output_verdict = check_output(result.clip.frames)  # PolicyBlocked: nothing is written
+    timings["moderate"] += time.perf_counter() - t0
 
     t0 = time.perf_counter()
     if progress:
@@ -118,7 +134,9 @@ def create_clip(
         gt_path = out_path.with_suffix(".truth.json")
         gt_path.write_text(json.dumps(result.ground_truth))
 
-    info = {**result.info, "provenance": {"c2pa": "signed", "watermark": "visible + invisible",
+    info = {**result.info,
+            "moderation": {"prompt": prompt_verdict.to_dict(), "output": output_verdict.to_dict()},
+            "provenance": {"c2pa": "signed", "watermark": "visible + invisible",
                                           "prompt_sha256": claims.prompt_sha256, "instance_tag": claims.instance_tag}}
     return ClipRecord(
         id=clip_id,
@@ -240,17 +258,29 @@ class Studio:
         request.validate()
         if request.image:
             request = GenerationRequest.from_dict({**request.to_dict(), "image": self.accept_image(request.image)})
-        request = cameo_usage.before_generation(self.store, request, user)  # CameoDenied: nothing is rendered
         clip_id = new_clip_id()
-        record = create_clip(
-            request,
-            self.clips_dir / f"{clip_id}.mp4",
-            clip_id=clip_id,
-            parent_id=parent_id,
-            progress=progress,
-            cancel=cancel,
-            write_ground_truth=True,
-        )
+        try:
+            record = create_clip(
+                request,
+                self.clips_dir / f"{clip_id}.mp4",
+                clip_id=clip_id,
+                parent_id=parent_id,
+                progress=progress,
+                cancel=cancel,
+                write_ground_truth=True,
+                # after the prompt passed the policy, before rendering; CameoDenied: nothing is rendered
+                check_grants=lambda r: cameo_usage.before_generation(self.store, r, user),
+            )
+            request = GenerationRequest.from_dict(record.request)
+        except PolicyBlocked as blocked:
+            with self.store.session() as s:
+                log_moderation(s, user.id, None, blocked.stage, "block", blocked.category, blocked.reason,
+                               {"request": request.to_dict(), "verdict": blocked.details})
+            raise
+        with self.store.session() as s:
+            for stage, verdict in record.info["moderation"].items():
+                log_moderation(s, user.id, record.id, stage, verdict.get("verdict") or verdict.get("status"),
+                               verdict.get("category"), verdict.get("reason") or "", {"verdict": verdict})
         try:  # a grant revoked while the job ran, or a face nobody granted: the file is not kept
             cameo_usage.before_storing(self.store, request, user, record.video_path, record.id)
         except Exception:

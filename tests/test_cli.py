@@ -76,3 +76,19 @@ def test_bad_spec_json_fails_clearly(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "objects[0].shape" in res.stderr and "dragon" in res.stderr
     assert not (tmp_path / "a.mp4").exists()
+
+
+def test_blocked_prompt_writes_no_file_and_is_logged(tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    home = tmp_path / "home"
+    res = run_cli("generate", "a graphic beheading with gore everywhere", "--out", str(out), "--size", "128",
+                  "--seconds", "1", "--quiet", home=home)
+    assert res.returncode == 2
+    assert "blocked by the content policy (violence)" in res.stderr
+    assert not out.exists()
+    assert not list((home / "clips").glob("*.mp4"))
+    import sqlite3
+
+    with sqlite3.connect(home / "sora_lite.db") as db:
+        rows = db.execute("select stage, verdict from moderation_decisions").fetchall()
+    assert rows == [("prompt", "block")]

@@ -10,12 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from sora_lite.safety.faces import (
-    CASCADE_FILE,
-    FaceDetector,
-    detect_faces_haar,
-    load_cascade,
-)
+from sora_lite.cameo.faces import detect_faces
 from sora_lite.safety.output import moderate_output, sample_indices
 
 ABSENT_MODEL = "sora-lite-tests/no-such-image-model"
@@ -93,24 +88,16 @@ def test_bad_frames_are_rejected_clearly() -> None:
     assert sample_indices(3, 8) == [0, 1, 2]
 
 
-def test_bundled_cascade_parses() -> None:
-    cascade = load_cascade()
-    assert (cascade.width, cascade.height) == (24, 24)
-    assert len(cascade.stages) == 25 and cascade.rects.shape[0] == sum(len(s.feature) for s in cascade.stages)
-
-
 def test_face_found_in_portrait_and_none_in_plain_scene(face_image: np.ndarray) -> None:
-    detector = FaceDetector(yunet_model="")
-    faces = detector.detect(face_image, frame_index=7)
+    faces = detect_faces(face_image)
     assert len(faces) == 1
     box = faces[0]
-    assert box.frame == 7
     # Her face sits in the middle of the upper half of the 512×600 portrait.
     cx, cy = box.x + box.w / 2, box.y + box.h / 2
-    assert 180 < cx < 340 and 140 < cy < 300 and 120 < box.w < 320
-    assert detector.detect(_plain_scene()) == []
+    assert 180 < cx < 340 and 140 < cy < 300 and 80 < box.w < 320
+    assert detect_faces(_plain_scene()) == []
     noise = (np.random.default_rng(0).random((240, 320, 3)) * 255).astype(np.uint8)
-    assert detector.detect(noise) == []
+    assert detect_faces(noise) == []
 
 
 def test_moderate_output_reports_faces_per_sampled_frame(face_image: np.ndarray) -> None:
@@ -118,16 +105,5 @@ def test_moderate_output_reports_faces_per_sampled_frame(face_image: np.ndarray)
     frames = np.stack([portrait, _plain_scene(300, 256), portrait])
     verdict = moderate_output(frames, model=ABSENT_MODEL, samples=3)
     assert [len(f) for f in verdict.faces] == [1, 0, 1]
-    assert verdict.faces[2][0].frame == 2 and verdict.face_count == 1
-    assert verdict.face_detector and "haar" in verdict.face_detector
-
-
-def test_missing_yunet_model_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="SORA_LITE_FACE_MODEL"):
-        FaceDetector(yunet_model=str(tmp_path / "face_detection_yunet.onnx"))
-
-
-def test_numpy_cascade_matches_on_grayscale(face_image: np.ndarray) -> None:
-    gray = cv2.cvtColor(cv2.resize(face_image, (256, 300)), cv2.COLOR_RGB2GRAY)
-    assert len(detect_faces_haar(gray)) == 1
-    assert os.path.getsize(CASCADE_FILE) > 100_000
+    assert verdict.sampled_frames == [0, 1, 2] and verdict.face_count == 1
+    assert verdict.face_detector and "dlib" in verdict.face_detector

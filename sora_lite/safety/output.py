@@ -4,7 +4,7 @@ Prompt moderation judges what was asked; this judges what came out. The image cl
 image-classification model (default `Falconsai/nsfw_image_detection`, or `SORA_LITE_IMAGE_MODERATION_MODEL`)
 loaded only from local files: an instance never downloads at run time. Without its weights the verdict is
 an explicit "not_checked" (or "block" when the instance fails closed) — never a silent "allow". Faces are
-found offline (see faces.py) and handed to the cameo check, which decides whose likeness they are.
+found offline (`sora_lite.cameo.faces`, dlib's HOG detector) and handed to the cameo check, which decides whose likeness they are.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sora_lite.safety.faces import FaceBox, FaceDetector
+from sora_lite.cameo.faces import FaceBox
+from sora_lite.cameo.faces import detect_faces as find_faces
 
 MODEL_ENV = "SORA_LITE_IMAGE_MODERATION_MODEL"
 THRESHOLD_ENV = "SORA_LITE_IMAGE_MODERATION_THRESHOLD"
@@ -140,7 +141,7 @@ class ImageClassifier:
 
 
 _classifiers: dict[str, ImageClassifier] = {}
-_detector: FaceDetector | None = None
+FACE_DETECTOR = "dlib-hog (sora_lite.cameo.faces)"
 _shared_lock = threading.Lock()
 
 
@@ -150,14 +151,6 @@ def _shared_classifier(model: str | None) -> ImageClassifier:
         if name not in _classifiers:
             _classifiers[name] = ImageClassifier(name)
         return _classifiers[name]
-
-
-def _shared_detector() -> FaceDetector:
-    global _detector
-    with _shared_lock:
-        if _detector is None:
-            _detector = FaceDetector()
-        return _detector
 
 
 def _as_frames(frames: np.ndarray) -> np.ndarray:
@@ -182,10 +175,9 @@ def moderate_output(frames: np.ndarray, *, fail_closed: bool = False, samples: i
     sampled = [arr[i] for i in picked]
     faces: list[list[FaceBox]] = []
     detector_name = None
-    if detect_faces:
-        detector = _shared_detector()
-        detector_name = detector.name
-        faces = [detector.detect(frame, i) for frame, i in zip(sampled, picked)]
+    if detect_faces:  # the same detector the cameo check uses, so both see the same faces
+        detector_name = FACE_DETECTOR
+        faces = [find_faces(frame) for frame in sampled]
     threshold = float(os.environ.get(THRESHOLD_ENV, DEFAULT_THRESHOLD)) if threshold is None else threshold
     classifier = _shared_classifier(model)
     common: dict[str, Any] = {"faces": faces, "sampled_frames": picked, "classifier": classifier.model,

@@ -8,6 +8,14 @@ import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
+# Triton (installed with CUDA builds of torch) carries its own LLVM: importing it after Mesa's llvmpipe has
+# made an EGL context crashes the process (a segfault in triton/knobs.py, seen on these machines), and torch
+# imports it lazily (torchvision.ops → torch._dynamo). Loading it first, when present, makes the order safe.
+try:
+    import triton  # noqa: F401
+except ImportError:
+    pass
+
 from sora_lite.engines.base import register_engine  # noqa: E402
 
 
