@@ -207,3 +207,131 @@ def test_missing_weights_online_check_is_bounded(monkeypatch: pytest.MonkeyPatch
         get_engine("THUDM/CogVideoX-2b").generate(GenerationRequest(prompt="a ball", engine="THUDM/CogVideoX-2b"))
     assert time.monotonic() - t0 < 15.0
     assert os.environ["HF_HUB_OFFLINE"] == "0"
+
+
+# --- cameos: reference conditioning (VACE) and a composed first frame (image-to-video) -------------------------
+
+
+def _build_wan_vace() -> object:
+    """Wan 2.1 VACE-shaped: the Wan tiny pipeline's parts with a VACE transformer (16 latent channels, so the
+    control input is 2×16 video latents + 8×8 mask channels = 96)."""
+    import torch
+    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanVACEPipeline, WanVACETransformer3DModel
+
+    from hub_fixtures import tiny_t5, tiny_tokenizer
+
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                           temperal_downsample=[False, True, True])
+    torch.manual_seed(0)
+    transformer = WanVACETransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
+        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32, vace_layers=[0], vace_in_channels=96)
+    return WanVACEPipeline(tokenizer=tiny_tokenizer(), text_encoder=tiny_t5(), vae=vae,
+                           scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), transformer=transformer)
+
+
+def _face_png(path: Path) -> str:
+    """A stand-in face: any picture works for the conditioning path (the likeness itself is not judged here)."""
+    from PIL import Image
+
+    y, x = np.mgrid[0:96, 0:80]
+    img = np.stack([x * 3 % 256, y * 2 % 256, (x + y) % 256], axis=-1).astype(np.uint8)
+    Image.fromarray(img).save(path)
+    return str(path)
+
+
+def _cameo_option(face: str, handle: str = "alice") -> list[dict]:
+    return [{"handle": handle, "cameo_id": "c1", "owner": handle, "kind": "owner", "grant_id": None,
+             "display_name": handle, "face_texture": face, "voice": None}]
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch, pipeline_class: type) -> dict:
+    """Record the keyword arguments the engine passes to `pipeline_class.__call__` (signature kept)."""
+    import functools
+
+    seen: dict = {}
+    original = pipeline_class.__call__
+
+    @functools.wraps(original)
+    def call(self, *args, **kwargs):
+        seen.update(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline_class, "__call__", call)
+    return seen
+
+
+def test_cameo_face_reaches_wan_vace_as_a_reference_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from diffusers import WanVACEPipeline
+
+    from sora_lite.engines.hub.engine import compose_cameo_frame
+
+    folder = tmp_path / "wan-vace"
+    _build_wan_vace().save_pretrained(folder)
+    face = _face_png(tmp_path / "face.png")
+    seen = _spy(monkeypatch, WanVACEPipeline)
+    req = GenerationRequest(prompt="@alice waves", engine=str(folder),
+                            options={"steps": 2, "guidance": 1.0, "size": [64, 64], "num_frames": 5,
+                                     "cameos": _cameo_option(face)})
+    rec = create_clip(req, tmp_path / "vace.mp4")
+    assert rec.info["pipeline"] == "WanVACEPipeline" and rec.info["task"] == "ref"
+    assert rec.info["cameo_conditioning"]["method"].startswith("reference images")
+    assert rec.info["cameo_conditioning"]["cameos"] == ["alice"] and "@alice" in rec.info["conditioning"]
+    [ref] = seen["reference_images"]
+    from sora_lite.media import read_image
+
+    assert np.array_equal(np.asarray(ref), compose_cameo_frame([read_image(face)], (64, 64)))
+    assert read_video(rec.video_path).num_frames == rec.info["frames"]
+    loading.release_resident()
+
+
+def test_cameo_composes_the_first_frame_for_image_to_video(folders, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from diffusers import WanImageToVideoPipeline
+
+    face = _face_png(tmp_path / "face.png")
+    seen = _spy(monkeypatch, WanImageToVideoPipeline)
+    rec = create_clip(_request("wan2.2-ti2v", folders["wan2.2-ti2v"], prompt="@alice smiles",
+                               options={"cameos": _cameo_option(face)}), tmp_path / "ti2v.mp4")
+    assert rec.info["pipeline"] == "WanImageToVideoPipeline"
+    assert rec.info["cameo_conditioning"]["method"] == "composed first frame (image-to-video)"
+    first = np.asarray(seen["image"])
+    assert first.shape == (64, 64, 3)
+    assert np.abs(first[2, 2].astype(int) - first[-3, -3].astype(int)).max() < 60  # backdrop: neutral grey
+    assert first[2, 2].std() < 5 and first[32, 32].std() > 5  # the face, coloured, in the middle
+
+    still = _still(tmp_path / "still.png")  # the request's own image wins, and the record says so
+    rec = create_clip(_request("wan2.2-ti2v", folders["wan2.2-ti2v"], image=still,
+                               options={"cameos": _cameo_option(face)}), tmp_path / "own.mp4")
+    assert rec.info["cameo_conditioning"]["method"] == "none" and "given image" in rec.info["conditioning"]
+
+
+def test_cameo_on_a_checkpoint_that_cannot_show_one_is_refused(tmp_path: Path) -> None:
+    face = _face_png(tmp_path / "face.png")
+    req = GenerationRequest(prompt="@alice waves", engine="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+                            options={"cameos": _cameo_option(face)})
+    with pytest.raises(RequestError, match=r"cannot show @alice.*VACE"):
+        get_engine("Wan-AI/Wan2.1-T2V-1.3B-Diffusers").generate(req)
+    with pytest.raises(RequestError, match="face of cameo @alice"):
+        get_engine("Wan-AI/Wan2.1-VACE-1.3B-diffusers").generate(
+            GenerationRequest(prompt="@alice", options={"cameos": _cameo_option(str(tmp_path / "gone.png"))}))
+
+
+def test_composed_cameo_frame_keeps_each_face_upright_on_a_neutral_backdrop() -> None:
+    from sora_lite.engines.hub.engine import compose_cameo_frame
+
+    face = np.zeros((40, 40, 3), np.uint8)
+    face[:20] = (250, 40, 40)  # red top half: upright faces keep it on top
+    face[20:] = (40, 40, 250)
+    one = compose_cameo_frame([face], (160, 96))
+    assert one.shape == (96, 160, 3) and one.dtype == np.uint8
+    column = one[:, 80].astype(int)
+    red = np.nonzero(column[:, 0] - column[:, 2] > 100)[0]
+    blue = np.nonzero(column[:, 2] - column[:, 0] > 100)[0]
+    assert red.size and blue.size and red.max() < blue.min()
+    assert abs(int(one[2, 2, 0]) - int(one[2, 2, 2])) < 20  # corners: grey
+    two = compose_cameo_frame([face, face], (160, 96))
+    reds = np.nonzero(two[:, :, 0].astype(int) - two[:, :, 2] > 100)[1]
+    assert reds.min() < 80 < reds.max() and not ((two[:, 78:82, 0].astype(int) - two[:, 78:82, 2]) > 100).any()

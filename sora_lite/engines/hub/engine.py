@@ -8,6 +8,10 @@ One engine serves one checkpoint (`ModelRef`). A request becomes one or more pip
 - storyboard (`request.shots`): shot 1 from the prompt (or the still), every later shot conditioned on the
   previous shot's last frame; `info["shots"]` lists boundaries and how each shot was conditioned;
 - cameo (`options["reference_images"]`): reference-conditioned generation on checkpoints that have it (VACE).
+- granted cameos (`options["cameos"]`, filled by the studio after the grant check): VACE checkpoints get each
+  face, composed onto a neutral backdrop, as a reference image (for every shot); image-to-video checkpoints
+  get a first frame composed from the faces when the request has no image of its own. What was done is in
+  `info["cameo_conditioning"]`; a checkpoint that can take neither is refused with a hint.
 
 Requests are snapped to what the family supports (frame rule, pixel multiple, native fps) and every change
 is recorded in `info["snapped"]`. Progress is reported per denoising step as ("denoise", fraction); a set
@@ -44,6 +48,8 @@ from sora_lite.engines.hub.loading import ModelRef
 from sora_lite.media import Clip, MediaError, read_image, read_video
 
 DEFAULT_REMIX_STRENGTH = 0.6
+CAMEO_FACE_SHARE = 0.55  # a composed frame's face height as a share of the frame height (one cameo)
+CAMEO_BACKDROP = ((0.78, 0.79, 0.80), (0.56, 0.58, 0.62))  # top and bottom of a neutral studio grey
 STILL_V2V_STRENGTH = 0.85  # i2v through v2v of a repeated still: change most, keep the layout
 
 
@@ -146,7 +152,10 @@ class HubEngine:
             raise RequestError(f"steps must be from 1 to 200, got {steps}")
         info.update(steps=steps, guidance=guidance, size=[width, height], fps=fps)
 
-        first_call = self._first_call(request, opts, (width, height), shots[0].frames)
+        cameos = cameo_faces(opts)
+        first_call = self._first_call(request, opts, (width, height), shots[0].frames, cameos)
+        if cameos:
+            info["cameo_conditioning"] = _cameo_record(cameos, first_call, len(shots))
         _check_cancel(cancel)
 
         t0 = time.perf_counter()
@@ -166,7 +175,9 @@ class HubEngine:
         start = 0
         call = first_call
         for k, shot in enumerate(shots):
-            if k > 0:
+            if k > 0 and first_call.task == "ref" and first_call.references:
+                call = first_call  # every shot sees the same references: the people stay who they are
+            elif k > 0:
                 call = self._next_shot_call(frames_out[-1][-1], (width, height), shot.frames)
                 pipe, plan = loading.acquire_pipeline(self.ref, call.task)
             _check_cancel(cancel)
@@ -275,12 +286,21 @@ class HubEngine:
         return RequestError(f"{self.ref.model_id} cannot {what} (it does {can}){hint}")
 
     def _first_call(self, request: GenerationRequest, opts: dict[str, Any], size: tuple[int, int],
-                    frames: int) -> _Call:
+                    frames: int, cameos: list[tuple[str, np.ndarray]] | None = None) -> _Call:
         refs = opts.get("reference_images") or []
-        if refs:
+        cameos = cameos or []
+        if refs or (cameos and self._can("ref")):
             if not self._can("ref"):
                 raise self._unable("condition on reference images", "ref")
-            return _Call("ref", "reference images", references=[_pil(read_image(p), size) for p in refs])
+            images = [_pil(read_image(p), size) for p in refs]
+            images += [_pil(compose_cameo_frame([face], size), size) for _, face in cameos]
+            what = "reference images" + (f" ({_handles(cameos)})" if cameos else "")
+            return _Call("ref", what, references=images)
+        if cameos and not (request.parent_video or request.image):
+            if not self._can("i2v"):
+                raise self._unable(f"show {_handles(cameos)}: it takes neither reference images nor a first frame", "ref")
+            frame = compose_cameo_frame([face for _, face in cameos], size)
+            return _Call("i2v", f"a first frame composed from {_handles(cameos)} (image-to-video)", image=_pil(frame, size))
         if request.parent_video:
             parent = _read_parent(request.parent_video)
             change = float(opts.get("remix_strength", DEFAULT_REMIX_STRENGTH))
@@ -384,6 +404,78 @@ class HubEngine:
         info["foley"] = result.info
         if progress is not None:
             progress("audio", 1.0)
+
+
+def cameo_faces(opts: dict[str, Any]) -> list[tuple[str, np.ndarray]]:
+    """(handle, RGB face) for each cameo in `options["cameos"]`: only what the studio checked is loaded."""
+    cameos = opts.get("cameos")
+    if not cameos:
+        return []
+    if not isinstance(cameos, list) or not all(isinstance(c, dict) for c in cameos):
+        raise RequestError("options.cameos must be a list of cameo objects (the studio fills it from granted cameos)")
+    out = []
+    for i, c in enumerate(cameos):
+        handle, path = c.get("handle"), c.get("face_texture")
+        if not isinstance(handle, str) or not handle:
+            raise RequestError(f"options.cameos[{i}] has no handle")
+        if not isinstance(path, str) or not path:
+            raise RequestError(f"cameo @{handle} has no face texture: register the cameo again")
+        try:
+            out.append((handle, read_image(path)))
+        except MediaError as e:
+            raise RequestError(f"the face of cameo @{handle} could not be read ({e}); register the cameo again") from None
+    return out
+
+
+def compose_cameo_frame(faces: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """A still that shows only the given faces, side by side on a neutral grey backdrop (uint8 H×W×3).
+
+    What a reference-conditioned or image-to-video model needs to keep a likeness: the face, large and
+    upright, with nothing else in the picture to copy. Each face keeps its aspect and fades out at the edge of
+    an oval, so no square crop border is carried into the video.
+    """
+    import cv2
+
+    width, height = size
+    if not faces:
+        raise ValueError("compose_cameo_frame needs at least one face")
+    top, bottom = (np.asarray(c, dtype=np.float32) for c in CAMEO_BACKDROP)
+    ramp = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+    canvas = np.broadcast_to(top * (1 - ramp) + bottom * ramp, (height, width, 3)) * 255.0
+    canvas = np.array(canvas, dtype=np.float32)
+    n = len(faces)
+    slot = width / n
+    for k, face in enumerate(faces):
+        face = np.asarray(face)[..., :3]
+        fh, fw = face.shape[:2]
+        scale = min(CAMEO_FACE_SHARE * height / fh, 0.9 * slot / fw)
+        w, h = max(1, int(round(fw * scale))), max(1, int(round(fh * scale)))
+        patch = cv2.resize(face, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC).astype(np.float32)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        r = np.sqrt(((xx + 0.5) / w - 0.5) ** 2 / 0.25 + ((yy + 0.5) / h - 0.5) ** 2 / 0.25)  # 1 at the oval's edge
+        alpha = np.clip((1.0 - r) / 0.12, 0.0, 1.0)[..., None]
+        x0 = int(round(slot * k + (slot - w) / 2))
+        y0 = int(round((height - h) * 0.45))
+        region = canvas[y0:y0 + h, x0:x0 + w]
+        region[:] = patch * alpha + region * (1 - alpha)
+    return np.clip(canvas.round(), 0, 255).astype(np.uint8)
+
+
+def _handles(cameos: list[tuple[str, np.ndarray]]) -> str:
+    return ", ".join(f"@{h}" for h, _ in cameos)
+
+
+def _cameo_record(cameos: list[tuple[str, np.ndarray]], call: _Call, n_shots: int) -> dict[str, Any]:
+    """What the record says about how the cameos reached the model (and when they did not)."""
+    handles = [h for h, _ in cameos]
+    if call.task == "ref" and call.references:
+        return {"cameos": handles, "method": "reference images (face on a neutral backdrop)",
+                "shots": n_shots}
+    if call.task == "i2v" and call.conditioning.startswith("a first frame composed"):
+        return {"cameos": handles, "method": "composed first frame (image-to-video)",
+                "shots": 1, "note": "later shots continue from the previous shot's last frame" if n_shots > 1 else ""}
+    return {"cameos": handles, "method": "none",
+            "note": f"the request's own conditioning ({call.conditioning}) was used; the faces were not added to it"}
 
 
 def _rule(fam: Any) -> str:

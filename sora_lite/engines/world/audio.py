@@ -176,3 +176,36 @@ def shift(audio: np.ndarray, ms: float) -> np.ndarray:
     else:
         out[:, :n] = audio[:, -n:]
     return out
+
+
+VOICE_PEAK = 0.5  # a voice line sits above the contact sounds (about -6 dBFS peak) but leaves headroom
+VOICE_FADE_S = 0.02
+
+
+def voice_line(samples: np.ndarray, rate: int, start: float, pan: float, n_samples: int) -> np.ndarray:
+    """A cameo's voice sample as a stereo track: mono, resampled to SAMPLE_RATE, normalised to VOICE_PEAK,
+    panned to where the speaker is on screen and starting at `start` seconds (cut, with a short fade, at
+    the clip's end)."""
+    out = np.zeros((2, n_samples), dtype=np.float32)
+    mono = np.asarray(samples, dtype=np.float64)
+    if mono.ndim == 2:
+        mono = mono.mean(axis=0)
+    if rate != SAMPLE_RATE:
+        g = math.gcd(int(rate), SAMPLE_RATE)
+        mono = signal.resample_poly(mono, SAMPLE_RATE // g, int(rate) // g)
+    begin = int(round(start * SAMPLE_RATE))
+    if begin >= n_samples or mono.size == 0:
+        return out
+    mono = mono[: n_samples - begin]
+    peak = float(np.abs(mono).max(initial=0.0))
+    if peak <= 0:
+        return out
+    mono = mono * (VOICE_PEAK / peak)
+    fade = min(mono.size, int(VOICE_FADE_S * SAMPLE_RATE))
+    if fade:
+        mono[:fade] *= np.linspace(0.0, 1.0, fade)
+        mono[-fade:] *= np.linspace(1.0, 0.0, fade)
+    left, right = _pan_gains(pan)
+    out[0, begin : begin + mono.size] = mono * float(left) * math.sqrt(2)
+    out[1, begin : begin + mono.size] = mono * float(right) * math.sqrt(2)
+    return out

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from sora_lite.cameo.handles import HANDLE_RE
 from sora_lite.engines.world.spec import COLORS, ObjectSpec, SceneSpec, SpecError
 
 VOCABULARY_PATH = Path(__file__).with_name("vocabulary.json")
@@ -63,7 +64,10 @@ def parse_prompt(text: str, base: SceneSpec | None = None) -> ParseResult:
 
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"', "\u2032": "'"})
-_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)?|[.;!?]|,|/|°|×")
+# `@alice` (a cameo handle, as `sora_lite.cameo.handles.MENTION_RE` finds it: not inside an e-mail address, a
+# sentence's final dot not part of it) is one token; the handle is checked against HANDLE_RE when matched.
+_HANDLE_TOKEN = r"(?<![\w@])@[a-z0-9](?:[a-z0-9_]|\.(?=[a-z0-9_]))+(?![\w@])"
+_TOKEN_RE = re.compile(_HANDLE_TOKEN + r"|\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)?|[.;!?]|,|/|°|×")
 _BOUNDARIES = {".", ";", "!", "?"}
 
 
@@ -189,6 +193,11 @@ def _match_items(text: str, tokens: list[_Token]) -> list[_Item]:
     items: list[_Item] = []
     i, clause = 0, 0
     while i < len(tokens):
+        tok = tokens[i]
+        if tok.text.startswith("@"):  # a cameo: a character wearing that person's likeness
+            items.append(_Item(_cameo_readings(vocab, tok.text), i, i + 1, tok.text, clause))
+            i += 1
+            continue
         found: tuple[int, dict[str, Any], bool] | None = None
         for n in range(min(vocab.max_len, len(tokens) - i), 0, -1):
             key = tuple(t.text for t in tokens[i : i + n])
@@ -227,6 +236,13 @@ def _match_items(text: str, tokens: list[_Token]) -> list[_Item]:
             clause += 1
         i += n
     return items
+
+
+def _cameo_readings(vocab: _Vocabulary, token: str) -> dict[str, Any]:
+    handle = token[1:]
+    if not HANDLE_RE.match(handle):
+        return {"unknown": True}  # "@x" or a 40-character name: no cameo can have it
+    return {"shape": {**vocab.raw["cameo"], "shape": "character", "cameo": handle}}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -774,6 +790,12 @@ class _Reader:
             if "size" in entry:
                 obj.size = float(entry["size"])
             obj.color = entry.get("color", "")  # "" = still to choose from the palette
+            if "cameo" in entry:
+                obj.cameo = entry["cameo"]
+                obj.name = f"@{entry['cameo']}"
+                if "count" in m.attrs:
+                    self.ignored.append(m.attrs.pop("count"))
+                    self.notes.append(f"@{obj.cameo} is one person; shown once")
             if "count" not in m.attrs and (m.noun.plural or entry.get("plural")):
                 obj.count = int(entry.get("plural_count", 3))
             objects.append(obj)
@@ -797,10 +819,15 @@ class _Reader:
 
     def _existing(self, m: _Mention, objects: list[ObjectSpec], base_count: int) -> int | None:
         """The object a mention refers to: any match in the base scene, or an earlier one for 'the ...'."""
+        cameo = m.entry.get("cameo")
+        if cameo is not None:  # "@alice ... @alice waves": one person, however often named
+            return next((i for i, o in enumerate(objects) if o.cameo == cameo), None)
         color = m.attrs.get("color")
         wanted = color.value if color is not None else None
         candidates = range(len(objects)) if m.definite else range(base_count)
         for i in candidates:
+            if objects[i].cameo is not None and not m.definite:
+                continue  # "a man" is someone new, not @alice
             if objects[i].shape == m.entry["shape"] and (wanted is None or objects[i].color == wanted):
                 return i
         return None
@@ -1078,6 +1105,9 @@ class _Reader:
                 continue
             if not o.color:
                 o.color = free.pop(0) if free else palette[0]
+            if o.cameo is not None:
+                names.add(o.name)  # "@alice", the handle the prompt used
+                continue
             name = f"{o.color} {o.shape}"
             unique, k = name, 2
             while unique in names:

@@ -1,4 +1,5 @@
-"""SceneSpec → bodies with concrete poses → MJCF XML, plus the procedural textures the XML refers to.
+"""SceneSpec → bodies with concrete poses → MJCF XML, plus the textures the XML refers to (procedural floors,
+the i2v backdrop, and the faces of granted cameos, which a character proxy wears on its head).
 
 Placement lives here (where a "ball" with no position goes), so the simulator, the renderer and the ground
 truth all agree on one list of `Body` records. Everything that depends on the seed (position jitter,
@@ -14,13 +15,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sora_lite.engines.base import RequestError
 from sora_lite.engines.world.spec import Material, ObjectSpec, SceneSpec, SpecError
 
 TABLE_TOP = 0.6  # metres
+FACE_HALF = 0.38  # half-width of a cameo head's face, in units of the character's size
 DROP_HEIGHT = 1.0  # metres between the floor (or table) and the bottom of a dropped object
 RAMP_LENGTH = 1.6
 FLOOR_HALF = 6.0
 TEXTURE_SIZE = 256
+FACE_SIZE = 256  # side of a cameo face texture (the registry writes 256² PNGs)
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Body:
     quat: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
     vel: list[float] = field(default_factory=lambda: [0.0] * 6)  # linear, angular (world frame)
     pivot: list[float] | None = None  # pendulum only
+    cameo: str | None = None  # the handle of the cameo a character stands for
 
     @property
     def radius(self) -> float:
@@ -62,10 +67,16 @@ class Scene:
     backdrop_size: tuple[float, float, list[float], list[float]] | None = None  # half w, half h, centre, xyaxes
     backdrop_px: tuple[int, int] | None = None  # width, height of the backdrop texture
     quality: str = "fast"
+    # body index → FACE_SIZE² RGB uint8: the granted cameo face that character wears (engine.py fills it only
+    # from the request's checked cameos; without one a character keeps the plain proxy head)
+    faces: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def hidden_floor(self) -> bool:
         return self.spec.environment.backdrop == "image"
+
+    def wears_face(self, b: Body) -> bool:
+        return b.shape == "character" and b.index in self.faces
 
 
 def _rng(seed: int, key: str) -> np.random.Generator:
@@ -212,7 +223,7 @@ def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
                 tilt = float(rng.uniform(-0.15, 0.15))
                 quat = [math.cos(tilt / 2), math.sin(tilt / 2), 0.0, 0.0]
             vel = [float(v) for v in o.velocity] + ang
-            bodies.append(Body(k, name, o.shape, s, (*rgb, 1.0), mat, pos, quat, vel, pivot))
+            bodies.append(Body(k, name, o.shape, s, (*rgb, 1.0), mat, pos, quat, vel, pivot, o.cameo))
             k += 1
     if len({b.name for b in bodies}) != len(bodies):
         raise SpecError("two objects share a name; give each object entry a distinct name")
@@ -342,7 +353,38 @@ def _v(vals: list[float] | tuple[float, ...]) -> str:
     return " ".join(_f(float(x)) for x in vals)
 
 
-def _body_xml(b: Body) -> str:
+def _face_mesh_xml(b: Body) -> str:
+    """A thin slab whose front (facing -y, toward the default camera) carries the whole face texture.
+
+    MuJoCo maps 2D textures on primitives by its own rules, so a mesh with explicit texture coordinates is
+    the way to put an upright, unmirrored image on exactly one side of the head.
+    """
+    w, t = FACE_HALF * b.size, 0.002
+    front = [(-w, -t, -w), (w, -t, -w), (w, -t, w), (-w, -t, w)]  # counter-clockwise seen from -y
+    back = [(-w, t, -w), (-w, t, w), (w, t, w), (w, t, -w)]
+    uv = [(0, 1), (1, 1), (1, 0), (0, 0)] + [(0.5, 0.5)] * 4  # image row 0 is the top of the face
+    faces = [(0, 1, 2), (0, 2, 3), (4, 5, 6), (4, 6, 7)]
+    return (
+        f'<mesh name="face{b.index}" vertex="{" ".join(_v(p) for p in front + back)}" '
+        f'texcoord="{" ".join(_v(p) for p in uv)}" face="{" ".join(_v(f) for f in faces)}"/>'
+    )
+
+
+def _character_head_xml(b: Body, n: str, common: str, face: bool) -> str:
+    """The proxy's head: a sphere, or with a granted cameo a box with the face on its camera side."""
+    s = b.size
+    z = s * 1.2
+    if not face:
+        return f'<geom name="{n}_head" type="sphere" size="{_f(s * 0.38)}" pos="0 0 {_f(z)}" {common}/>'
+    depth = s * 0.3
+    return (
+        f'<geom name="{n}_head" type="box" size="{_f(s * FACE_HALF)} {_f(depth)} {_f(s * 0.38)}" pos="0 0 {_f(z)}" {common}/>'
+        f'<geom name="{n}_face" type="mesh" mesh="face{b.index}" material="face{b.index}" '
+        f'pos="0 {_f(-depth - 0.0025)} {_f(z)}" contype="0" conaffinity="0" mass="0.0001"/>'
+    )
+
+
+def _body_xml(b: Body, face: bool = False) -> str:
     m = b.material
     rgba = _v(b.rgba)
     fr = f'friction="{_f(m.friction)} 0.005 0.0001"'
@@ -376,7 +418,7 @@ def _body_xml(b: Body) -> str:
     elif b.shape == "character":
         geom = (
             f'<geom name="{n}_g" type="capsule" size="{_f(s * 0.45)} {_f(s * 0.75)}" pos="0 0 {_f(-s * 0.35)}" {common}/>'
-            f'<geom name="{n}_head" type="sphere" size="{_f(s * 0.38)}" pos="0 0 {_f(s * 1.2)}" {common}/>'
+            + _character_head_xml(b, n, common, face)
         )
     else:
         raise SpecError(f"unknown shape {b.shape!r}")
@@ -428,6 +470,15 @@ def scene_xml(scene: Scene) -> str:
         bw, bh = scene.backdrop_px or (64, 64)
         parts.append(f'<texture name="backdrop" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{bw}" height="{bh}"/>')
         parts.append(f'<material name="backdrop" texture="backdrop" emission="{_f(max(0.0, 1.0 - lights.ambient))}" specular="0" shininess="0"/>')
+    for b in scene.bodies:
+        if scene.wears_face(b):
+            # Emission tops the light on the face up to about the photo's own exposure, so the likeness reads
+            # (and the output face check can find it) under any time of day; shading still shows a little.
+            parts.append(f'<texture name="face{b.index}" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" '
+                         f'width="{FACE_SIZE}" height="{FACE_SIZE}"/>')
+            parts.append(f'<material name="face{b.index}" texture="face{b.index}" '
+                         f'emission="{_f(face_emission(lights))}" specular="0.05" shininess="0.1"/>')
+            parts.append(_face_mesh_xml(b))
     parts.append("</asset>")
     parts.append("<default><geom solref=\"0.01 1\" solimp=\"0.95 0.99 0.001\"/></default>")
     parts.append("<worldbody>")
@@ -471,7 +522,7 @@ def scene_xml(scene: Scene) -> str:
             px, py, pz = b.pivot
             parts.append(f'<geom type="box" size="0.25 0.03 0.03" pos="{_f(px)} {_f(py)} {_f(pz + 0.03)}" material="prop" contype="0" conaffinity="0"/>')
             parts.append(f'<geom type="cylinder" fromto="{_f(px - 0.22)} {_f(py)} 0 {_f(px - 0.22)} {_f(py)} {_f(pz)}" size="0.02" material="prop" contype="0" conaffinity="0"/>')
-        parts.append(_body_xml(b))
+        parts.append(_body_xml(b, face=scene.wears_face(b)))
     parts.append("</worldbody></mujoco>")
     return "\n".join(parts)
 
@@ -489,7 +540,63 @@ def compile_scene(scene: Scene, backdrop_pixels: np.ndarray | None = None):  # -
         _fill_texture(model, "floor", floor_texture(env.floor, scene.seed))
     if backdrop_pixels is not None and scene.backdrop_size is not None:
         _fill_texture(model, "backdrop", backdrop_pixels)
+    for b in scene.bodies:
+        if scene.wears_face(b):
+            _fill_texture(model, f"face{b.index}", scene.faces[b.index])
     return model
+
+
+def face_emission(lights: Lights) -> float:
+    """Emission for a face facing the default camera (-y): what the lights leave to a photo's exposure."""
+    lit = lights.ambient + max(0.0, lights.key_dir[1]) * max(lights.key_rgb) + 0.5 * max(lights.fill_rgb)
+    return float(min(0.85, max(0.15, 0.95 - lit)))
+
+
+@dataclass
+class CameoLook:
+    """A granted cameo as the engine shows it: the face its character wears, the voice sample for its line."""
+
+    handle: str
+    face: np.ndarray  # FACE_SIZE² RGB uint8
+    voice: str | None  # audio file path, or None
+
+
+def granted_looks(cameos: object) -> dict[str, CameoLook]:
+    """handle → look, from `request.options["cameos"]` (what the studio checked; nothing else is loaded).
+
+    Raises RequestError for a malformed list or an unreadable face file, naming the cameo.
+    """
+    if cameos is None:
+        return {}
+    if not isinstance(cameos, list) or not all(isinstance(c, dict) for c in cameos):
+        raise RequestError("options.cameos must be a list of cameo objects (the studio fills it from granted cameos)")
+    looks = {}
+    for i, c in enumerate(cameos):
+        handle, face, voice = c.get("handle"), c.get("face_texture"), c.get("voice")
+        if not isinstance(handle, str) or not handle:
+            raise RequestError(f"options.cameos[{i}] has no handle")
+        if not isinstance(face, str) or not face:
+            raise RequestError(f"cameo @{handle} has no face texture: register the cameo again")
+        if voice is not None and not isinstance(voice, str):
+            raise RequestError(f"cameo @{handle}: voice must be the path of an audio file")
+        try:
+            pixels = load_face_texture(face)
+        except (OSError, ValueError) as e:
+            raise RequestError(f"the face texture of cameo @{handle} could not be read ({e}); "
+                               "register the cameo again") from None
+        looks[handle.lstrip("@").lower()] = CameoLook(handle.lstrip("@").lower(), pixels, voice or None)
+    return looks
+
+
+def load_face_texture(path: str) -> np.ndarray:
+    """A cameo's face PNG as FACE_SIZE² RGB uint8 (the registry writes that size; others are resized)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        rgb = im.convert("RGB")
+        if rgb.size != (FACE_SIZE, FACE_SIZE):
+            rgb = rgb.resize((FACE_SIZE, FACE_SIZE), Image.Resampling.LANCZOS)
+        return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
 
 
 def _fill_texture(model, name: str, pixels: np.ndarray) -> None:

@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from sora_lite.cameo.handles import HANDLE_RE
 from sora_lite.engines.base import RequestError
 
 
@@ -84,6 +85,9 @@ class ObjectSpec:
     height: float | None = None
     arrangement: str = "auto"  # one of ARRANGEMENTS; "auto" = the engine's choice for the shape (dominoes: row)
     length: float | None = None  # pendulum: pivot to bob centre in metres; None = the engine's default
+    # a character that stands for a cameo (its handle, e.g. "alice" for @alice). The spec only names it: the
+    # engine shows the face only when the request's options carry that cameo, checked by the studio.
+    cameo: str | None = None
 
     def rgb(self) -> tuple[float, float, float]:
         return COLORS[self.color]
@@ -215,6 +219,8 @@ class SceneSpec:
             _one_of(where + ".arrangement", o.arrangement, ARRANGEMENTS)
             if o.length is not None:
                 _in_range(where + ".length", o.length, 0.05, 5.0)
+            if o.cameo is not None:
+                _cameo(where, o)
         env = self.environment
         _one_of("environment.floor", env.floor, FLOORS)
         _one_of("environment.backdrop", env.backdrop, BACKDROPS)
@@ -275,6 +281,14 @@ def _one_of(where: str, value: Any, allowed: tuple[str, ...]) -> None:
 def _in_range(where: str, value: Any, lo: float, hi: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
         raise SpecError(f"{where} must be a number from {lo:g} to {hi:g}, got {value!r}")
+
+
+def _cameo(where: str, o: ObjectSpec) -> None:
+    if not isinstance(o.cameo, str) or not HANDLE_RE.match(o.cameo):
+        raise SpecError(f"{where}.cameo must be a cameo handle without the @ (2 to 30 lower-case letters, digits, "
+                        f"'_' or '.'), got {o.cameo!r}")
+    if o.shape != "character" or o.count != 1:
+        raise SpecError(f"{where}.cameo: a cameo is one character (shape 'character', count 1)")
 
 
 def _vector(where: str, value: Any, bound: float) -> None:
