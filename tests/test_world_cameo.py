@@ -143,7 +143,7 @@ def test_bad_cameo_options_get_one_clear_error(face_png, tmp_path):
 def test_the_voice_line_starts_at_the_first_appearance_panned_to_the_speaker(face_png, tmp_path):
     said = np.random.default_rng(0).uniform(-0.5, 0.5, 32_000)  # 2 s at 16 kHz, not periodic: one lag fits
     voice = write_wav(tmp_path / "voice.wav", said)
-    res = render("a red ball rests to the left of @alice, silent", [cameo(face_png, voice)], seconds=1.5)
+    res = render("a red ball rests to the left of @alice, wide shot, silent", [cameo(face_png, voice)], seconds=1.5)
     entry = res.info["cameos"][0]
     assert entry["voice_at"] == pytest.approx(VOICE_DELAY_S) and res.info["audio_source"].endswith("+ cameo voice")
     assert entry["voice_pan"] > 0.1  # @alice stands right of the ball
@@ -158,7 +158,7 @@ def test_the_voice_line_starts_at_the_first_appearance_panned_to_the_speaker(fac
     left, right = np.sqrt(np.mean(audio[:, voiced] ** 2, axis=1))
     assert right > 1.2 * left
 
-    quiet = render("a red ball rests to the left of @alice, silent", [cameo(face_png)], seconds=1.5)
+    quiet = render("a red ball rests to the left of @alice, wide shot, silent", [cameo(face_png)], seconds=1.5)
     assert quiet.info["audio_source"] == "simulated contacts"
     assert np.sqrt(np.mean(quiet.clip.audio[:, voiced] ** 2)) < 0.5 * np.sqrt(np.mean(audio[:, voiced] ** 2))
 

@@ -457,3 +457,11 @@ def test_names_follow_colour_and_shape() -> None:
     names = [o.name for o in spec.objects]
     assert names[:2] == ["red ball", "blue cube"]
     assert len(set(names)) == len(names) and len(spec.object_names()) == len(set(spec.object_names()))
+
+
+def test_a_cameo_is_framed_in_a_medium_shot_unless_a_shot_size_is_asked() -> None:
+    framed = parse_prompt("@alice drops a red ball")
+    assert framed.spec.camera.shot == "medium" and framed.spec.camera.target == "@alice"
+    assert any("medium shot" in n for n in framed.notes)
+    assert parse_prompt("@alice drops a red ball, wide shot").spec.camera.shot == "wide"
+    assert parse_prompt("a red ball").spec.camera.shot == "wide"

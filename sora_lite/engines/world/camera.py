@@ -93,6 +93,8 @@ def base_pose(spec: SceneSpec, cam: CameraSpec, bodies: list[Body], aspect: floa
         b = bodies[target if target is not None else 0]
         if target is not None or cam.shot == "close":
             pose.lookat = [float(v) for v in b.pos]
+            if b.shape == "character":  # frame a character's head (a cameo's face), not its torso
+                pose.lookat[2] += 0.6 * b.size
             pose.lookat[2] = max(pose.lookat[2] - (0.3 if cam.move == "follow" else 0.0), ground + b.size)
     pose.distance = cam.distance if cam.distance is not None else max(0.4, dist * scale)
     return pose

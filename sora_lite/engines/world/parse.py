@@ -313,6 +313,7 @@ class _Reader:
         self._build_objects()
         self._apply_angles()
         self._finish_camera_target()
+        self._frame_cameo()
         return self._result()
 
     # -- pass 1: choose a reading for each item -----------------------------------------------------------
@@ -632,6 +633,8 @@ class _Reader:
                 setattr(cam, key, float(v) if key in {"lens_mm", "elevation", "azimuth"} else v)
             if "move" in value:
                 self.camera_moves.append(item)
+            if "shot" in value:
+                self.shot_chosen = True
         elif kind == "pace":
             if self.multiplied and item.text.replace("-", " ").startswith(("slow", "time", "fast")):
                 self.used.append(item)  # "4x slow motion": the multiplier already set the speed
@@ -1163,6 +1166,20 @@ class _Reader:
             moving = [o for o in self.spec.objects if any(abs(v) > 0 for v in o.velocity) or o.height is not None]
             target = (moving or self.spec.objects)[0]
         cam.target = target.name or None
+
+    def _frame_cameo(self) -> None:
+        """A new scene with a cameo and no shot size asked for: a medium shot on that person, so their face
+        is big enough to see (and for the output face check to find); a wide shot leaves it ~25 px tall."""
+        if self.base is not None or getattr(self, "shot_chosen", False):
+            return
+        person = next((o for o in self.spec.objects if o.cameo is not None), None)
+        if person is None:
+            return
+        cam = self.spec.camera
+        cam.shot = "medium"
+        if cam.target is None:
+            cam.target = person.name or None
+        self.notes.append(f"framed {person.name} in a medium shot so the face shows; ask for a wide shot to see more")
 
     # -- result -------------------------------------------------------------------------------------------
     def _result(self) -> ParseResult:
