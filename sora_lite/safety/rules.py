@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -54,6 +55,18 @@ class Category:
     allow: re.Pattern[str] | None
     exemplars: list[str] = field(default_factory=list)
     locked: bool = False
+    classifier_cues: re.Pattern[str] | None = None
+    classifier_cue_names: bool = False
+
+    def classifier_may_block(self, text: str) -> bool:
+        """Whether the classifier alone may block a prompt as this category: some categories need a cue
+        in the prompt itself (public figures: a name or a role such as "president"), because embedding
+        similarity alone cannot tell "a man dancing" from "a famous man dancing"."""
+        if self.classifier_cues is None and not self.classifier_cue_names:
+            return True
+        if self.classifier_cue_names and has_name_like_word(text):
+            return True
+        return bool(self.classifier_cues and any(self.classifier_cues.search(r) for r in normalize(text).all))
 
 
 @dataclass
@@ -83,6 +96,10 @@ class RuleBook:
             text = _remove(cat.allow, text)
         return re.sub(r"\s+", " ", text.replace(" ; ", " ")).strip()
 
+    def classifier_excluded(self, text: str) -> frozenset[str]:
+        """Categories the classifier may not block this prompt as (their cues are absent)."""
+        return frozenset(c.name for c in self.categories if not c.classifier_may_block(text))
+
     def check(self, text: str | Readings) -> RuleHit | None:
         """The first (most severe) rule that matches the prompt, or None."""
         readings = text if isinstance(text, Readings) else normalize(text)
@@ -94,6 +111,33 @@ class RuleBook:
             if hit:
                 return hit
         return None
+
+
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+_SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
+_NOT_NAMES = frozenset({"i", "i'm", "i'll", "i've", "i'd", "ok", "okay", "tv", "pov", "cu", "ecu", "ms", "ws", "ots",
+                        "int", "ext", "scene", "shot", "cut", "camera"})
+
+
+def has_name_like_word(text: str) -> bool:
+    """A capitalised word that is not just the first word of a sentence ("a man in Paris", "then Lewis
+    Hamilton waves"), or two capitalised words in a row at the start ("Lewis Hamilton waves").
+
+    A cue, not a verdict: it only lets the classifier consider the public-figures category. Prompts
+    typed all in lower case name nobody by this test (known names are still caught by the rules)."""
+    text = unicodedata.normalize("NFKC", text)
+    words = list(_NAME_WORD.finditer(text))
+    for i, m in enumerate(words):
+        word = m.group(0)
+        if not word[0].isupper() or word.casefold() in _NOT_NAMES or (word.isupper() and len(word) <= 3):
+            continue
+        starts_sentence = i == 0 or bool(_SENTENCE_END.search(text[:m.start()]))
+        if not starts_sentence:
+            return True
+        if i + 1 < len(words) and words[i + 1].group(0)[0].isupper() and \
+                not text[m.end():words[i + 1].start()].strip(" "):
+            return True
+    return False
 
 
 def _remove(pattern: re.Pattern[str] | None, text: str) -> str:
@@ -221,6 +265,9 @@ def _category_files(dirs: list[Path]) -> tuple[dict[str, list[str]], list[dict[s
 
 def _build_category(data: dict[str, Any], lists: dict[str, list[str]]) -> Category:
     where = data.get("_file", data["category"])
+    needs = data.get("classifier_needs") or {}
+    if not isinstance(needs, dict):
+        raise RuleDataError(f"{where}: classifier_needs must be a mapping with 'words' and/or 'names'")
     for key in ("title", "reason"):
         if not isinstance(data.get(key), str):
             raise RuleDataError(f"{where}: missing {key!r} (a string)")
@@ -253,6 +300,8 @@ def _build_category(data: dict[str, Any], lists: dict[str, list[str]]) -> Catego
         allow=_compile_allow(_resolve(data.get("allow") or [], lists, f"{where}: allow")),
         exemplars=list(data.get("exemplars") or []),
         locked=bool(data.get("locked", False)),
+        classifier_cues=_compile_terms(_resolve(needs.get("words") or [], lists, f"{where}: classifier_needs.words")),
+        classifier_cue_names=bool(needs.get("names", False)),
     )
 
 

@@ -1,0 +1,36 @@
+"""Serve the real app on 127.0.0.1 with a private home, for the API and browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served_app(home: Path, defaults: object | None = None) -> Iterator[tuple[object, object]]:
+    """(demo, studio) of `app.py` serving from `home`; SORA_LITE_HOME points there while it runs."""
+    old = os.environ.get("SORA_LITE_HOME")
+    os.environ["SORA_LITE_HOME"] = str(home)
+    import app
+    from sora_lite.studio import Studio
+
+    studio = Studio(home)
+    demo = app.build_demo(studio, defaults)
+    app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield demo, studio
+    finally:
+        demo.close()
+        if old is None:
+            os.environ.pop("SORA_LITE_HOME", None)
+        else:
+            os.environ["SORA_LITE_HOME"] = old
