@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from sora_lite.engines.base import GenerationRequest, RequestError
-from sora_lite.safety.moderation import FAIL_CLOSED_ENV, Verdict, _env_flag, moderate_prompt
+from sora_lite.safety.moderation import FAIL_CLOSED_ENV, Verdict, env_flag, moderate_prompt
 from sora_lite.safety.output import OutputVerdict, moderate_output
 
 OUTPUT_FAIL_CLOSED_ENV = "SORA_LITE_OUTPUT_FAIL_CLOSED"
@@ -44,7 +44,7 @@ def check_output(frames: np.ndarray) -> OutputVerdict:
 
     A public instance sets SORA_LITE_OUTPUT_FAIL_CLOSED=1 so unchecked frames are refused.
     """
-    fail_closed = _env_flag(OUTPUT_FAIL_CLOSED_ENV, False) or _env_flag(FAIL_CLOSED_ENV, False)
+    fail_closed = env_flag(OUTPUT_FAIL_CLOSED_ENV, False) or env_flag(FAIL_CLOSED_ENV, False)
     verdict = moderate_output(frames, fail_closed=fail_closed, detect_faces=False)
     if verdict.blocked:
         raise PolicyBlocked("output", verdict.category, verdict.reason, verdict.to_dict())

@@ -60,7 +60,7 @@ class Verdict:
         return cls(**{k: data.get(k) for k in ("prompt", "verdict", "category", "reason", "layer", "score")})
 
 
-def _env_flag(name: str, default: bool) -> bool:
+def env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
@@ -74,8 +74,8 @@ class PromptModerator:
                  use_classifier: bool | None = None, fail_closed: bool | None = None,
                  endpoint: str | None = None) -> None:
         self.rules = rules or default_rules()
-        self.use_classifier = _env_flag(CLASSIFIER_ENV, True) if use_classifier is None else use_classifier
-        self.fail_closed = _env_flag(FAIL_CLOSED_ENV, False) if fail_closed is None else fail_closed
+        self.use_classifier = env_flag(CLASSIFIER_ENV, True) if use_classifier is None else use_classifier
+        self.fail_closed = env_flag(FAIL_CLOSED_ENV, False) if fail_closed is None else fail_closed
         self.endpoint = endpoint if endpoint is not None else endpoint_url()
         self._classifier = classifier
         self._lock = threading.Lock()

@@ -22,13 +22,14 @@ import numpy as np
 from sora_lite.engines.base import Cancelled, GenerationRequest, GenerationResult, ProgressFn, RequestError
 from sora_lite.engines.world import audio as sound
 from sora_lite.engines.world.camera import CameraPose, base_pose, camera_path, find_target, project
-from sora_lite.engines.world.render import PARALLEL_MIN_PIXELS, RenderJob, render_job
-from sora_lite.engines.world.scene import Scene, layout_bodies
+from sora_lite.engines.world.render import PARALLEL_MIN_PIXELS, RenderJob, RenderStream
+from sora_lite.engines.world.scene import CameoLook, Scene, granted_looks, layout_bodies
 from sora_lite.engines.world.simulate import Segment, Simulation
 from sora_lite.engines.world.spec import CAMERA_MOVES, CameraSpec, Perturbation, SceneSpec, SpecError
 from sora_lite.engines.world.truth import build_track, ground_truth
-from sora_lite.media import Clip
+from sora_lite.media import Clip, MediaError, read_audio
 
+VOICE_DELAY_S = 0.25  # a cameo's line starts this long after the character first shows on screen
 BACKDROP_PAD = 0.25  # share of the image size mirrored around it, so camera moves never see past its edge
 
 
@@ -201,6 +202,15 @@ class WorldEngine:
     # --- the run -----------------------------------------------------------------------------
     def generate(self, request: GenerationRequest, progress: ProgressFn | None = None,
                  cancel: threading.Event | None = None) -> GenerationResult:
+        opened: list[RenderStream] = []  # closed whatever happens: shared memory, the render pool's turn
+        try:
+            return self._generate(request, progress, cancel, opened)
+        finally:
+            for stream in opened:
+                stream.close()
+
+    def _generate(self, request: GenerationRequest, progress: ProgressFn | None,
+                  cancel: threading.Event | None, opened: list[RenderStream]) -> GenerationResult:
         request.validate()
         report = progress or (lambda stage, frac: None)
 
@@ -213,6 +223,7 @@ class WorldEngine:
         report("parse", 0.0)
         plans, words = self._plan(request)
         opts = request.options or {}
+        looks = granted_looks(opts.get("cameos"))  # only what the studio checked: never a face it did not grant
         extra = opts.get("perturbations") or []
         if not isinstance(extra, list):
             raise RequestError("options.perturbations must be a list of perturbation objects")
@@ -242,11 +253,13 @@ class WorldEngine:
         report("parse", 1.0)
         timings["parse"] = time.perf_counter() - t0
 
-        # --- simulate ---
+        # --- simulate; the renderer starts on each chunk of frames as soon as it is recorded ---
         t0 = time.perf_counter()
         aspect = width / height
         total_frames = sum(p.n_frames for p in plans)
-        scene0, backdrop_px = self._scene(plans[0], request.seed, width, height, quality, backdrop, aspect)
+        stream = RenderStream(total_frames, width, height, workers, min_pixels)
+        opened.append(stream)
+        scene0, backdrop_px = self._scene(plans[0], request.seed, width, height, quality, backdrop, aspect, looks=looks)
         sim = Simulation(scene0, perturbations, speed, fps, backdrop_px)
         segments: list[Segment] = []
         seg_shots: list[list[ShotPlan]] = []
@@ -258,11 +271,16 @@ class WorldEngine:
             if plan.index > 0 and _world_key(plan.spec) != key:
                 key = _world_key(plan.spec)
                 scene, _ = self._scene(plan, request.seed, width, height, quality, backdrop, aspect,
-                                       backdrop_size=scene0.backdrop_size)
+                                       backdrop_size=scene0.backdrop_size, looks=looks)
                 carried = sim.rebuild(scene)
                 carried_log.append({"shot": plan.index, "carried": carried})
+            ship = None
+            if plan.camera.move != "follow":  # the path is known before the motion: render while simulating
+                path = camera_path(plan.camera, base_pose(plan.spec, plan.camera, sim.scene.bodies, aspect), plan.n_frames)
+                ship = lambda lo, hi, part, path=path: stream.submit(  # noqa: E731
+                    RenderJob(part.scene, backdrop_px, part.qpos[lo:hi], path[lo:hi], part.hidden[lo:hi]), part.start_frame + lo)
             seg = sim.run(plan.n_frames, plan.start_frame, cancel,
-                          lambda f, d=done, n=plan.n_frames: report("simulate", (d + f * n) / total_frames))
+                          lambda f, d=done, n=plan.n_frames: report("simulate", (d + f * n) / total_frames), ship)
             done += plan.n_frames
             segments.append(seg)
             seg_shots.append([plan])
@@ -281,19 +299,11 @@ class WorldEngine:
                 follow = seg.pos[:, 0 if k is None else k, :]
             poses += camera_path(plan.camera, base, plan.n_frames, follow)
 
-        # --- render ---
-        t0 = time.perf_counter()
-        frames = np.empty((total_frames, height, width, 3), dtype=np.uint8)
-        rendered = 0
-        for seg, pl in zip(segments, seg_shots):
-            check("rendering")
-            job = RenderJob(seg.scene, backdrop_px, seg.qpos, poses[seg.start_frame:seg.start_frame + seg.n_frames], seg.hidden)
-            frames[seg.start_frame:seg.start_frame + seg.n_frames] = render_job(
-                job, workers, cancel,
-                lambda f, r=rendered, n=seg.n_frames: report("render", (r + f * n) / total_frames), min_pixels)
-            rendered += seg.n_frames
-        report("render", 1.0)
-        timings["render"] = time.perf_counter() - t0
+        # --- render: follow shots now that their path is known; the sound is made while frames render ---
+        for seg, [plan] in zip(segments, seg_shots):
+            if plan.camera.move == "follow":
+                stream.submit(RenderJob(seg.scene, backdrop_px, seg.qpos,
+                                        poses[seg.start_frame:seg.start_frame + seg.n_frames], seg.hidden), seg.start_frame)
 
         # --- audio ---
         t0 = time.perf_counter()
@@ -301,8 +311,16 @@ class WorldEngine:
         report("audio", 0.0)
         track = build_track(segments, poses, width, height)
         audio, shift_ms = self._audio(request, plans, events, track, poses, sim, width, height, fps, total_frames)
+        audio, cameos_info = self._cameo_voices(audio, segments, looks, track, width, fps)
         report("audio", 1.0)
         timings["audio"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        check("rendering")
+        frames = stream.frames(cancel, lambda f: report("render", f))
+        report("render", 1.0)
+        timings["render"] = stream.seconds  # first hand-over to last frame, overlapping simulate and audio
+        timings["render_wait"] = time.perf_counter() - t0
 
         shots_info = [{"index": p.index, "start_frame": p.start_frame, "end_frame": p.start_frame + p.n_frames,
                        "prompt": p.prompt, "camera": p.camera.move} for p in plans]
@@ -314,13 +332,16 @@ class WorldEngine:
             "words_ignored": words.ignored,
             "parse_notes": words.notes,
             "objects": track.names,
-            "audio_source": "simulated contacts",
+            "audio_source": "simulated contacts" + (" + cameo voice" if any(c["voice_at"] is not None for c in cameos_info)
+                                                    else ""),
+            "cameos": cameos_info,
             "shots": shots_info,
             "carried": carried_log,
             "contacts": len(events),
             "perturbations": sim.applied,
             "timings": {k: round(v, 4) for k, v in timings.items()},
             "render_workers": workers,
+            "render_pool": stream.used_pool,  # False: drawn in this process (small clip, or the pool is busy/cold)
             "quality": quality,
             "spec": used_spec,
             "specs_per_shot": [p.spec.to_dict() for p in plans] if len(plans) > 1 else None,
@@ -332,10 +353,12 @@ class WorldEngine:
 
     def _scene(self, plan: ShotPlan, seed: int, width: int, height: int, quality: str,
                backdrop: np.ndarray | None, aspect: float,
-               backdrop_size: tuple | None = None) -> tuple[Scene, np.ndarray | None]:
+               backdrop_size: tuple | None = None,
+               looks: dict[str, CameoLook] | None = None) -> tuple[Scene, np.ndarray | None]:
         spec = plan.spec
         bodies = layout_bodies(spec, seed)
         scene = Scene(spec, bodies, seed, width, height, quality=quality)
+        scene.faces = {b.index: looks[b.cameo].face for b in bodies if looks and b.cameo in looks}
         if backdrop is None:
             return scene, None
         pad_w, pad_h = int(round(width * BACKDROP_PAD)), int(round(height * BACKDROP_PAD))
@@ -388,3 +411,40 @@ class WorldEngine:
             kind = "room" if (env.backdrop == "room" or env.walls) else "outdoor"
             tracks.append(sound.ambience(kind, n_samples, seed))
         return sound.master(tracks), shift_ms
+
+    def _cameo_voices(self, audio: np.ndarray, segments: list[Segment], looks: dict[str, CameoLook], track,
+                      width: int, fps: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """Mix each shown cameo's voice sample in at its character's first appearance, panned to it; say
+        per cameo what was shown (face, voice and when), and why not."""
+        characters = {b.cameo: b.name for seg in segments for b in seg.scene.bodies if b.cameo}
+        info, voices = [], []
+        for handle, name in characters.items():
+            look = looks.get(handle)
+            entry: dict[str, Any] = {"handle": handle, "object": name, "face": look is not None, "voice_at": None}
+            if look is None:
+                entry["note"] = f"no granted cameo @{handle} came with the request: a plain figure stands in"
+            info.append(entry)
+            if look is None or look.voice is None:
+                continue
+            col = track.names.index(name)
+            seen = np.nonzero(track.visible[:, col])[0]
+            if seen.size == 0:
+                entry["note"] = "never on screen: no voice line"
+                continue
+            start = seen[0] / fps + VOICE_DELAY_S
+            x = track.pixel[seen[0], col, 0]
+            pan = float(np.clip(2 * x / width - 1, -1, 1)) if np.isfinite(x) else 0.0
+            try:
+                got = read_audio(look.voice)
+            except MediaError as e:
+                raise RequestError(f"the voice sample of cameo @{handle} could not be read ({e}); "
+                                   "register it again") from None
+            if got is None:
+                raise RequestError(f"the voice sample of cameo @{handle} has no sound; register it again")
+            voices.append(sound.voice_line(got[0], got[1], start, pan, audio.shape[1]))
+            entry["voice_at"] = round(float(start), 4)
+            entry["voice_pan"] = round(pan, 3)
+        for handle in looks.keys() - characters.keys():
+            info.append({"handle": handle, "object": None, "face": False, "voice_at": None,
+                         "note": "named, but the scene has no character for it (a scene spec without its cameo)"})
+        return (sound.master([audio, *voices]) if voices else audio), info

@@ -30,6 +30,7 @@ from sora_lite.engines.world.spec import Perturbation
 BOUNCE_MIN_SPEED = 0.3  # m/s; slower touches are left to MuJoCo's (inelastic) contact
 SOUND_MIN_SPEED = 0.12  # m/s; slower touches make no impact sound
 REARM_SECONDS = 0.03  # a pair must be apart this long before touching again counts as a new impact
+CHUNK = 12  # frames between cancel checks, progress reports and hand-overs to the renderer
 DEFAULT_AMOUNT = {"energy_gain": 1.25, "teleport": 0.6, "audio_shift": 120.0}
 
 
@@ -105,8 +106,13 @@ class Simulation:
             name = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_GEOM, g) or "world"
             self.geom_label.append(name.split("_")[0] if self.geom_obj[g] < 0 else scene.bodies[self.geom_obj[g]].name)
         self.hidden = np.zeros(n, dtype=bool)
-        self._stride = n + 1
-        self._last_touch = np.full((n + 1) * (n + 1), -np.inf)
+        # One slot per body pair (the static world counts as one body), looked up by geom pair in one step;
+        # the last slot stands for world-world pairs, which never make a sound.
+        lo = np.minimum.outer(self.geom_obj, self.geom_obj)
+        hi = np.maximum.outer(self.geom_obj, self.geom_obj)
+        self._pair_slot = np.where(hi < 0, (n + 1) * (n + 1), (lo + 1) * (n + 1) + (hi + 1))
+        self._last_touch = np.full((n + 1) * (n + 1) + 1, -np.inf)
+        self._last_touch[-1] = np.inf
         self._reapply_persistent()
 
     def _set_initial_state(self) -> None:
@@ -183,6 +189,8 @@ class Simulation:
             self.model.geom_conaffinity[g] = 0
 
     def _apply_due(self, frame: int) -> None:
+        if len(self._done) == len(self.perturbations):
+            return
         video_t = self.data.time / self.speed
         for i, p in enumerate(self.perturbations):
             if i in self._done or video_t + 1e-9 < p.at:
@@ -230,16 +238,15 @@ class Simulation:
             return
         g1 = d.contact.geom1[:n]
         g2 = d.contact.geom2[:n]
-        o1, o2 = self.geom_obj[g1], self.geom_obj[g2]
-        lo, hi = np.minimum(o1, o2), np.maximum(o1, o2)
-        keys = (lo + 1) * self._stride + (hi + 1)  # one code per body pair; -1 (static world) → 0
-        keys = np.where(hi < 0, -1, keys)
-        valid = keys >= 0
-        last = np.where(valid, self._last_touch[np.maximum(keys, 0)], -np.inf)
-        is_fresh = valid & (now - last > REARM_SECONDS + 1e-9)
-        self._last_touch[keys[valid]] = now
+        slots = self._pair_slot[g1, g2]
+        last = self._last_touch[slots]
+        self._last_touch[slots] = now
+        self._last_touch[-1] = np.inf  # world-world: never fresh
+        is_fresh = now - last > REARM_SECONDS + 1e-9
         if not is_fresh.any():
             return
+        o1, o2 = self.geom_obj[g1], self.geom_obj[g2]
+        lo, hi = np.minimum(o1, o2), np.maximum(o1, o2)
         fresh: dict[tuple[int, int], list[int]] = {}
         for c in np.nonzero(is_fresh)[0]:
             fresh.setdefault((int(lo[c]), int(hi[c])), []).append(int(c))
@@ -285,22 +292,24 @@ class Simulation:
             mujoco.mj_fwdVelocity(m, d)
 
     def run(self, n_frames: int, frame_offset: int, cancel: threading.Event | None = None,
-            progress: Callable[[float], None] | None = None) -> Segment:
-        """Advance n_frames video frames, recording each frame's state before stepping past it."""
+            progress: Callable[[float], None] | None = None,
+            on_frames: Callable[[int, int, Segment], None] | None = None) -> Segment:
+        """Advance n_frames video frames, recording each frame's state before stepping past it.
+
+        `on_frames(lo, hi, segment)` runs every CHUNK frames once frames [lo, hi) are recorded (the renderer
+        starts on them while the simulation goes on); `segment` is the one returned, still being filled."""
         m, d = self.model, self.data
         nb = len(self.scene.bodies)
         dt = m.opt.timestep
         frame_dt = self.speed / self.fps
-        qpos = np.zeros((n_frames, m.nq))
-        pos = np.zeros((n_frames, nb, 3))
-        quat = np.zeros((n_frames, nb, 4))
-        vel = np.zeros((n_frames, nb, 3))
-        hidden = np.zeros((n_frames, nb), dtype=bool)
-        slip = np.zeros((n_frames, nb))
-        roll = np.zeros((n_frames, nb))
-        events: list[ContactEvent] = []
+        seg = Segment(self.scene, frame_offset, np.zeros((n_frames, m.nq)), np.zeros((n_frames, nb, 3)),
+                      np.zeros((n_frames, nb, 4)), np.zeros((n_frames, nb, 3)), np.zeros((n_frames, nb), dtype=bool),
+                      np.zeros((n_frames, nb)), np.zeros((n_frames, nb)))
+        qpos, pos, quat, vel, hidden = seg.qpos, seg.pos, seg.quat, seg.vel, seg.hidden
+        events = seg.events
         t0 = frame_offset * frame_dt
         res = np.zeros(6)
+        shipped = 0
         for i in range(n_frames):
             target = t0 + i * frame_dt
             while d.time < target - dt / 2:
@@ -317,38 +326,45 @@ class Simulation:
                 mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_BODY, bid, res, 0)
                 vel[i, k] = res[3:]
             hidden[i] = self.hidden
-            self._friction(i, slip, roll)
-            if cancel is not None and i % 12 == 11 and cancel.is_set():
-                raise Cancelled("generation was cancelled during the simulation")
-            if progress is not None and i % 12 == 11:
-                progress((i + 1) / n_frames)
-        return Segment(self.scene, frame_offset, qpos, pos, quat, vel, hidden, slip, roll, events)
+            self._friction(i, seg.slip, seg.roll)
+            if i % CHUNK == CHUNK - 1 or i == n_frames - 1:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("generation was cancelled during the simulation")
+                if on_frames is not None:
+                    on_frames(shipped, i + 1, seg)
+                    shipped = i + 1
+                if progress is not None:
+                    progress((i + 1) / n_frames)
+        return seg
 
     def _friction(self, i: int, slip: np.ndarray, roll: np.ndarray) -> None:
-        """Sliding speed at each object's contacts and its rolling speed, for the friction noise."""
+        """Sliding speed at each object's contacts and its rolling speed, for the friction noise.
+
+        Each object is measured at its first contact in MuJoCo's contact order."""
         m, d = self.model, self.data
         n = d.ncon
         if n == 0:
             return
+        objs = self.geom_obj[np.stack([d.contact.geom1[:n], d.contact.geom2[:n]], axis=1)].ravel()
+        ks, first = np.unique(objs, return_index=True)
+        keep = ks >= 0
+        ks, cs = ks[keep], first[keep] // 2
+        if ks.size == 0:
+            return
         res = np.zeros(6)
-        seen: set[int] = set()
-        for c in range(n):
-            for g in (d.contact.geom1[c], d.contact.geom2[c]):
-                k = int(self.geom_obj[g])
-                if k < 0 or k in seen:
-                    continue
-                seen.add(k)
-                bid = self.body_ids[k]
-                mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_BODY, bid, res, 0)
-                ang, lin = res[:3], res[3:]
-                normal = d.contact.frame[c, :3]
-                r = d.contact.pos[c] - d.xpos[bid]
-                v_cp = lin + np.cross(ang, r)
-                v_t = v_cp - (v_cp @ normal) * normal
-                lin_t = lin - (lin @ normal) * normal
-                s = float(np.linalg.norm(v_t))
-                slip[i, k] = s
-                roll[i, k] = max(0.0, float(np.linalg.norm(lin_t)) - s)
+        vel6 = np.empty((ks.size, 6))
+        for j, k in enumerate(ks):
+            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_BODY, self.body_ids[k], res, 0)
+            vel6[j] = res
+        ang, lin = vel6[:, :3], vel6[:, 3:]
+        normal = d.contact.frame[cs, :3]
+        r = d.contact.pos[cs] - d.xpos[np.asarray(self.body_ids)[ks]]
+        v_cp = lin + np.cross(ang, r)
+        v_t = v_cp - np.sum(v_cp * normal, axis=1, keepdims=True) * normal
+        lin_t = lin - np.sum(lin * normal, axis=1, keepdims=True) * normal
+        s = np.linalg.norm(v_t, axis=1)
+        slip[i, ks] = s
+        roll[i, ks] = np.maximum(0.0, np.linalg.norm(lin_t, axis=1) - s)
 
 
 def _static_timbre(label: str, scene: Scene) -> str:
