@@ -19,7 +19,8 @@ import gradio as gr
 
 from sora_lite import __version__, accounts
 from sora_lite.cameo.app_tab import build_cameo_tab
-from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, RequestError, list_engines
+from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, RequestError
+from sora_lite.engines.catalog import engine_choices, unavailable_note
 from sora_lite.leaderboard import LEADERBOARD_COMMAND, load_leaderboard
 from sora_lite.media import MediaError
 from sora_lite.studio import ClipRecord, Studio, parse_scene, shots_from_table
@@ -256,8 +257,10 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                 board.message)
 
     # --- layout -----------------------------------------------------------------------------------------
-    engines = list_engines() or [defaults.engine]
-    engine_default = defaults.engine if defaults.engine in engines else engines[0]
+    catalog = engine_choices()
+    engines = [(c.label, c.value) for c in catalog]
+    values = [c.value for c in catalog]
+    engine_default = defaults.engine if defaults.engine in values else values[0]
     with gr.Blocks(title="sora-lite") as demo:
         session_user = gr.State(None)
         gr.Markdown(f"# sora-lite\nText/image → video with synchronized sound, on your own machine. v{__version__}")
@@ -288,7 +291,7 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                                         file_types=[".png", ".jpg", ".jpeg", ".webp"], type="filepath")
                         with gr.Row():
                             engine = gr.Dropdown(engines, value=engine_default, label="Engine / model", elem_id="engine",
-                                                 allow_custom_value=True, info="or type a Hub model id")
+                                                 allow_custom_value=True, info="or type a Hub model id or a local folder")
                             size = gr.Dropdown(SIZES, value=defaults.size, label="Size (width x height)", allow_custom_value=True)
                         with gr.Row():
                             seconds = gr.Slider(1, 20, value=defaults.seconds, step=0.5, label="Seconds")
@@ -300,6 +303,8 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                             use_spec = gr.Checkbox(False, label="Use this spec instead of parsing the prompt")
                             spec = gr.Code(language="json", label="Scene spec (editable JSON)", lines=12)
                         generate_btn = gr.Button("Generate", variant="primary", elem_id="generate")
+                        with gr.Accordion("Models that cannot run here, and how to get them", open=False):
+                            gr.Markdown(unavailable_note(catalog) or "Every listed model has its weights here.")
                     with gr.Column():
                         video = gr.Video(label="Result (with sound)", elem_id="result-video", autoplay=True, interactive=False)
                         download = gr.File(label="Download MP4")

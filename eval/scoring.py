@@ -1,0 +1,359 @@
+"""The bridge between a run and the metrics: one `Scorer` per `--metrics` name, turning (clip, sample) into an `Outcome`.
+
+The metric classes live in `eval/metrics/`; this file only decides what each needs from a sample (prompt,
+expectations, audio) and turns every way a sample can fail into a status a reader understands:
+"ok", "skipped" (the metric cannot run here or the sample lacks what it needs — with the reason and
+how to fix it), "error" (this input broke it), "no audio" (a sound metric on a silent clip).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+from eval.generators import Sample
+from eval.metrics.av_sync import SILENCE_PEAK  # one threshold for "no sound at all", the metric's
+from eval.metrics.errors import MetricInputError, MetricSkipped
+from eval.report import SetScore
+from sora_lite.media import Clip
+
+
+@dataclass
+class Outcome:
+    """One metric's verdict on one video. `feature` carries a set-level metric's per-video part (FVD)."""
+
+    value: float | None
+    status: str = "ok"
+    error: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    feature: list[float] | None = None
+
+
+@dataclass
+class ScorerOptions:
+    device: str = "cpu"
+    fvd_features: str = "i3d"  # or "videomae" (cd-FVD)
+    clip_model: str | None = None  # open_clip model name, or a transformers CLIP id / folder; None = the metric's default
+    clip_pretrained: str | None = None  # open_clip pretrained tag or checkpoint file; None = the metric's default
+
+
+class Scorer(Protocol):
+    name: str
+    needs_audio: bool  # True: a clip without sound gets "no audio" instead of a score
+
+    def setup(self) -> None:
+        """Load weights once; raise MetricSkipped when they are missing (every row is then skipped)."""
+        ...
+
+    def score(self, clip: Clip, sample: Sample) -> Outcome:
+        ...
+
+
+def skipped_text(e: MetricSkipped) -> str:
+    return f"{e.reason} — {e.how_to_fix}"
+
+
+def run_scorer(scorer: Scorer, clip: Clip, sample: Sample) -> Outcome:
+    """Score one sample, turning every failure into a row: one metric's crash never loses another's result."""
+    try:
+        return scorer.score(clip, sample)
+    except MetricSkipped as e:
+        return Outcome(None, "skipped", skipped_text(e))
+    except MetricInputError as e:
+        return Outcome(None, "error", str(e))
+    except Exception as e:  # a metric bug on an odd input must not end the run
+        return Outcome(None, "error", f"{type(e).__name__}: {e}")
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, (np.floating, np.integer)):
+            v = v.item()
+        if isinstance(v, float) and not np.isfinite(v):
+            v = None
+        if isinstance(v, (str, int, float, bool)) or v is None:
+            out[k] = v
+        elif isinstance(v, (list, tuple)) and len(v) <= 64 and all(isinstance(x, (str, int, float, bool)) for x in v):
+            out[k] = list(v)
+        elif isinstance(v, dict):
+            out[k] = _jsonable(v)
+    return out
+
+
+def silent(clip: Clip) -> str | None:
+    """Why a clip counts as having no sound, or None when it has some."""
+    if not clip.has_audio:
+        return "the video has no audio track"
+    if float(np.abs(clip.audio).max()) < SILENCE_PEAK:
+        return "the audio track is silent"
+    return None
+
+
+# --- CLIP alignment ---------------------------------------------------------------------------------------
+
+class CLIPScorer:
+    """CLIPScore (100·max(cos, 0) over uniformly sampled frames) with frame-to-frame consistency as a detail."""
+
+    name = "clip"
+    needs_audio = False
+
+    def __init__(self, options: ScorerOptions) -> None:
+        self.options = options
+        self.encoder: Any = None
+
+    def setup(self) -> None:
+        from eval.metrics import clip_score
+
+        model = self.options.clip_model or clip_score.DEFAULT_MODEL
+        pretrained = self.options.clip_pretrained or clip_score.DEFAULT_PRETRAINED
+        self.encoder = clip_score.load_clip_encoder(model, pretrained, device=self.options.device)
+
+    def score(self, clip: Clip, sample: Sample) -> Outcome:
+        from eval.metrics import clip_score
+
+        if not sample.prompt:
+            raise MetricSkipped("this video has no prompt", "map the file to its prompt in the folder's prompts.jsonl")
+        got = clip_score.score_sample(clip.frames, sample.prompt, self.encoder)
+        return Outcome(_finite(got["clip_score"]), details=_jsonable({k: v for k, v in got.items() if k != "clip_score"}))
+
+
+# --- AV sync -------------------------------------------------------------------------------------------
+
+class AVSyncScorer:
+    """AV-Align (peak IoU) as the headline; offset in ms (positive = audio late), |offset| and confidence as details.
+
+    A clip with sound but no visual events (or the reverse) scores AV-Align 0: the events did not line up.
+    For the av_sync suite, the number of audio events found is compared with the prompt's `events`.
+    """
+
+    name = "av_sync"
+    needs_audio = True
+
+    def __init__(self, options: ScorerOptions) -> None:
+        self.options = options
+
+    def setup(self) -> None:
+        from eval.metrics import av_sync  # noqa: F401  (weight-free; fails only if the module is broken)
+
+    def score(self, clip: Clip, sample: Sample) -> Outcome:
+        from eval.metrics import av_sync
+
+        got = av_sync.score_sample(clip.frames, clip.fps, clip.audio, clip.sample_rate)
+        if got.status == "no audio":
+            return Outcome(None, "no audio", "the audio track is silent")
+        details: dict[str, Any] = {
+            "audio_events": len(got.audio_peaks),
+            "visual_events": len(got.video_peaks),
+        }
+        expected = sample.expectations.get("events")
+        if isinstance(expected, int):
+            details["events_expected"] = expected
+            details["events_match"] = len(got.audio_peaks) == expected
+        if got.status != "ok":
+            details["note"] = got.status
+            return Outcome(0.0, details=details)
+        offset = _finite(got.offset_ms)
+        details.update(
+            offset_ms=offset,
+            abs_offset_ms=abs(offset) if offset is not None else None,
+            offset_frames=_finite(got.offset_frames),
+            confidence=_finite(got.confidence),
+        )
+        return Outcome(_finite(got.av_align), details=_jsonable(details))
+
+
+# --- physics ---------------------------------------------------------------------------------------------
+
+GENERAL_LAWS = ("object_permanence", "rigidity")  # checked on every clip, whatever the prompt expects
+
+
+class PhysicsScorer:
+    """Physics consistency: the prompt's law plus object permanence and rigidity, checked on tracked pixels.
+
+    Headline = the lowest of the judged checks (a clip is as lawful as its worst check). A clip without a
+    law in its expectations (no prompt, or an alignment prompt) is scored on permanence and rigidity
+    alone, and so is one whose law the check could not judge (object never found, no bounce seen ...):
+    the reason is kept in details["law_status"]. Skipped only when no check could judge the clip.
+    Flicker and smoothness are reported as details.
+    """
+
+    name = "physics"
+    needs_audio = False
+
+    def __init__(self, options: ScorerOptions) -> None:
+        self.options = options
+
+    def setup(self) -> None:
+        from eval.metrics import physics  # noqa: F401  (weight-free)
+
+    def score(self, clip: Clip, sample: Sample) -> Outcome:
+        from eval.metrics import physics
+
+        expected = sample.expectations.get("law")
+        laws = ([str(expected)] if expected else []) + [law for law in GENERAL_LAWS if law != expected]
+        details: dict[str, Any] = {"law": expected or ""}
+        judged: list[float] = []
+        law_status = ""
+        for law in laws:
+            got = physics.score_sample(clip.frames, clip.fps, {**sample.expectations, "law": law})
+            value = _finite(got.score)
+            details[got.law] = value
+            if law == expected:
+                law_status = got.status
+                details["object"] = got.object
+                details.update({f"{got.law}.{k}": v for k, v in got.checks[got.law].diagnostics.items()})
+            for extra in ("flicker", "smoothness"):
+                if extra in got.checks:
+                    details[extra] = _finite(got.checks[extra].score)
+            if value is not None:
+                judged.append(value)
+        if law_status:
+            details["law_status"] = law_status
+        if not judged:
+            why = f"the {expected} check could not judge it: {law_status}" if expected else "no moving object was found"
+            return Outcome(None, "skipped", f"no physics check could judge this clip ({why})", details=_jsonable(details))
+        return Outcome(min(judged), details=_jsonable(details))
+
+
+# --- multi-shot consistency ---------------------------------------------------------------------------------
+
+def shot_boundaries(sample: Sample, num_frames: int) -> list[Any] | None:
+    """Where the cuts are: the engine's ground truth, else the storyboard's shot lengths scaled to the clip."""
+    if sample.ground_truth_path:
+        try:
+            truth = json.loads(Path(sample.ground_truth_path).read_text())
+        except (OSError, json.JSONDecodeError):
+            truth = {}
+        shots = truth.get("shots") if isinstance(truth, dict) else None
+        if shots and all(isinstance(s, dict) and "start_frame" in s and "end_frame" in s for s in shots):
+            return [{"start_frame": s["start_frame"], "end_frame": min(int(s["end_frame"]), num_frames)} for s in shots]
+    shots = sample.expectations.get("shots")
+    if not shots:
+        return None
+    if all(isinstance(s, (int, float)) for s in shots):  # start frames given directly (prompts.jsonl)
+        return [int(s) for s in shots]
+    lengths = [float(s.get("seconds", 1.0)) if isinstance(s, dict) else 1.0 for s in shots]
+    total = sum(lengths)
+    starts, acc = [], 0.0
+    for length in lengths:
+        starts.append(int(round(acc / total * num_frames)))
+        acc += length
+    return starts
+
+
+class MultiShotScorer:
+    """Colour consistency of the storyboard's persisting objects across cuts; position consistency as a detail."""
+
+    name = "multishot"
+    needs_audio = False
+
+    def __init__(self, options: ScorerOptions) -> None:
+        self.options = options
+
+    def setup(self) -> None:
+        from eval.metrics import multishot  # noqa: F401  (weight-free by default)
+
+    def score(self, clip: Clip, sample: Sample) -> Outcome:
+        from eval.metrics import multishot
+
+        shots = shot_boundaries(sample, clip.num_frames)
+        if not shots:
+            raise MetricSkipped(
+                "no shot boundaries for this video",
+                "give its storyboard ('shots': start frames or [{'seconds': ...}]) in prompts.jsonl, or a .truth.json sidecar",
+            )
+        names = list(dict.fromkeys(p["object"] for p in sample.expectations.get("persist", []) if isinstance(p, dict) and p.get("object")))
+        got = multishot.score_sample(clip.frames, shots, objects=names or None)
+        if got.status != "ok":
+            raise MetricSkipped(f"multi-shot consistency not judged: {got.status}", "score a storyboard with at least one cut")
+        return Outcome(_finite(got.score), details=_jsonable({
+            "color_consistency": got.color_consistency,
+            "position_consistency": got.position_consistency,
+            "learned_consistency": got.learned_consistency,
+            "cuts": len(got.cuts),
+            "objects": ", ".join(names),
+        }))
+
+
+# --- FVD: per-video features here, the distance per generator × suite in `fvd_set_score` ----------------
+
+class FVDScorer:
+    name = "fvd"
+    needs_audio = False
+
+    def __init__(self, options: ScorerOptions) -> None:
+        self.options = options
+        self.extractor: Any = None
+
+    def setup(self) -> None:
+        if self.options.fvd_features == "videomae":
+            from eval.features.videomae import VideoMAEFeatures
+
+            self.extractor = VideoMAEFeatures.load(device=self.options.device)
+        elif self.options.fvd_features == "i3d":
+            from eval.features.i3d import I3DFeatures
+
+            self.extractor = I3DFeatures.load(device=self.options.device)
+        else:
+            raise MetricSkipped(f"unknown FVD feature extractor {self.options.fvd_features!r}", "use --fvd-features i3d or videomae")
+
+    def score(self, clip: Clip, sample: Sample) -> Outcome:
+        from eval.metrics.fvd import score_sample
+
+        got = score_sample(clip.frames, self.extractor)
+        feature = np.asarray(got["feature"], dtype=np.float64).ravel()
+        return Outcome(None, "ok", details={"feature_norm": float(got["feature_norm"]), "extractor": self.extractor.name},
+                       feature=feature.tolist())
+
+    def features_of(self, clips: list[np.ndarray]) -> np.ndarray:
+        return np.asarray(self.extractor(clips), dtype=np.float64)
+
+
+def fvd_set_score(features: np.ndarray, reference: np.ndarray, seed: int = 0) -> SetScore:
+    """FVD of one generator × suite against the reference features, with the metric's bootstrap CI and N warning."""
+    import warnings
+
+    from eval.metrics.fvd import FVD
+
+    metric = FVD(feature_dim=features.shape[1], seed=seed)
+    metric.update_features(reference, real=True)
+    metric.update_features(features, real=False)
+    with warnings.catch_warnings():  # states were filled through update_features, which torchmetrics does not count
+        warnings.filterwarnings("ignore", message=".*compute.*called before.*update")
+        got = metric.compute()
+    return SetScore(value=float(got["fvd"]), ci_low=float(got["ci_low"]), ci_high=float(got["ci_high"]),
+                    n=int(got["n_fake"]), warning=got.get("warning") or "")
+
+
+SCORERS: dict[str, Callable[[ScorerOptions], Scorer]] = {
+    "clip": CLIPScorer,
+    "av_sync": AVSyncScorer,
+    "physics": PhysicsScorer,
+    "multishot": MultiShotScorer,
+    "fvd": FVDScorer,
+}
+
+
+def register_scorer(name: str, factory: Callable[[ScorerOptions], Scorer]) -> None:
+    """Add a metric to `--metrics` (extensions and tests)."""
+    SCORERS[name] = factory
+
+
+def make_scorers(names: list[str], options: ScorerOptions) -> dict[str, Scorer]:
+    unknown = [n for n in names if n not in SCORERS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(sorted(SCORERS))}")
+    return {n: SCORERS[n](options) for n in names}

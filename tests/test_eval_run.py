@@ -1,0 +1,302 @@
+"""`python -m eval.run`: odd files keep their own rows, resume skips finished work, CSV shape, Hub push offline,
+engine generators, and a two-process sharded run equal to a single-process one."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eval import run as eval_run
+from eval.report import leaderboard_columns, mean_ci
+from eval.scoring import SCORERS, Outcome, register_scorer
+from sora_lite.engines import GenerationResult, register_engine
+from sora_lite.media import Clip
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_fixtures import RATE, clicks, moving_square, odd_folder  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ProbeScorer:
+    """Records what the run handed the metric: the decoded size (rotation applied) and the frame count."""
+
+    name = "probe"
+    needs_audio = False
+    calls: list[str] = []
+    interrupt_at: int | None = None
+
+    def __init__(self, options) -> None:
+        pass
+
+    def setup(self) -> None:
+        pass
+
+    def score(self, clip: Clip, sample) -> Outcome:
+        ProbeScorer.calls.append(sample.key)
+        if ProbeScorer.interrupt_at is not None and len(ProbeScorer.calls) == ProbeScorer.interrupt_at:
+            raise KeyboardInterrupt  # the user pressing Ctrl-C mid-run
+        return Outcome(float(clip.frames.mean()), details={"height": clip.height, "width": clip.width, "frames": clip.num_frames})
+
+
+@pytest.fixture(autouse=True)
+def probe_metric():
+    register_scorer("probe", ProbeScorer)
+    ProbeScorer.calls, ProbeScorer.interrupt_at = [], None
+    yield
+    SCORERS.pop("probe", None)
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory) -> dict[str, Path]:
+    return odd_folder(tmp_path_factory.mktemp("odd"))
+
+
+def _run(*args: str) -> int:
+    return eval_run.main([*args, "--no-progress"])
+
+
+def test_odd_files_each_get_their_rows_and_good_rows_are_kept(odd, tmp_path, capsys):
+    folder = odd["good"].parent
+    assert _run("--generator", f"videos:{folder}", "--metrics", "probe,av_sync,clip", "--out", str(tmp_path)) == 0
+    df = pd.read_csv(tmp_path / "samples.csv", keep_default_na=False)
+    assert len(df) == 6 * 3
+    assert set(df.groupby("sample").size()) == {3}
+    row = {(Path(v).name, m): r for v, m, r in zip(df["video"], df["metric"], df.to_dict("records"))}
+
+    for metric in ("probe", "av_sync"):
+        bad = row[("corrupt.mp4", metric)]
+        assert bad["status"] == "error" and "unreadable video" in bad["error"] and "corrupt.mp4" in bad["error"]
+    assert row[("silent.mp4", "av_sync")]["status"] == "no audio"
+    assert row[("silent.mp4", "probe")]["status"] == "ok"
+    for name in ("good.mp4", "rotated.mp4", "vfr.mp4", "exotic.avi"):
+        assert row[(name, "probe")]["status"] == "ok" and row[(name, "av_sync")]["status"] == "ok", name
+    rotated = json.loads(row[("rotated.mp4", "probe")]["details"])
+    assert (rotated["height"], rotated["width"]) == (128, 96)  # upright: the 90° display rotation applied
+    assert json.loads(row[("vfr.mp4", "probe")]["details"])["frames"] >= 20
+
+    # CLIP weights are not on this machine: skipped, with the reason and how to get them, on every row.
+    clip_rows = df[df["metric"] == "clip"]
+    assert set(clip_rows["status"]) == {"skipped"} and clip_rows["error"].str.contains("download").all()
+    # prompts.jsonl: a suite + id pulls that prompt's expectations, a file without an entry has no prompt.
+    good = row[("good.mp4", "probe")]
+    assert good["suite"] == "physics" and good["prompt_id"] == "phys-sliding_friction-01"
+    assert row[("silent.mp4", "probe")]["prompt"] == ""
+
+    lb = pd.read_csv(tmp_path / "leaderboard.csv", keep_default_na=False)
+    assert set(leaderboard_columns()) <= set(lb.columns)
+    assert set(zip(lb["generator"], lb["suite"])) == {(f"videos:{folder.name}", "physics"), (f"videos:{folder.name}", "videos")}
+    videos = lb[lb["suite"] == "videos"].iloc[0]
+    assert videos["n_samples"] == 5 and videos["n_errors"] == 2 and videos["probe_n"] == 4
+    assert "clip: " in videos["skipped"] and videos["toolkit_version"].startswith("sora-lite")
+    for name in ("report.md", "report.html", "means.png"):
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_resume_after_interruption_does_not_redo_finished_samples(odd, tmp_path):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("good", "silent", "rotated", "vfr"):
+        shutil.copy(odd[name], folder / f"{name}.mp4")
+    out = tmp_path / "out"
+    ProbeScorer.interrupt_at = 3
+    with pytest.raises(KeyboardInterrupt):
+        _run("--generator", f"videos:{folder}", "--metrics", "probe", "--out", str(out))
+    first = list(ProbeScorer.calls[:2])
+    state = out / "samples.jsonl"
+    assert len(state.read_text().splitlines()) == 2
+    with open(state, "a") as f:
+        f.write('{"generator": "videos:videos", "key": "file/vfr.mp4", "ro')  # torn line from a kill mid-write
+
+    ProbeScorer.calls, ProbeScorer.interrupt_at = [], None
+    assert _run("--generator", f"videos:{folder}", "--metrics", "probe", "--out", str(out)) == 0
+    assert sorted(ProbeScorer.calls) == sorted({f"file/{n}.mp4" for n in ("good", "silent", "rotated", "vfr")} - set(first))
+    df = pd.read_csv(out / "samples.csv")
+    assert len(df) == 4 and df["sample"].is_unique
+
+    # A third run has nothing left to do; adding a metric scores only that metric.
+    ProbeScorer.calls = []
+    assert _run("--generator", f"videos:{folder}", "--metrics", "probe,av_sync", "--out", str(out)) == 0
+    assert ProbeScorer.calls == []
+    df = pd.read_csv(out / "samples.csv")
+    assert len(df) == 8 and set(df["metric"]) == {"probe", "av_sync"}
+
+
+def test_push_to_hub_offline_is_a_clear_error_and_keeps_the_local_copy(odd, tmp_path, capsys):
+    from datasets import load_from_disk
+
+    folder = tmp_path / "v"
+    folder.mkdir()
+    shutil.copy(odd["good"], folder / "a.mp4")
+    rc = _run("--generator", f"videos:{folder}", "--metrics", "probe", "--out", str(tmp_path / "o"),
+              "--push-to-hub", "someone/sora-lite-leaderboard")
+    err = capsys.readouterr().err
+    assert rc == 3
+    assert "someone/sora-lite-leaderboard" in err and "Nothing is lost" in err and "hub_dataset" in err
+    assert (tmp_path / "o" / "samples.csv").is_file() and (tmp_path / "o" / "leaderboard.csv").is_file()
+    assert len(load_from_disk(str(tmp_path / "o" / "hub_dataset" / "samples"))) == 1
+    assert len(load_from_disk(str(tmp_path / "o" / "hub_dataset" / "leaderboard"))) == 1
+
+
+class FakeEngine:
+    """A registered engine that draws a moving square with two clicks; counts its calls."""
+
+    name = "fake-eval"
+    calls = 0
+
+    def availability(self):
+        return True, ""
+
+    def generate(self, request, progress=None, cancel=None):
+        FakeEngine.calls += 1
+        n = int(request.seconds * request.fps)
+        frames = moving_square(n, request.width, request.height, color=(30, 30 + 100 * (request.seed % 2), 220))
+        audio = clicks(request.seconds, [0.3, 0.7])
+        return GenerationResult(clip=Clip(frames, Fraction(request.fps), audio, RATE), info={"prompt": request.prompt},
+                                ground_truth={"contacts": []})
+
+
+def test_engine_generator_makes_one_video_per_prompt_and_seed_and_reuses_them(tmp_path):
+    register_engine("fake-eval", FakeEngine)
+    suite = tmp_path / "two.jsonl"
+    suite.write_text('{"id": "p1", "text": "a blue square"}\n{"id": "p2", "text": "a cyan square", "expectations": {"events": 2}}\n')
+    args = ["--generator", "fake-eval", "--suites", str(suite), "--seeds", "0,1", "--metrics", "probe,av_sync",
+            "--size", "128", "--seconds", "1", "--fps", "12", "--out", str(tmp_path / "o")]
+    FakeEngine.calls = 0
+    assert _run(*args) == 0
+    assert FakeEngine.calls == 4
+    videos = sorted(p.name for p in (tmp_path / "o" / "videos" / "fake-eval" / "two").glob("*.mp4"))
+    assert videos == ["p1_s0.mp4", "p1_s1.mp4", "p2_s0.mp4", "p2_s1.mp4"]
+    assert (tmp_path / "o" / "videos" / "fake-eval" / "two" / "p1_s0.truth.json").is_file()
+    df = pd.read_csv(tmp_path / "o" / "samples.csv", keep_default_na=False)
+    assert len(df) == 8 and set(df["status"]) == {"ok"}
+    av = df[(df["metric"] == "av_sync") & (df["prompt_id"] == "p2")]
+    assert all(json.loads(d)["events_expected"] == 2 for d in av["details"])
+    # Videos already made are never remade, even when their scores were lost.
+    (tmp_path / "o" / "samples.jsonl").unlink()
+    assert _run(*args) == 0
+    assert FakeEngine.calls == 4
+
+
+def test_world_engine_generator_scores_a_suite_prompt(tmp_path):
+    rc = _run("--generator", "world", "--suites", "av_sync", "--limit", "1", "--metrics", "av_sync,probe",
+              "--size", "128", "--seconds", "1.5", "--fps", "12", "--out", str(tmp_path))
+    assert rc == 0
+    df = pd.read_csv(tmp_path / "samples.csv", keep_default_na=False)
+    assert set(df["generator"]) == {"world"} and set(df["suite"]) == {"av_sync"}
+    assert set(df["status"]) == {"ok"}, df[["metric", "status", "error"]]
+    assert json.loads(df[df["metric"] == "probe"]["details"].iloc[0])["height"] == 128
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--metrics", "vibes"], "unknown metric"),
+        (["--suites", "nonsense"], "unknown suite"),
+    ],
+)
+def test_bad_arguments_exit_with_one_clear_message(odd, tmp_path, capsys, args, message):
+    assert _run("--generator", f"videos:{odd['good'].parent}", "--out", str(tmp_path), *args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_hub_model_without_weights_fails_before_any_work(tmp_path, capsys):
+    model = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+    assert _run("--generator", model, "--suites", "physics", "--limit", "1", "--out", str(tmp_path)) == 2
+    assert model in capsys.readouterr().err
+    assert not (tmp_path / "samples.jsonl").exists()
+
+
+def test_missing_folder_and_bad_seeds(tmp_path, capsys):
+    assert _run("--generator", f"videos:{tmp_path / 'nope'}", "--out", str(tmp_path / "o")) == 2
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        _run("--seeds", "zero", "--out", str(tmp_path / "o"))
+    assert e.value.code == 2
+
+
+def test_mean_ci_is_the_student_t_interval():
+    from scipy import stats
+
+    x = [0.2, 0.4, 0.5, 0.9, 0.3]
+    m, lo, hi = mean_ci(x)
+    want = stats.t.interval(0.95, len(x) - 1, loc=np.mean(x), scale=stats.sem(x))
+    assert m == pytest.approx(np.mean(x)) and (lo, hi) == pytest.approx(want)
+    assert np.isnan(mean_ci([1.0])[1]) and np.isnan(mean_ci([])[0])
+
+
+def test_two_processes_write_the_same_csvs_as_one(odd, tmp_path):
+    folder = odd["good"].parent
+    single, sharded = tmp_path / "single", tmp_path / "sharded"
+    common = ["-m", "eval.run", "--generator", f"videos:{folder}", "--metrics", "av_sync,clip", "--no-progress", "--device", "cpu"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, *common, "--out", str(single)], env=env, check=True, capture_output=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         *common, "--out", str(sharded)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (sharded / "samples.rank1.jsonl").is_file()  # the second process really scored a share
+    for name in ("samples.csv", "leaderboard.csv"):
+        a, b = pd.read_csv(single / name), pd.read_csv(sharded / name)
+        pd.testing.assert_frame_equal(a, b)
+
+
+class TinyFeatures:
+    """A stand-in for I3D with the same interface: colour statistics of the first frames, 6-d."""
+
+    name = "tiny"
+    feature_dim = 6
+
+    def __call__(self, videos):
+        return np.stack([np.concatenate([v[:16].mean(axis=(0, 1, 2)), v[:16].std(axis=(0, 1, 2))]) for v in videos]).astype(np.float64)
+
+
+@pytest.mark.filterwarnings("ignore:.*compute.*called before")  # update_features fills FVD's states directly
+def test_fvd_is_computed_per_generator_and_suite_against_a_reference_folder(odd, tmp_path):
+    from eval.metrics.fvd import FVD
+    from eval.scoring import FVDScorer
+
+    class TinyFVD(FVDScorer):
+        def setup(self) -> None:
+            self.extractor = TinyFeatures()
+
+    original = SCORERS["fvd"]
+    register_scorer("fvd", TinyFVD)
+    try:
+        gen, ref = tmp_path / "gen", tmp_path / "ref"
+        gen.mkdir(), ref.mkdir()
+        for k in range(3):
+            (gen / f"g{k}.mp4").write_bytes(odd["good"].read_bytes())
+        shutil.copy(odd["rotated"], gen / "g3.mp4")
+        for k, name in enumerate(("good", "vfr", "silent", "rotated")):
+            shutil.copy(odd[name], ref / f"r{k}.mp4")
+        out = tmp_path / "o"
+        assert _run("--generator", f"videos:{gen}", "--metrics", "fvd", "--reference", str(ref), "--out", str(out)) == 0
+    finally:
+        register_scorer("fvd", original)
+    lb = pd.read_csv(out / "leaderboard.csv")
+    row = lb.iloc[0]
+    assert row["fvd_n"] == 4 and np.isfinite(row["fvd_mean"]) and row["fvd_ci_low"] <= row["fvd_ci_high"]
+    # The same number straight from the metric on the same features.
+    from sora_lite.media import read_video
+
+    tiny = TinyFeatures()
+    fake = tiny([read_video(p).frames for p in sorted(gen.glob("*.mp4"))])
+    real = tiny([read_video(p).frames for p in sorted(ref.glob("*.mp4"))])
+    metric = FVD(feature_dim=6)
+    metric.update_features(real, real=True)
+    metric.update_features(fake, real=False)
+    assert row["fvd_mean"] == pytest.approx(metric.compute()["fvd"], rel=1e-6)
+    assert "FVD" in (out / "report.md").read_text()  # the small-N warning is in the report
+    assert (out / "reference_tiny.npz").is_file()  # reference features cached for the next run
