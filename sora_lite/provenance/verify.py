@@ -52,7 +52,7 @@ class WatermarkReport:
 
 @dataclass
 class VerifyReport:
-    path: str
+    file: str  # not "path": HTTP clients (gradio_client) take any {"path": ...} object for a file to download
     c2pa: C2paReport
     watermark: WatermarkReport
 
@@ -94,7 +94,7 @@ def verify_file(path: str | Path, *, store_lookup: Callable[[str], bool] | None 
     """
     p = Path(path)
     frames = _sample_frames(p)  # first: a file that is not a video gets one clear MediaError
-    report = VerifyReport(path=str(p), c2pa=read_c2pa(p), watermark=WatermarkReport(found=False))
+    report = VerifyReport(file=str(p), c2pa=read_c2pa(p), watermark=WatermarkReport(found=False))
     reading = invisible.read(frames)
     wm = WatermarkReport(
         found=reading.found,
