@@ -16,7 +16,7 @@ import pandas as pd
 
 from sora_lite.store.db import home_dir
 
-LEADERBOARD_COMMAND = "python -m eval.run --generator world --suites physics,av_sync --out runs/world"
+LEADERBOARD_COMMAND = "python -m eval.run --generator world --suites physics,av_sync"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # Columns that describe a row rather than score it (kept out of the plot).
 NOT_SCORES = re.compile(r"(^n$|_n$|^n_|ci|std|stderr|lower|upper|low$|high$|version|date|seed|count)", re.I)
@@ -74,7 +74,8 @@ def load_leaderboard(source: str | None = None) -> Leaderboard:
             folder = _hub_folder(source)
         except Exception as e:  # offline, private, missing: all mean "no leaderboard from the Hub now"
             return _empty(f"Could not fetch the Hub dataset `{source}` ({type(e).__name__}: {e}). "
-                          f"Make a local leaderboard with:\n\n    {LEADERBOARD_COMMAND}")
+                          f"Make a local leaderboard with:\n\n    {LEADERBOARD_COMMAND} --out "
+                          f"{home_dir() / 'leaderboards' / 'world'}")
     files = sorted(p for p in folder.rglob("*.csv") if not p.name.startswith("samples")) if folder.is_dir() else []
     frames, bad = [], []
     for path in files:
@@ -84,8 +85,9 @@ def load_leaderboard(source: str | None = None) -> Leaderboard:
             bad.append(f"{path.name}: {e}")
     if not frames:
         note = f" (unreadable: {'; '.join(bad)})" if bad else ""
-        return _empty(f"No leaderboard in `{source}` yet{note}. Make one with:\n\n    {LEADERBOARD_COMMAND}\n\n"
-                      f"then copy `runs/world/leaderboard.csv` into `{source}` (or set `SORA_LITE_LEADERBOARD`).")
+        return _empty(f"No leaderboard in `{source}` yet{note}. Make one with:\n\n    {LEADERBOARD_COMMAND} --out "
+                      f"{folder / 'world'}\n\n(or point `SORA_LITE_LEADERBOARD` at a folder or Hub dataset of "
+                      f"`leaderboard.csv` files).")
     table = pd.concat(frames, ignore_index=True)
     message = f"{len(table)} rows from {len(frames)} file(s) in `{source}`."
     if bad:
