@@ -248,14 +248,61 @@ def _rotation(frame: av.VideoFrame, fallback: int) -> int:
     return r or fallback
 
 
-def _upright(frame: av.VideoFrame, rotation: int, size: tuple[int, int] | None) -> np.ndarray:
-    """RGB array, scaled back to the stream's first size if it changed mid-stream, turned upright."""
-    if size is not None and (frame.width, frame.height) != size:
-        frame = frame.reformat(width=size[0], height=size[1])
-    rgb = frame.to_ndarray(format="rgb24")
-    if rotation:
-        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
-    return rgb
+class _ToRGB:
+    """Upright RGB arrays from decoded frames, through one swscale context for a whole decode pass.
+
+    `frame.to_ndarray(format="rgb24")` builds a fresh swscale context for every frame, which costs more
+    than the conversion itself (4× the time at 256²); one shared context gives the same pixels. One
+    thread: the decoder's frame threads already keep the cores busy, and small frames gain nothing from
+    slicing.
+    """
+
+    def __init__(self) -> None:
+        self._reformatter = av.video.reformatter.VideoReformatter()
+
+    def __call__(self, frame: av.VideoFrame, rotation: int, size: tuple[int, int] | None) -> np.ndarray:
+        """RGB array, scaled back to the stream's first size if it changed mid-stream, turned upright."""
+        if size is not None and (frame.width, frame.height) != size:
+            frame = frame.reformat(width=size[0], height=size[1])
+        rgb = self._reformatter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+        if rotation:
+            rgb = np.rot90(rgb, k=rotation // 90)
+        return rgb
+
+    def upright(self, frame: av.VideoFrame, rotation: int, size: tuple[int, int] | None) -> np.ndarray:
+        """The same as a contiguous array of its own (the call's result may be a view)."""
+        return np.ascontiguousarray(self(frame, rotation, size))
+
+
+class _FrameBuffer:
+    """A T×H×W×3 array filled in place, so each frame is copied once and no list of per-frame arrays (each
+    holding a decoder buffer) waits to be stacked at the end."""
+
+    _FIRST_BYTES = 256 * 1024**2  # most memory reserved up front on the header's word; more grows as needed
+
+    def __init__(self, expected: int) -> None:
+        self.expected = max(1, expected)
+        self.data: np.ndarray | None = None
+        self.count = 0
+
+    def append(self, rgb: np.ndarray) -> None:
+        if self.data is None:
+            first = max(1, min(self.expected, self._FIRST_BYTES // max(1, rgb.nbytes)))
+            self.data = np.empty((first, *rgb.shape), np.uint8)
+        elif self.count == len(self.data):
+            grown = np.empty((len(self.data) + max(16, len(self.data) // 2), *self.data.shape[1:]), np.uint8)
+            grown[: self.count] = self.data
+            self.data = grown
+        self.data[self.count] = rgb
+        self.count += 1
+
+    def array(self) -> np.ndarray:
+        assert self.data is not None
+        if self.count == len(self.data):
+            return self.data
+        if self.count >= 0.9 * len(self.data):
+            return self.data[: self.count]
+        return self.data[: self.count].copy()  # the header promised far more: give the spare memory back
 
 
 def _pick_fps(stream: av.video.stream.VideoStream) -> Fraction | None:
@@ -372,6 +419,7 @@ def _decoded(
     A decode error after at least one frame ends the stream and marks it truncated.
     """
     tb = stream.time_base
+    tb_num, tb_den = (tb.numerator, tb.denominator) if tb else (0, 1)
     fps = _pick_fps(stream) or Fraction(25)
     early = start - 1 / float(fps)
     seeked = False
@@ -399,7 +447,8 @@ def _decoded(
             state.truncated, state.reason = True, _reason(e)
             log.warning("%s: stopped at a decode error, keeping the frames before it (%s)", name, state.reason)
             break
-        t = float(frame.pts * tb) if frame.pts is not None and tb else next_guess
+        # pts·num/den in integers: the same correctly rounded float as float(pts * tb), without a Fraction.
+        t = frame.pts * tb_num / tb_den if frame.pts is not None and tb else next_guess
         next_guess = t + 1 / float(fps)
         if seeked and count == 0 and not heap and t > start + 0.5 / float(fps):
             # The seek overshot (sparse index): start over from the beginning.
@@ -458,13 +507,14 @@ def iter_frames(
     with _open_input(p) as container, _user_errors(p, "decoding the video"):
         stream = _video_stream(container, p.name)
         state = _DecodeState()
+        to_rgb = _ToRGB()
         eps = 1e-6
         for t, frame in _decoded(container, stream, start, state, p.name):
             if t < start - eps:
                 continue
             if end is not None and t >= end - eps:
                 break
-            yield t, _upright(frame, state.rotation, state.size)
+            yield t, to_rgb.upright(frame, state.rotation, state.size)
 
 
 def _check_window(start: float, end: float | None) -> None:
@@ -499,7 +549,8 @@ def read_video(
         limit: float = max_frames if max_frames is not None else math.inf
         byte_cap = max(1, MAX_CLIP_BYTES // (w * h * 3))
         state = _DecodeState()
-        out: list[np.ndarray] = []
+        to_rgb = _ToRGB()
+        out = _FrameBuffer(min(limit, byte_cap, MAX_CLIP_FRAMES, _expected_frames(container, stream, fps, start, end)))
         t0: float | None = None
         prev: tuple[float, av.VideoFrame] | None = None
         tol = 0.01 * step  # timestamps rounded to the container's time base
@@ -509,14 +560,14 @@ def read_video(
             return t0 + k * step
 
         def take(frame: av.VideoFrame) -> None:
-            if len(out) >= MAX_CLIP_FRAMES:
+            if out.count >= MAX_CLIP_FRAMES:
                 raise MediaError(
                     f"{p.name}: more than {MAX_CLIP_FRAMES} frames in the requested window; the limit is "
                     f"{MAX_CLIP_FRAMES} (read a shorter window, or pass max_frames)"
                 )
-            if len(out) >= byte_cap:
+            if out.count >= byte_cap:
                 raise MediaError(f"{p.name}: the window needs more than {MAX_CLIP_BYTES / 1024**3:.0f} GiB of frames")
-            out.append(_upright(frame, state.rotation, state.size))
+            out.append(to_rgb(frame, state.rotation, state.size))
 
         done = False
         for t, frame in _decoded(container, stream, start, state, p.name):
@@ -527,13 +578,13 @@ def read_video(
                     break
                 t0 = t
             # Every slot up to this frame's time is decided: it takes the nearer of the two frames around it.
-            while slot(len(out)) <= t + tol:
-                s = slot(len(out))
+            while slot(out.count) <= t + tol:
+                s = slot(out.count)
                 if end is not None and s >= end - tol:
                     done = True
                     break
                 take(prev[1] if prev is not None and abs(s - prev[0]) < abs(s - t) else frame)
-                if len(out) >= limit:
+                if out.count >= limit:
                     done = True
                     break
             if done:
@@ -541,25 +592,36 @@ def read_video(
             prev = (t, frame)
         else:
             # End of stream: the last frame fills the slots up to half a frame after it.
-            while prev is not None and t0 is not None and slot(len(out)) < prev[0] + 0.5 * step - tol:
-                if (end is not None and slot(len(out)) >= end - tol) or len(out) >= limit:
+            while prev is not None and t0 is not None and slot(out.count) < prev[0] + 0.5 * step - tol:
+                if (end is not None and slot(out.count) >= end - tol) or out.count >= limit:
                     break
                 take(prev[1])
-        if not out:
+        if not out.count:
             raise MediaError(f"{p.name} has no frames between {start:.3f} s and {end if end is not None else 'the end'}")
         assert t0 is not None
         metadata: dict[str, Any] = {**_user_tags(container), "start_time": t0}
         if state.truncated:
             metadata["truncated"] = True
             metadata["truncated_reason"] = state.reason
-    frames = np.stack(out)
-    out.clear()  # free the per-frame arrays before the audio pass
-    audio, rate = None, None
-    if with_audio and has_audio:
-        got = _read_audio_window(p, t0, t0 + len(frames) * step)
-        if got is not None:
-            audio, rate = got
+    frames = out.array()
+    # Sound from a fresh open: rewinding this container (seek(0)) starts some codecs' audio elsewhere
+    # (AAC priming, Opus pre-skip), so the samples would differ from `read_audio`'s.
+    got = _read_audio_window(p, t0, t0 + len(frames) * step) if with_audio and has_audio else None
+    audio, rate = got if got is not None else (None, None)
     return Clip(frames=frames, fps=fps, audio=audio, sample_rate=rate, metadata=metadata)
+
+
+def _expected_frames(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, fps: Fraction, start: float,
+    end: float | None,
+) -> int:
+    """How many frames [start, end) should give, by the header (a guess to size the output; 1 if unknown)."""
+    duration = _stream_duration(container, stream)
+    if duration is None:
+        return max(1, stream.frames or 1)
+    first = float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
+    stop = first + duration if end is None else min(end, first + duration)
+    return max(1, math.ceil((stop - max(start, first)) * float(fps)) + 1)
 
 
 # ---------------------------------------------------------------------------------------------- audio
@@ -811,16 +873,24 @@ def sample_frames(path: str | os.PathLike[str], n: int) -> tuple[np.ndarray, np.
     """
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_CLIP_FRAMES:
         raise MediaError(f"n must be a whole number 1–{MAX_CLIP_FRAMES}, got {n!r}")
-    info = probe(path)
-    p = Path(path)
+    p = _check_file(path)
     with _open_input(p) as container, _user_errors(p, "decoding the video"):
         stream = _video_stream(container, p.name)
+        fps, duration = _pick_fps(stream), _stream_duration(container, stream)
+        if fps is None or not duration:  # the header is not enough: learn them from packet times, as probe does
+            times = _packet_times(container, stream, limit=120)
+            if not times:
+                raise MediaError(f"{p.name} has a video stream with no frames in it")
+            fps = fps or _fps_from_times(times)
+            duration = duration or (times[-1] - times[0] + 1 / float(fps))
+            container.seek(0)
         first_time = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-        last_time = first_time + max(0.0, info.duration - 1 / float(info.fps))
+        last_time = first_time + max(0.0, duration - 1 / float(fps))
         targets = np.linspace(first_time, last_time, n) if n > 1 else np.array([first_time])
         frames: list[np.ndarray] = []
         times: list[float] = []
         state = _DecodeState()
+        to_rgb = _ToRGB()
         position = 0.0
         i = 0
         last: tuple[float, av.VideoFrame] | None = None
@@ -830,7 +900,7 @@ def sample_frames(path: str | os.PathLike[str], n: int) -> tuple[np.ndarray, np.
             for t, frame in _decoded(container, stream, position, state, p.name, must_decode=position == 0):
                 while i < n and t >= targets[i]:
                     pick = prev if prev is not None and targets[i] - prev[0] < t - targets[i] else (t, frame)
-                    frames.append(_upright(pick[1], state.rotation, state.size))
+                    frames.append(to_rgb(pick[1], state.rotation, state.size))
                     times.append(pick[0])
                     i += 1
                 prev = last = (t, frame)
@@ -840,7 +910,7 @@ def sample_frames(path: str | os.PathLike[str], n: int) -> tuple[np.ndarray, np.
             if not jumped:
                 break
         while i < n and last is not None:  # targets past the last frame (a short or truncated file)
-            frames.append(_upright(last[1], state.rotation, state.size))
+            frames.append(to_rgb(last[1], state.rotation, state.size))
             times.append(last[0])
             i += 1
     if not frames:

@@ -411,3 +411,29 @@ def test_thumbnail_and_gif(tmp_path: Path) -> None:
         write_thumbnail(np.zeros((4, 4), np.uint8), tmp_path / "x.png")
     with pytest.raises(MediaError):
         write_gif(clip, tmp_path / "a.mp4")
+
+
+def test_decoded_pixels_match_pyav_rgb_conversion(tmp_path: Path) -> None:
+    """The shared swscale context gives exactly the pixels of PyAV's own per-frame conversion."""
+    import av
+
+    path = make_video(tmp_path / "px.mp4", frames=6, bframes=2)
+    with av.open(str(path)) as container:
+        expected = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+    assert np.array_equal(read_video(path).frames, expected)
+    assert np.array_equal(np.stack([f for _, f in iter_frames(path)]), expected)
+    sampled, _ = sample_frames(path, 6)
+    assert np.array_equal(sampled, expected)
+
+
+@pytest.mark.parametrize("guess", [1, 1000])
+def test_wrong_header_frame_count_still_gives_every_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, guess: int
+) -> None:
+    """The output array is sized from the header; too small grows, too large is trimmed to a compact copy."""
+    path = make_video(tmp_path / "g.mp4", frames=40)
+    expected = read_video(path).frames
+    monkeypatch.setattr(media, "_expected_frames", lambda *a: guess)
+    got = read_video(path).frames
+    assert np.array_equal(got, expected)
+    assert got.base is None or got.base.shape[0] <= int(got.shape[0] / 0.9) + 1
