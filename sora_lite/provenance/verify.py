@@ -119,7 +119,7 @@ def _sample_frames(p: Path) -> np.ndarray:
     frames = [frame for i, (_, frame) in enumerate(iter_frames(p)) if i % stride == 0]
     if not frames:
         raise MediaError(f"{p.name} has no video frames to check")
-    if min(frames[0].shape[:2]) < 64:
+    if min(frames[0].shape[:2]) < invisible.READ_MIN_SIDE:
         raise MediaError(f"{p.name} is {frames[0].shape[1]}×{frames[0].shape[0]}: too small to carry a watermark")
     return np.stack(frames[: READ_FRAMES + 1])
 
