@@ -46,6 +46,27 @@ COGVIDEOX_5B = dict(num_attention_heads=48, attention_head_dim=64, in_channels=1
                     use_rotary_positional_embeddings=True)
 LTX2_19B: dict[str, Any] = {}  # LTX2VideoTransformer3DModel's defaults are the released LTX-2 configuration
 
+# Where each denoiser config comes from, printed under the table. "verified": every value above was compared
+# with a published source (found with a code search; no Hub config.json could be fetched here); "estimated":
+# not checked against one. The stand-in VAEs and text encoders are never the real ones (see the module docstring).
+CONFIG_CHECKS: dict[str, tuple[str, str]] = {
+    "wan": ("verified", "Wan team config wan_t2v_1_3B (dim 1536 = 12×128 heads, ffn 8960, 30 layers, freq 256, "
+                        "qk/cross-attn norm, eps 1e-6); text_dim 4096 = umT5-XXL; rope_max_seq_len is the "
+                        "diffusers default (estimated)"),
+    "wan2.2-ti2v": ("verified", "Wan team config wan_ti2v_5B (dim 3072 = 24×128, ffn 14336, 30 layers, in_dim 48, "
+                                "text_dim 4096, VAE stride 4×16×16)"),
+    "ltx-video": ("verified", "diffusers scripts/convert_ltx_to_diffusers.py builds LTXVideoTransformer3DModel() "
+                              "with its defaults, which equal the values above (128 ch, 32×64 heads, 2048 wide, "
+                              "28 layers, caption 4096)"),
+    "cogvideox": ("verified", "CogVideoX-5b transformer config as copied in public code (48×64 heads, 42 layers, "
+                              "time_embed 512, text 4096, sample 90×60×49, patch 2, RoPE, max text 226)"),
+    "ltx2": ("verified", "diffusers scripts/convert_ltx2_to_diffusers.py version 2.0 transformer = the class "
+                         "defaults (128 ch, 32×128 video heads, 32×64 audio heads, 48 layers, caption 3840); "
+                         "estimated: rope_type (class default; the released connectors use 'split'), the audio "
+                         "VAE (class defaults, base_channels 128 = packed audio latent width) and the connectors "
+                         "(1 layer, no Gemma stack: they run once per call, not per step)"),
+}
+
 
 @dataclass
 class Case:
@@ -103,7 +124,9 @@ def _ltx2(layers: int) -> Any:
     vae = AutoencoderKLLTX2Video(block_out_channels=(8, 8, 8, 8), decoder_block_out_channels=(8, 8, 8),
                                  layers_per_block=(1,) * 5, decoder_layers_per_block=(1,) * 4,
                                  spatial_compression_ratio=32, temporal_compression_ratio=8)
-    audio_vae = AutoencoderKLLTX2Audio(base_channels=8)
+    # The audio latents' normalisation buffers have `base_channels` entries and must match the packed audio
+    # latent width (latent_channels 8 × 64 mel bins / 4 = 128): base_channels stays at the published 128.
+    audio_vae = AutoencoderKLLTX2Audio(base_channels=128, num_res_blocks=1)
     vocoder = LTX2Vocoder(in_channels=audio_vae.config.output_channels * audio_vae.config.mel_bins,
                           hidden_channels=16, upsample_kernel_sizes=[4], upsample_factors=[2],
                           resnet_kernel_sizes=[3], resnet_dilations=[[1]])
@@ -171,7 +194,8 @@ def run_case(case: Case, device: str, layers: int, width: int, height: int, fram
     row = {"family": case.family, "device": device, "offload": "group(block)" if offload else "none",
            "layers": f"{used_layers}/{case.layers}", "params_B": round(params, 2), "size": f"{width}x{height}x{frames}",
            "step_s": round(step_s, 3), "step_s_full_depth": round(step_s * case.layers / used_layers, 2),
-           "peak_gib": round(peak, 2), "native": f"{fam.default_size[0]}x{fam.default_size[1]}@{fam.native_fps}fps"}
+           "peak_gib": round(peak, 2), "native": f"{fam.default_size[0]}x{fam.default_size[1]}@{fam.native_fps}fps",
+           "config": CONFIG_CHECKS.get(case.family, ("estimated", ""))[0]}
     del pipe
     gc.collect()
     if device == "cuda":
@@ -208,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append({"family": name, "offload": "group(block)" if offload else "none",
                              "error": f"{type(e).__name__}: {str(e)[:120]}"})
             print(rows[-1], file=sys.stderr, flush=True)
-    cols = ["family", "device", "offload", "layers", "params_B", "size", "step_s", "step_s_full_depth", "peak_gib", "native"]
+    cols = ["family", "device", "offload", "layers", "params_B", "size", "step_s", "step_s_full_depth", "peak_gib",
+            "native", "config"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:
@@ -216,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {r['family']} | error: {r['error']} |")
         else:
             print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    print("\nConfig sources (verified = compared with a published config; estimated = not checked):")
+    for name in dict.fromkeys(r["family"] for r in rows):
+        status, source = CONFIG_CHECKS.get(name, ("estimated", "no source recorded"))
+        print(f"- {name}: {status}: {source}")
     return 0
 
 

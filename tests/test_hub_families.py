@@ -28,6 +28,8 @@ def test_every_family_entry_is_complete_and_consistent() -> None:
             assert task in TASKS and hasattr(diffusers, cls), (fam.name, cls)
         for ckpt in fam.checkpoints:
             assert set(ckpt.tasks) <= set(fam.pipelines), (fam.name, ckpt.hub_id)
+            assert set(ckpt.pipelines) <= set(ckpt.tasks), (fam.name, ckpt.hub_id)
+            assert all(hasattr(diffusers, cls) for cls in ckpt.pipelines.values()), (fam.name, ckpt.hub_id)
             assert ckpt.approx_memory_gib > 0
         m, o = fam.frame_rule
         assert fam.max_frames % m == o
@@ -71,6 +73,15 @@ def test_resolver_builds_engines_for_names_ids_and_folders(tmp_path: Path) -> No
     (folder / "model_index.json").write_text(json.dumps({"_class_name": "CogVideoXVideoToVideoPipeline"}))
     ref = get_engine(str(folder)).ref
     assert ref.family.name == "cogvideox" and ref.tasks == ("t2v", "v2v") and ref.local_dir
+    vace = get_engine("Wan-AI/Wan2.1-VACE-1.3B-diffusers").ref  # VACE weights need VACE's pipeline for t2v
+    assert vace.class_name == "WanVACEPipeline" and vace.tasks == ("ref", "t2v")
+    assert vace.pipeline_for("t2v") == vace.pipeline_for("ref") == "WanVACEPipeline"
+    assert vace.pipeline_for("i2v") is None
+    assert get_engine("Wan-AI/Wan2.1-T2V-1.3B-Diffusers").ref.pipeline_for("t2v") == "WanPipeline"
+    vace_folder = tmp_path / "my-vace"
+    vace_folder.mkdir()
+    (vace_folder / "model_index.json").write_text(json.dumps({"_class_name": "WanVACEPipeline"}))
+    assert get_engine(str(vace_folder)).ref.pipeline_for("t2v") == "WanVACEPipeline"
     odd = tmp_path / "sd"
     odd.mkdir()
     (odd / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))

@@ -287,6 +287,31 @@ def test_cameo_face_reaches_wan_vace_as_a_reference_image(tmp_path: Path, monkey
     loading.release_resident()
 
 
+def test_wan_vace_makes_text_to_video_through_its_own_pipeline(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """No cameo, no references: VACE runs plain text-to-video in WanVACEPipeline (control video all zeros,
+    mask all ones), never through WanPipeline, which would give the VACE blocks no control input."""
+    from diffusers import WanPipeline, WanVACEPipeline
+
+    folder = tmp_path / "wan-vace"
+    _build_wan_vace().save_pretrained(folder)
+    engine = get_engine(str(folder))
+    assert engine.ref.tasks == ("ref", "t2v") and engine.ref.pipeline_for("t2v") == "WanVACEPipeline"
+    seen = _spy(monkeypatch, WanVACEPipeline)
+    plain = _spy(monkeypatch, WanPipeline)
+    req = GenerationRequest(prompt="a red ball bouncing", engine=str(folder),
+                            options={"steps": 2, "guidance": 1.0, "size": [64, 64], "num_frames": 5, "foley": False})
+    rec = create_clip(req, tmp_path / "vace-t2v.mp4")
+    assert rec.info["task"] == "t2v" and rec.info["pipeline"] == "WanVACEPipeline"
+    assert rec.info["conditioning"] == "prompt" and "cameo_conditioning" not in rec.info
+    assert seen["prompt"] == "a red ball bouncing" and not plain
+    assert seen.get("reference_images") is None and seen.get("video") is None
+    clip = read_video(rec.video_path)
+    assert (clip.width, clip.height, clip.num_frames) == (64, 64, 5)
+    assert clip.frames.std() > 0  # something was generated, not a blank control video passed through
+    loading.release_resident()
+
+
 def test_cameo_composes_the_first_frame_for_image_to_video(folders, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from diffusers import WanImageToVideoPipeline

@@ -8,6 +8,8 @@ One engine serves one checkpoint (`ModelRef`). A request becomes one or more pip
 - storyboard (`request.shots`): shot 1 from the prompt (or the still), every later shot conditioned on the
   previous shot's last frame; `info["shots"]` lists boundaries and how each shot was conditioned;
 - cameo (`options["reference_images"]`): reference-conditioned generation on checkpoints that have it (VACE).
+  With no references a VACE checkpoint makes plain text-to-video in `WanVACEPipeline` itself (no control
+  video, no reference images): its transformer cannot run inside `WanPipeline`.
 - granted cameos (`options["cameos"]`, filled by the studio after the grant check): VACE checkpoints get each
   face, composed onto a neutral backdrop, as a reference image (for every shot); image-to-video checkpoints
   get a first frame composed from the faces when the request has no image of its own. What was done is in
@@ -277,7 +279,7 @@ class HubEngine:
         return [_Shot(request.prompt.strip(), used)]
 
     def _can(self, task: str) -> bool:
-        return task in self.ref.tasks and task in self.family.pipelines
+        return self.ref.pipeline_for(task) is not None
 
     def _unable(self, what: str, task: str) -> RequestError:
         others = [c.hub_id for c in self.family.checkpoints if task in c.tasks]

@@ -22,13 +22,22 @@ TASK_LABELS = {"t2v": "text-to-video", "i2v": "image-to-video", "v2v": "video-to
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """One Hub repository of a family and the tasks its weights serve (all through `from_pipe` on one load)."""
+    """One Hub repository of a family and the tasks its weights serve (all through `from_pipe` on one load).
+
+    `pipelines` overrides the family's task → class map where these weights need another class for a task:
+    a VACE transformer only runs inside `WanVACEPipeline` (plain `WanPipeline` gives it no control input),
+    so VACE serves text-to-video through `WanVACEPipeline` with no reference images and no control video.
+    """
 
     hub_id: str
     tasks: tuple[str, ...]
     approx_memory_gib: float  # all components resident at the family's dtype, no offload
     gated: bool = False
     note: str = ""
+    pipelines: dict[str, str] = field(default_factory=dict)
+
+    def pipeline_for(self, family: "Family", task: str) -> str | None:
+        return self.pipelines.get(task) or family.pipelines.get(task)
 
 
 @dataclass(frozen=True)
@@ -63,11 +72,20 @@ class Family:
     def tasks_for_class(self, class_name: str) -> tuple[str, ...]:
         """Tasks an unknown checkpoint of pipeline class `class_name` can serve: those of a registry checkpoint
         whose tasks include that class's task, else just that task."""
+        like = self.checkpoint_like(class_name)
+        if like is not None:
+            return like.tasks
+        task = next((t for t, c in self.pipelines.items() if c == class_name), None)
+        return (task,) if task else ()
+
+    def checkpoint_like(self, class_name: str) -> Checkpoint | None:
+        """The registry checkpoint (most tasks first) whose own pipeline class is `class_name`: what an unknown
+        folder or cached snapshot of that class is taken to be."""
         task = next((t for t, c in self.pipelines.items() if c == class_name), None)
         if task is None:
-            return ()
-        groups = [c.tasks for c in self.checkpoints if task in c.tasks]
-        return max(groups, key=len) if groups else (task,)
+            return None
+        group = [c for c in self.checkpoints if task in c.tasks]
+        return max(group, key=lambda c: len(c.tasks)) if group else None
 
     def snap_frames(self, frames: int) -> int:
         """The nearest valid frame count m·k + o (k ≥ 1), at most `max_frames`."""
@@ -84,6 +102,9 @@ class Family:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+
+# VACE text-to-video: its own pipeline with no control video (zeros, mask all ones) and no references.
+_VACE_ALONE = {"t2v": "WanVACEPipeline"}
 
 FAMILIES: tuple[Family, ...] = (
     Family(
@@ -138,8 +159,10 @@ FAMILIES: tuple[Family, ...] = (
             Checkpoint("Wan-AI/Wan2.1-T2V-14B-Diffusers", ("t2v", "v2v"), approx_memory_gib=40.0),
             Checkpoint("Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", ("i2v",), approx_memory_gib=42.0),
             Checkpoint("Wan-AI/Wan2.1-I2V-14B-720P-Diffusers", ("i2v",), approx_memory_gib=42.0),
-            Checkpoint("Wan-AI/Wan2.1-VACE-1.3B-diffusers", ("ref", "t2v"), approx_memory_gib=17.0),
-            Checkpoint("Wan-AI/Wan2.1-VACE-14B-diffusers", ("ref", "t2v"), approx_memory_gib=44.0),
+            Checkpoint("Wan-AI/Wan2.1-VACE-1.3B-diffusers", ("ref", "t2v"), approx_memory_gib=17.0,
+                       pipelines=_VACE_ALONE),
+            Checkpoint("Wan-AI/Wan2.1-VACE-14B-diffusers", ("ref", "t2v"), approx_memory_gib=44.0,
+                       pipelines=_VACE_ALONE),
             Checkpoint("Wan-AI/Wan2.2-T2V-A14B-Diffusers", ("t2v",), approx_memory_gib=70.0,
                        note="two 14B experts (high / low noise)"),
             Checkpoint("Wan-AI/Wan2.2-I2V-A14B-Diffusers", ("i2v",), approx_memory_gib=70.0,

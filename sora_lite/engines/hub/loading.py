@@ -18,7 +18,7 @@ import json
 import os
 import re
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -47,10 +47,17 @@ class ModelRef:
     approx_memory_gib: float
     local_dir: str | None = None  # an explicit diffusers folder (no Hub involved)
     gated: bool = False
+    pipelines: dict[str, str] = field(default_factory=dict)  # task → class where it differs from the family's
 
     @property
     def key(self) -> str:
         return self.local_dir or self.model_id
+
+    def pipeline_for(self, task: str) -> str | None:
+        """The pipeline class that runs `task` on these weights (None when it cannot)."""
+        if task not in self.tasks:
+            return None
+        return self.pipelines.get(task) or self.family.pipelines.get(task)
 
 
 def _read_model_index(folder: Path) -> dict[str, Any] | None:
@@ -77,8 +84,9 @@ def _ref_from_index(name: str, index: dict[str, Any], local_dir: str | None) -> 
     class_name = str(index["_class_name"])
     tasks = family.tasks_for_class(class_name)
     known = family.checkpoint(name)
+    like = known or family.checkpoint_like(class_name)
     return ModelRef(family, name, class_name, tasks, known.approx_memory_gib if known else family.checkpoints[0].approx_memory_gib,
-                    local_dir=local_dir, gated=bool(known and known.gated))
+                    local_dir=local_dir, gated=bool(known and known.gated), pipelines=dict(like.pipelines) if like else {})
 
 
 def resolve_model(name: str) -> ModelRef | None:
@@ -90,8 +98,8 @@ def resolve_model(name: str) -> ModelRef | None:
     found = family_of_hub_id(name)
     if found is not None:
         fam, ckpt = found
-        return ModelRef(fam, ckpt.hub_id, fam.pipelines[ckpt.tasks[0]], ckpt.tasks, ckpt.approx_memory_gib,
-                        gated=ckpt.gated)
+        return ModelRef(fam, ckpt.hub_id, ckpt.pipeline_for(fam, ckpt.tasks[0]), ckpt.tasks, ckpt.approx_memory_gib,
+                        gated=ckpt.gated, pipelines=dict(ckpt.pipelines))
     folder = Path(name).expanduser()
     if folder.is_dir():
         index = _read_model_index(folder)
@@ -287,8 +295,8 @@ def resident_key() -> str | None:
 def acquire_pipeline(ref: ModelRef, task: str) -> tuple[Any, MemoryPlan]:
     """The pipeline for `task` on `ref`'s weights, loading them (and evicting any other model) if needed."""
     global _RESIDENT
-    class_name = ref.family.pipelines.get(task)
-    if class_name is None or task not in ref.tasks:
+    class_name = ref.pipeline_for(task)
+    if class_name is None:
         raise RequestError(f"{ref.model_id} cannot do {task}")
     with _LOCK:
         if _RESIDENT is None or _RESIDENT.key != ref.key:
