@@ -117,8 +117,6 @@ def _goal_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[(table["status"] == "ok") & table["metric"].isin(["physics", "av_sync.offset", "av_sync.av_align"])]
 
 
-@pytest.mark.xfail(reason="goal of issue 4 (AUROC ≥ 0.95 per physics and AV control); the weight-free AV and physics "
-                   "metrics do not reach it on every control yet — see calibration.md", strict=False)
 def test_goal_auroc_at_least_095_for_every_physics_and_av_control(small):
     rows = _goal_rows(small.auroc)
     assert {"physics", "av_sync.offset"} <= set(rows["metric"]), "physics or AV metric missing"
@@ -126,8 +124,6 @@ def test_goal_auroc_at_least_095_for_every_physics_and_av_control(small):
     assert bad.empty, bad[["metric", "negative", "auroc"]].to_string()
 
 
-@pytest.mark.xfail(reason="goal of issue 4 (AV offset within ±1 frame on engine clips); not reached on every scene yet",
-                   strict=False)
 def test_goal_av_offset_within_one_frame(small):
     offsets = small.offsets
     assert offsets["within_1_frame"].fillna(False).astype(bool).all(), offsets.to_string()

@@ -2,15 +2,17 @@
 
 Audio events: spectral flux (half-wave rectified rise of log-magnitude STFT) on a hop of a quarter
 video frame, binned to video frames (bin i covers [i − ½, i + ½) / fps).
-Visual events: per frame i, (a) the squared acceleration |Δ²x| of tracked saturated-colour objects
-(`eval.metrics.tracking`), or — when no such object is found — the squared change of the mean Farneback
+Visual events: per frame i, (a) the squared speed lost along the motion's own direction by tracked
+saturated-colour objects (`eval.metrics.tracking`; impacts lose 2·speed, a release or a fall loses none),
+minus its running median (steady gravity on the way up), or — when no such object is found — the squared change of the mean Farneback
 optical-flow vector between the motion into frame i and out of it: both spike where a motion starts,
 stops or reverses (impacts, bounces), while gravity alone changes velocity only a little per frame; plus
 (b) a half-weight squared high-pass (minus 3× a 7-frame median) of the mean absolute frame difference
 (flashes, appearances). Frames are downscaled to ≤ 128 px first.
 
-offset: the lag (in frames, sub-frame by parabolic interpolation) maximising the normalised
-cross-correlation of the two envelopes over ±`max_lag_frames`, reported in ms.
+offset: the lag (in frames, sub-frame by parabolic interpolation) maximising the cross-correlation of the
+z-scored envelopes (summed over the overlap, divided by the clip length) over ±`max_lag_frames`,
+taking the highest interior peak (an edge maximum is no estimate), reported in ms.
 **Sign: positive = audio late** (the sound comes after the picture). confidence: the correlation peak's
 height above the runner-up lag (≥ 2 frames away), relative to its height above the median, in [0, 1].
 av_align: as in AV-Align (Yariv et al. 2024): peaks of both envelopes, matched one-to-one within
@@ -26,6 +28,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import scipy.ndimage
 import scipy.signal
 import torch
 from torchmetrics import Metric
@@ -35,10 +38,17 @@ from eval.metrics.frames import as_audio, as_frames
 from eval.metrics.tracking import discover_hues, track_hue
 
 SILENCE_PEAK = 1e-4  # max |sample| below which a track counts as silent
-MAX_LAG_FRAMES = 15
+MAX_LAG_FRAMES = 18  # ±750 ms at 24 fps: room past the ±12-frame calibration shifts, so a true lag is never at the edge
 WINDOW_FRAMES = 1
 ANALYSIS_SIDE = 128
 PEAK_HEIGHT = 0.3  # a peak must reach this fraction of the envelope's maximum
+# Mean |frame difference| (grey levels, analysis size) a flash must reach to count fully: below it the
+# high-pass is codec noise (H.264 GOP pulses on a still scene are ~0.01), scaled down, not blown up to 1.
+FLASH_FLOOR = 1.0
+EVENT_HEIGHT = 0.1  # an event for the offset: a peak of at least this share of the envelope's maximum
+EVENT_WEIGHT_POWER = 0.25  # event weight = (peak / max) ** this: a mild preference for strong events (0.25 measured best on calibration clips)
+MIN_SPEED_PX = 0.5  # below this a tracked object counts as at rest: no direction to lose speed along
+GRAVITY_WINDOW = 7  # frames of running median removed from tracked acceleration (steady gravity, not events)
 
 
 @dataclass
@@ -95,7 +105,8 @@ def visual_event_envelope(frames: np.ndarray) -> np.ndarray:
     # Only jumps far above the local level count (flashes, appearances), not uneven pixel steps.
     highpass = np.maximum(diff - 3.0 * scipy.signal.medfilt(diff, 7), 0.0)
     # Squared: a velocity reversal (Δv = 2v) must stand well above pixel-rounding jitter (Δv ≈ 1 px).
-    return _unit(motion**2) + 0.5 * _unit(highpass**2)
+    flashes = highpass**2 / max(float(highpass.max()), FLASH_FLOOR) ** 2
+    return _unit(motion**2) + 0.5 * flashes
 
 
 def _tracked_acceleration(frames: np.ndarray) -> np.ndarray | None:
@@ -111,13 +122,27 @@ def _tracked_acceleration(frames: np.ndarray) -> np.ndarray | None:
             continue
         found = True
         c = track.centroid
-        second = c[2:] - 2 * c[1:-1] + c[:-2]  # NaN where the object is missing in any of the 3 frames
-        accel[1:-1] += np.nan_to_num(np.linalg.norm(second, axis=1), nan=0.0)
+        accel[1:-1] += _deceleration(c)
     if not found:
         return None
+    # Steady gravity adds the same Δv every frame: only what stands above the local level is an event.
+    accel = np.maximum(accel - scipy.ndimage.median_filter(accel, GRAVITY_WINDOW, mode="nearest"), 0.0)
     # Log-compressed against the typical per-frame change (gravity, rounding), so one huge jump (a
     # teleport) cannot flatten every ordinary impact after max-normalisation.
     return np.log1p(accel / (float(np.median(accel)) + 0.5))
+
+
+def _deceleration(c: np.ndarray) -> np.ndarray:
+    """Per inner frame, how much velocity the motion lost along its own direction (px/frame²).
+
+    Sounds come from contacts, which take momentum out of a motion (an impact reverses it: 2·speed);
+    speeding up (a release, a fall) makes none, so it does not count. NaN (object missing) → 0.
+    """
+    v_in, v_out = c[1:-1] - c[:-2], c[2:] - c[1:-1]
+    speed = np.linalg.norm(v_in, axis=1)
+    along = np.einsum("ij,ij->i", v_out - v_in, v_in) / np.maximum(speed, 1e-9)
+    lost = np.where(speed >= MIN_SPEED_PX, np.maximum(-along, 0.0), 0.0)
+    return np.nan_to_num(lost, nan=0.0)
 
 
 def _flow_change(gray: np.ndarray) -> np.ndarray:
@@ -137,15 +162,36 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / top if top > 1e-9 else np.zeros_like(x)
 
 
+def event_train(env: np.ndarray, height: float = EVENT_HEIGHT) -> np.ndarray:
+    """The envelope's peaks as a train of weights √(peak / max), blurred over ±1 frame.
+
+    Audio loudness and visual acceleration of the same impacts are not proportional (the loudest sound
+    is often not the hardest-looking hit), so matching amplitudes lets one big event pair with the wrong
+    partner; matching *which frames have events* does not. √ keeps a mild preference for strong events.
+    """
+    train = np.zeros(len(env))
+    top = float(env.max()) if env.size else 0.0
+    if top <= 1e-9:
+        return train
+    padded = np.r_[0.0, env, 0.0]
+    peaks, props = scipy.signal.find_peaks(padded, height=height * top, prominence=0.5 * height * top)
+    train[peaks - 1] = (props["peak_heights"] / top) ** EVENT_WEIGHT_POWER
+    return np.convolve(train, [0.5, 1.0, 0.5], "same")
+
+
 def estimate_offset(audio_env: np.ndarray, video_env: np.ndarray, max_lag: int = MAX_LAG_FRAMES) -> tuple[float, float]:
-    """(lag in frames, confidence); positive lag = audio events come after the matching visual events."""
-    a = (audio_env - audio_env.mean()) / (audio_env.std() + 1e-12)
-    v = (video_env - video_env.mean()) / (video_env.std() + 1e-12)
+    """(lag in frames, confidence); positive lag = audio events come after the matching visual events.
+
+    The envelopes are reduced to event trains (`event_train`) and cross-correlated. The best lag is the
+    highest interior local maximum: a maximum on the window's edge only says the curve is still rising.
+    """
+    a, v = event_train(audio_env), event_train(video_env)
     n = len(a)
     max_lag = min(max_lag, n - 2)
     lags = np.arange(-max_lag, max_lag + 1)
     corr = np.array([_overlap_corr(a, v, lag) for lag in lags])
-    best = int(np.argmax(corr))
+    interior = [k for k in range(1, len(corr) - 1) if corr[k] >= corr[k - 1] and corr[k] >= corr[k + 1]]
+    best = max(interior, key=lambda k: corr[k]) if interior else int(np.argmax(corr))
     shift = 0.0
     if 0 < best < len(corr) - 1:
         left, mid, right = corr[best - 1], corr[best], corr[best + 1]
@@ -160,10 +206,14 @@ def estimate_offset(audio_env: np.ndarray, video_env: np.ndarray, max_lag: int =
 
 
 def _overlap_corr(a: np.ndarray, v: np.ndarray, lag: int) -> float:
-    """mean of a[i + lag]·v[i] over the overlap (audio later by `lag` frames aligns with v)."""
+    """sum of a[i + lag]·v[i] over the overlap / the full length (audio later by `lag` frames aligns with v).
+
+    Dividing by the full length, not the overlap, keeps long lags (short overlaps) from being inflated
+    by a few coinciding events.
+    """
     if lag >= 0:
-        return float(np.mean(a[lag:] * v[: len(v) - lag]))
-    return float(np.mean(a[: len(a) + lag] * v[-lag:]))
+        return float(np.sum(a[lag:] * v[: len(v) - lag]) / len(a))
+    return float(np.sum(a[: len(a) + lag] * v[-lag:]) / len(a))
 
 
 def envelope_peaks(env: np.ndarray) -> np.ndarray:
@@ -219,7 +269,7 @@ def score_sample(
         return AVSyncResult(status="no visual events", audio_peaks=a_peaks.tolist())
     if len(a_peaks) == 0:
         return AVSyncResult(status="no audio events", video_peaks=v_peaks.tolist())
-    lag, confidence = estimate_offset(audio_env, video_env, max_lag_frames)
+    lag, confidence = estimate_offset(audio_env, np.sqrt(video_env), max_lag_frames)
     return AVSyncResult(
         status="ok",
         offset_ms=lag * 1000.0 / rate,

@@ -10,8 +10,8 @@ pixels, y *down*, time in seconds from `fps`.
 - bounce (energy): rise heights (impact level − apex) including the initial drop; each rise above the
   previous one costs (previous / this)²; score = product.
 - permanence: gaps ≥ 2 frames in the track that are not explained by leaving the frame or by something
-  else covering the spot, and jumps (teleports) far beyond the object's usual per-frame motion;
-  score = 1 / (1 + count).
+  else covering the spot, and jumps (teleports): one step far longer than the object's own steps just
+  before and after it (a fast drop is lawful); score = 1 / (1 + count).
 - rigidity: area spread p90/p10 of the unclipped blob; score = 1 − (ratio − 1.25), clipped.
 - collision: velocity changes of two objects around their closest approach must be opposite;
   score = max(0, −cos(Δv₁, Δv₂)); the magnitude ratio vs. an area-based mass proxy is a diagnostic.
@@ -40,6 +40,10 @@ from eval.metrics.tracking import ObjectTrack, background, foreground_mask, trac
 
 NAN = float("nan")
 MIN_FLIGHT_FRAMES = 6
+# A jump: a step longer than 2× the neighbouring steps plus 4 % of the frame side, and at least 8 % of it.
+JUMP_SPEED_FACTOR = 2.0
+JUMP_MARGIN = 0.04
+JUMP_MIN = 0.08
 
 
 @dataclass
@@ -220,16 +224,25 @@ def _gap_explained(
 
 
 def _teleports(track: ObjectTrack) -> list[dict[str, Any]]:
-    steps = []
-    for s, e in _runs(track.present):
-        c = track.centroid[s:e]
-        steps += [(s + k + 1, float(d)) for k, d in enumerate(np.linalg.norm(np.diff(c, axis=0), axis=1))]
-    if len(steps) < 3:
-        return []
-    typical = float(np.median([d for _, d in steps]))
+    """Steps far longer than the object's own speed just before and after them.
+
+    Lawful motion changes a step's length by at most ~g/fps² per frame, and an impact reverses a step
+    without lengthening it, so a fast drop (long steps on both sides) is not a jump; a teleport is one
+    long step between ordinary ones.
+    """
     h, w = track.frame_size
-    limit = max(5 * typical + 2, 0.08 * min(h, w))
-    return [{"kind": "jumped", "frame": i, "px": d} for i, d in steps if d > limit]
+    side = min(h, w)
+    jumps = []
+    for s, e in _runs(track.present):
+        d = np.linalg.norm(np.diff(track.centroid[s:e], axis=0), axis=1)
+        for k in range(len(d)):
+            neighbours = d[max(0, k - 1) : k].tolist() + d[k + 1 : k + 2].tolist()
+            if not neighbours:
+                continue
+            limit = max(JUMP_SPEED_FACTOR * max(neighbours) + JUMP_MARGIN * side, JUMP_MIN * side)
+            if d[k] > limit:
+                jumps.append({"kind": "jumped", "frame": s + k + 1, "px": float(d[k])})
+    return jumps
 
 
 def check_rigidity(track: ObjectTrack, fps: float, **_: Any) -> LawCheck:
