@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -23,7 +24,7 @@ from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, R
 from sora_lite.engines.catalog import engine_choices, unavailable_note
 from sora_lite.leaderboard import LEADERBOARD_COMMAND, load_leaderboard
 from sora_lite.media import MediaError
-from sora_lite.studio import ClipRecord, Studio, parse_scene, shots_from_table
+from sora_lite.studio import ClipRecord, Studio, parse_scene, shots_from_table, warm_up
 
 log = logging.getLogger("sora_lite.app")
 
@@ -418,4 +419,5 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print(f"sora-lite: clips and database in {studio.home}")
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     launch(demo, studio)

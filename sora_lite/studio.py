@@ -59,6 +59,15 @@ class ClipRecord:
         return json.dumps(self.to_dict(), indent=indent, default=str)
 
 
+def warm_up() -> None:
+    """Load what the first request would otherwise wait for: the prompt classifier and the world render pool."""
+    from sora_lite.engines.world.render import warm_pool
+    from sora_lite.safety import warm_up as warm_moderation
+
+    warm_moderation()
+    warm_pool()
+
+
 def new_clip_id() -> str:
     return uuid.uuid4().hex[:16]
 
