@@ -24,7 +24,7 @@ from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, R
 from sora_lite.engines.catalog import engine_choices, unavailable_note
 from sora_lite.leaderboard import LEADERBOARD_COMMAND, load_leaderboard
 from sora_lite.media import MediaError
-from sora_lite.studio import ClipRecord, Studio, parse_scene, shots_from_table, warm_up
+from sora_lite.studio import CancelBoard, ClipRecord, Studio, parse_scene, shots_from_table, warm_up
 
 log = logging.getLogger("sora_lite.app")
 
@@ -160,6 +160,7 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
     """The whole app around one `Studio` (tests pass their own, with a temporary home)."""
     studio = studio or Studio()
     defaults = defaults or Defaults()
+    cancels = CancelBoard()
 
     def user_of(session_user: str | None, profile: gr.OAuthProfile | None) -> accounts.UserInfo:
         return accounts.acting_user(studio.store, profile=profile, username=session_user, public=ON_SPACE)
@@ -175,7 +176,7 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
     def generate(
         prompt: str, image: str | None, engine: str, seconds: float, size: str, fps: float, seed: float,
         use_spec: bool, spec_json: str, session_user: str | None, profile: gr.OAuthProfile | None,
-        progress: gr.Progress = gr.Progress(),
+        http: gr.Request, progress: gr.Progress = gr.Progress(),
     ) -> tuple[str, dict[str, Any], str]:
         width, height = _size(size)
         request = GenerationRequest(
@@ -183,8 +184,17 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
             width=width, height=height, fps=_int(fps, "fps"), seed=_int(seed, "seed"),
             spec=_spec(spec_json) if use_spec else None,
         )
-        record = studio.generate(request, user=user_of(session_user, profile), progress=_progress(progress))
+        key = http.session_hash or "local"
+        cancel = cancels.start(key)
+        try:
+            record = studio.generate(request, user=user_of(session_user, profile), progress=_progress(progress),
+                                     cancel=cancel)
+        finally:
+            cancels.finish(key, cancel)
         return _outputs(record)
+
+    def stop(http: gr.Request) -> None:
+        cancels.cancel(http.session_hash or "local")
 
     @gpu
     @shown_errors
@@ -303,7 +313,9 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                             words = gr.JSON(label="Words used / ignored")
                             use_spec = gr.Checkbox(False, label="Use this spec instead of parsing the prompt")
                             spec = gr.Code(language="json", label="Scene spec (editable JSON)", lines=12)
-                        generate_btn = gr.Button("Generate", variant="primary", elem_id="generate")
+                        with gr.Row():
+                            generate_btn = gr.Button("Generate", variant="primary", elem_id="generate", scale=3)
+                            stop_btn = gr.Button("Stop", variant="stop", elem_id="stop", scale=1)
                         with gr.Accordion("Models that cannot run here, and how to get them", open=False):
                             gr.Markdown(unavailable_note(catalog) or "Every listed model has its weights here.")
                     with gr.Column():
@@ -311,10 +323,12 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                         download = gr.File(label="Download MP4")
                         record = gr.JSON(label="Record")
                 parse_btn.click(parse, [prompt, spec], [spec, words], api_name="parse", concurrency_limit=LIGHT_SLOTS)
-                generate_btn.click(
+                generate_event = generate_btn.click(
                     generate, [prompt, image, engine, seconds, size, fps, seed, use_spec, spec, session_user],
                     [video, record, download], api_name="generate", concurrency_id="render", concurrency_limit=RENDER_SLOTS,
                 )
+                stop_btn.click(stop, None, None, api_visibility="private", concurrency_limit=LIGHT_SLOTS,
+                               cancels=[generate_event])
 
             with gr.Tab("Storyboard"):
                 gr.Markdown("One clip over one continuing world: each row is a shot (text, camera move, seconds).")

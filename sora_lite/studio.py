@@ -59,6 +59,33 @@ class ClipRecord:
         return json.dumps(self.to_dict(), indent=indent, default=str)
 
 
+class CancelBoard:
+    """Cancel flags for running jobs, keyed by who started them (a browser session): a Stop button sets the
+    flag and the engine stops between steps (`Cancelled`); nothing is written for a cancelled clip."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, key: str) -> threading.Event:
+        with self._lock:
+            event = self._events[key] = threading.Event()
+            return event
+
+    def cancel(self, key: str) -> bool:
+        with self._lock:
+            event = self._events.get(key)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def finish(self, key: str, event: threading.Event) -> None:
+        with self._lock:
+            if self._events.get(key) is event:
+                del self._events[key]
+
+
 def warm_up() -> None:
     """Load what the first request would otherwise wait for: the prompt classifier and the world render pool."""
     from sora_lite.engines.world.render import warm_pool

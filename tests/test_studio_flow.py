@@ -51,3 +51,22 @@ def test_one_changed_byte_reads_as_tampered(studio: Studio, made, tmp_path: Path
     bad = tmp_path / "tampered.mp4"
     bad.write_bytes(bytes(data))
     assert studio.verify(bad).c2pa.state == "tampered"
+
+
+def test_a_cancelled_job_writes_nothing_and_the_board_forgets_it(studio: Studio) -> None:
+    import threading
+
+    from sora_lite.engines import Cancelled
+    from sora_lite.studio import CancelBoard
+
+    board = CancelBoard()
+    event = board.start("session-a")
+    assert board.cancel("session-a") and event.is_set()
+    assert not board.cancel("session-b")
+    before = set(studio.clips_dir.glob("*.mp4"))
+    with pytest.raises(Cancelled):
+        studio.generate(GenerationRequest(prompt="a red ball bounces", seconds=2, width=128, height=128), cancel=event)
+    assert set(studio.clips_dir.glob("*.mp4")) == before
+    board.finish("session-a", event)
+    assert not board.cancel("session-a")
+    assert isinstance(board.start("session-a"), threading.Event)
