@@ -130,9 +130,13 @@ def authenticate(store: Store, username: str, password: str) -> UserInfo:
         stored = user.password_hash if user is not None else None
         # Hash even for unknown users so timing does not reveal which usernames exist.
         ok = verify_password(password if isinstance(password, str) else "", stored or hash_password("x" * MIN_PASSWORD))
-        if user is None or not stored or not ok:
-            raise LoginFailed("wrong username or password")
-        return _info(user)
+        good = user is not None and bool(stored) and ok
+        info = _info(user) if good else None
+    with store.session() as s:  # a failed sign-in is audited too (the name tried, never the password)
+        log_action(s, info.id if info else None, "account.sign_in" if good else "account.sign_in_failed", name)
+    if info is None:
+        raise LoginFailed("wrong username or password")
+    return info
 
 
 def user_from_hf_profile(store: Store, profile: Any) -> UserInfo:

@@ -161,6 +161,14 @@ def test_passwords_are_salted_hashes_and_checked(home):
     for name, password in (("carol", "wrong-pass"), ("nobody", "s3cret-pass")):
         with pytest.raises(accounts.LoginFailed):
             accounts.authenticate(store, name, password)
+    with store.session() as s:
+        trail = s.execute(select(AuditEntry.action, AuditEntry.subject).where(AuditEntry.action.like("account.sign_in%"))
+                          .order_by(AuditEntry.id)).all()
+    assert [tuple(t) for t in trail] == [("account.sign_in", "carol"), ("account.sign_in_failed", "carol"),
+                                         ("account.sign_in_failed", "nobody")]
+    with store.session() as s:
+        details = [str(d) for d in s.scalars(select(AuditEntry.details))]
+    assert not any("s3cret-pass" in d or "wrong-pass" in d for d in details)
     with pytest.raises(accounts.AccountError, match="taken"):
         accounts.create_account(store, "carol", "another-pass")
     for name, password in (("x", "long enough"), ("local", "long enough"), ("dave", "short")):

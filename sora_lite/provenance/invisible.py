@@ -41,6 +41,10 @@ TILE_CELLS = 32
 SHIFT_GRID = 16  # 16×16 shift positions per symbol = 256 values
 SHIFT_STEP = TILE_CELLS // SHIFT_GRID
 CELLS_PER_SHORT_SIDE = 64
+# Small frames get coarser cells: at 64 cells a 128² frame has 2-px cells, which CRF 28 then half size turn
+# into ~1-px cells that H.264 and resampling destroy (88 % found after all three, bench/watermark_world.py).
+SMALL_FRAME_SIDE = 256  # frames whose short side is below this use SMALL_CELLS_PER_SHORT_SIDE
+SMALL_CELLS_PER_SHORT_SIDE = 40  # tile = 0.8 of the short side: a 10 % crop still holds a whole tile
 BINS_PER_CELL = 4
 PILOT_WEIGHT = 1.5  # pilot amplitude relative to one symbol pattern
 WORK_SHORT_SIDE = 256  # frames are read at about this size: cells of ~4 px
@@ -128,9 +132,22 @@ def _patterns(key: bytes) -> np.ndarray:
     return rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(SYMBOLS + 1, TILE_CELLS, TILE_CELLS))
 
 
+def cells_per_short_side(height: int, width: int) -> int:
+    """How many cells span the short side of a frame marked at this size (coarser on small frames)."""
+    return SMALL_CELLS_PER_SHORT_SIDE if min(height, width) < SMALL_FRAME_SIDE else CELLS_PER_SHORT_SIDE
+
+
 def cell_size(height: int, width: int) -> float:
-    """Cell edge in pixels for a frame of this size: the pattern scales with the frame."""
-    return min(height, width) / CELLS_PER_SHORT_SIDE
+    """Cell edge in pixels for a frame marked at this size: the pattern scales with the frame."""
+    return min(height, width) / cells_per_short_side(height, width)
+
+
+def _read_families(height: int, width: int) -> tuple[int, ...]:
+    """Cells per short side a frame read at this size may carry: crops and downscales only shrink a frame,
+    so one that is still large cannot come from a small-frame mark."""
+    if min(height, width) <= SMALL_FRAME_SIDE * 1.02:
+        return (CELLS_PER_SHORT_SIDE, SMALL_CELLS_PER_SHORT_SIDE)
+    return (CELLS_PER_SHORT_SIDE,)
 
 
 def _shift(value: int) -> tuple[int, int]:
@@ -245,10 +262,10 @@ def read(frames: np.ndarray, *, key: bytes = PUBLIC_KEY, max_frames: int = 96) -
     _check_frames(frames, READ_MIN_SIDE)
     picks = np.unique(np.linspace(0, frames.shape[0] - 1, min(frames.shape[0], max_frames)).round().astype(int))
     work_hw = _work_shape(frames.shape[1], frames.shape[2])
-    bands = np.stack([_band(_to_work(_luma(frames[i]), work_hw), cell_size(*work_hw)) for i in picks])
-    subset = bands[np.unique(np.linspace(0, len(bands) - 1, min(len(bands), SEARCH_FRAMES)).round().astype(int))]
+    families = _read_families(frames.shape[1], frames.shape[2])
+    band_sets = {r: np.stack([_band(_to_work(_luma(frames[i]), work_hw), min(work_hw) / r) for i in picks])
+                 for r in families}
     spectra = _template_spectra(key)
-    base = cell_size(*work_hw)
 
     def sync(stack: np.ndarray, cell: float) -> tuple[float, tuple[int, int], np.ndarray, np.ndarray]:
         folded = _fold_stack(stack, cell)
@@ -259,11 +276,17 @@ def read(frames: np.ndarray, *, key: bytes = PUBLIC_KEY, max_frames: int = 96) -
         z = (float(score[peak]) - float(score.mean())) / (float(score.std()) + 1e-12)
         return z, (int(peak[0]), int(peak[1])), folded, xc[:, peak[0], peak[1]]
 
-    coarse = sorted(((sync(subset, base / k)[0], base / k) for k in _COARSE_KEEP), reverse=True)
+    def subset(r: int) -> np.ndarray:
+        bands = band_sets[r]
+        return bands[np.unique(np.linspace(0, len(bands) - 1, min(len(bands), SEARCH_FRAMES)).round().astype(int))]
+
+    subsets = {r: subset(r) for r in families}
+    coarse = sorted(((sync(subsets[r], min(work_hw) / r / k)[0], min(work_hw) / r / k, r)
+                     for r in families for k in _COARSE_KEEP), reverse=True)
     best: WatermarkReading | None = None
-    for _, coarse_cell in coarse[:3]:
-        cell = max((sync(subset, c)[0], c) for c in coarse_cell * np.exp(np.linspace(-0.003, 0.003, 7)))[1]
-        z, shift, folded, pilot_z = sync(bands, cell)
+    for _, coarse_cell, r in coarse[:3]:
+        cell = max((sync(subsets[r], c)[0], c) for c in coarse_cell * np.exp(np.linspace(-0.003, 0.003, 7)))[1]
+        z, shift, folded, pilot_z = sync(band_sets[r], cell)
         weights = pilot_z / (np.abs(pilot_z).sum() + 1e-12)
         combined = np.tensordot(weights, np.roll(folded, (-shift[0], -shift[1]), axis=(1, 2)), axes=1)
         reading = _decode(combined, key, z)
@@ -351,7 +374,7 @@ def _confidence(symbol_z: float) -> float:
     p1 = min(1.0, 256 * 0.5 * math.erfc(symbol_z / math.sqrt(2)))
     need = SYMBOLS // 2 + 1
     tail = sum(math.comb(SYMBOLS, j) * p1**j * (1 - p1) ** (SYMBOLS - j) for j in range(need, SYMBOLS + 1))
-    return float(max(0.0, 1.0 - tail * len(_COARSE_KEEP) * 7))
+    return float(max(0.0, 1.0 - tail * len(_COARSE_KEEP) * 7 * 2))  # 2: the cell families (`_read_families`)
 
 
 def bit_accuracy(reading: WatermarkReading, payload: bytes) -> float:
