@@ -4,7 +4,7 @@
 
 Goal (issue 2): ≥ 10× real time at 256² on 2 CPU cores. The render processes are started (warm) before
 timing, as the app does at start-up; the best of `--repeat` runs is reported with its per-stage times.
-Two lines per size: "engine" (WorldEngine.generate: simulate + render + audio) and "end to end"
+Two lines per size: "engine" (WorldEngine.generate: simulate + render + audio + ground truth) and "end to end"
 (studio.create_clip: moderation, engine, visible + invisible marks, MP4 encode, C2PA signing).
 
 Other jobs on a shared machine slow the wall clock down, so each line also gives the load average and the

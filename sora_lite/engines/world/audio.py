@@ -8,6 +8,7 @@ Deterministic: all noise comes from generators seeded with the request seed.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -46,23 +47,47 @@ def _pan_gains(x: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.cos(a), np.sin(a)
 
 
-def impact_sound(timbre: str, impulse: float, size: float, rng: np.random.Generator) -> np.ndarray:
-    """One impact, mono, starting at sample 0 with a 0.5 ms attack."""
-    t_def = TIMBRES.get(timbre, TIMBRES["stone"])
+@dataclass(frozen=True)
+class _Preset:
+    """The parts of an impact that depend on the timbre alone, computed once per process."""
+
+    t: np.ndarray  # sample times (s)
+    decays: tuple[np.ndarray, ...]  # gain × decay envelope per mode
+    burst_env: np.ndarray  # envelope of the noise burst
+    burst_filter: tuple[np.ndarray, np.ndarray]  # low-pass (b, a) of the noise burst
+
+
+BURST_SAMPLES = int(SAMPLE_RATE * 0.02)
+
+
+@functools.cache
+def _preset(t_def: Timbre) -> _Preset:
     longest = max(t_def.decays)
     n = int(SAMPLE_RATE * min(2.0, longest * 1.2 + 0.01))
     t = np.arange(n) / SAMPLE_RATE
+    decays = tuple(g * np.exp(-6.91 * t / d) for d, g in zip(t_def.decays, t_def.gains))
+    for a in (t, *decays):
+        a.flags.writeable = False  # shared by every impact of this timbre
+    burst_env = np.exp(-np.arange(BURST_SAMPLES) / (SAMPLE_RATE * 0.004))
+    burst_env.flags.writeable = False
+    return _Preset(t, decays, burst_env, _butter(2, min(t_def.noise_cutoff / (SAMPLE_RATE / 2), 0.99), "low"))
+
+
+def impact_sound(timbre: str, impulse: float, size: float, rng: np.random.Generator) -> np.ndarray:
+    """One impact, mono, starting at sample 0 with a 0.5 ms attack."""
+    t_def = TIMBRES.get(timbre, TIMBRES["stone"])
+    pre = _preset(t_def)
+    t = pre.t
     pitch = math.sqrt(0.15 / max(size, 0.02))  # smaller objects ring higher
-    out = np.zeros(n)
-    for f, d, g in zip(t_def.freqs, t_def.decays, t_def.gains):
+    out = np.zeros(t.size)
+    for f, env in zip(t_def.freqs, pre.decays):
         f = min(f * pitch * (1.0 + rng.uniform(-0.02, 0.02)), SAMPLE_RATE * 0.45)
-        out += g * np.exp(-6.91 * t / d) * np.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
+        out += env * np.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
     out /= sum(t_def.gains)
     if t_def.noise > 0:
-        nb = int(SAMPLE_RATE * 0.02)
-        burst = rng.standard_normal(nb) * np.exp(-np.arange(nb) / (SAMPLE_RATE * 0.004))
-        b, a = signal.butter(2, min(t_def.noise_cutoff / (SAMPLE_RATE / 2), 0.99))
-        burst = signal.lfilter(b, a, burst)
+        nb = BURST_SAMPLES
+        burst = rng.standard_normal(nb) * pre.burst_env
+        burst = signal.lfilter(*pre.burst_filter, burst)
         burst /= np.abs(burst).max() or 1.0
         out[:nb] = out[:nb] * (1 - t_def.noise) + burst * t_def.noise
     attack = max(1, int(ATTACK_S * SAMPLE_RATE))
@@ -115,22 +140,21 @@ def friction_noise(frame_times: np.ndarray, slip: np.ndarray, roll: np.ndarray, 
         return out
     t = np.arange(n_samples) / SAMPLE_RATE
     rng = np.random.default_rng([seed, 99])
-    b_hiss, a_hiss = signal.butter(2, [1500 / (SAMPLE_RATE / 2), 6000 / (SAMPLE_RATE / 2)], btype="band")
-    b_rum, a_rum = signal.butter(2, 220 / (SAMPLE_RATE / 2))
+    b_hiss, a_hiss = _butter(2, (1500 / (SAMPLE_RATE / 2), 6000 / (SAMPLE_RATE / 2)), "band")
+    b_rum, a_rum = _butter(2, 220 / (SAMPLE_RATE / 2), "low")
     # Independent noises summed have the power of one noise with the summed power envelope, so each
-    # channel filters one noise per kind instead of one per body.
+    # channel filters one noise per kind instead of one per body; the power is summed per frame and
+    # interpolated to the sample rate once per channel.
+    moving = (slip.max(axis=0) >= 0.02) | (roll.max(axis=0) >= 0.02)
+    s_env = np.clip(slip[:, moving], 0, 5.0)
+    r_env = np.clip(roll[:, moving], 0, 5.0)
+    left, right = _pan_gains(pans[:, moving])
     hiss_pow = np.zeros((2, n_samples))
     rumble_pow = np.zeros((2, n_samples))
-    for k in range(slip.shape[1]):
-        if slip[:, k].max() < 0.02 and roll[:, k].max() < 0.02:
-            continue
-        s_env = np.interp(t, frame_times, np.clip(slip[:, k], 0, 5.0))
-        r_env = np.interp(t, frame_times, np.clip(roll[:, k], 0, 5.0))
-        left, right = _pan_gains(np.interp(t, frame_times, pans[:, k]))
-        for ch, g in enumerate((left, right)):
-            g2 = 2.0 * g * g
-            hiss_pow[ch] += (0.05 ** 2) * s_env * g2
-            rumble_pow[ch] += (0.15 ** 2) * r_env * g2
+    for ch, g in enumerate((left, right)):
+        g2 = 2.0 * g * g
+        hiss_pow[ch] = np.interp(t, frame_times, ((0.05 ** 2) * s_env * g2).sum(axis=1))
+        rumble_pow[ch] = np.interp(t, frame_times, ((0.15 ** 2) * r_env * g2).sum(axis=1))
     for ch in range(2):
         if hiss_pow[ch].any():
             hiss = signal.lfilter(b_hiss, a_hiss, rng.standard_normal(n_samples))
@@ -141,18 +165,26 @@ def friction_noise(frame_times: np.ndarray, slip: np.ndarray, roll: np.ndarray, 
     return out
 
 
+@functools.cache
+def _butter(order: int, cutoff: float | tuple[float, float], btype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Butterworth (b, a), designed once per process: scipy's design costs more than filtering a burst."""
+    b, a = signal.butter(order, cutoff, btype=btype)
+    b.flags.writeable = a.flags.writeable = False
+    return b, a
+
+
 def ambience(kind: str, n_samples: int, seed: int) -> np.ndarray:
     """Outdoor wind (slowly swelling low noise, decorrelated L/R) or room tone (quiet, steady, dull)."""
     rng = np.random.default_rng([seed, 7])
     noise = rng.standard_normal((2, n_samples))
     if kind == "outdoor":
-        b, a = signal.butter(2, 500 / (SAMPLE_RATE / 2))
+        b, a = _butter(2, 500 / (SAMPLE_RATE / 2), "low")
         bed = signal.lfilter(b, a, noise, axis=-1)
         t = np.arange(n_samples) / SAMPLE_RATE
         swell = 0.6 + 0.4 * np.sin(2 * math.pi * 0.17 * t + rng.uniform(0, 6.28)) * np.sin(2 * math.pi * 0.05 * t + 1.0)
         bed = bed / (bed.std() or 1.0) * 0.005 * swell  # about -46 dBFS RMS
     else:
-        b, a = signal.butter(2, 250 / (SAMPLE_RATE / 2))
+        b, a = _butter(2, 250 / (SAMPLE_RATE / 2), "low")
         bed = signal.lfilter(b, a, noise, axis=-1)
         bed = bed / (bed.std() or 1.0) * 0.0012  # about -58 dBFS RMS
     return bed.astype(np.float32)

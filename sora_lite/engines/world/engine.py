@@ -324,7 +324,9 @@ class WorldEngine:
 
         shots_info = [{"index": p.index, "start_frame": p.start_frame, "end_frame": p.start_frame + p.n_frames,
                        "prompt": p.prompt, "camera": p.camera.move} for p in plans]
+        t0 = time.perf_counter()
         truth = ground_truth(track, poses, fps, speed, width, height, events, shots_info, sim.applied, shift_ms)
+        timings["truth"] = time.perf_counter() - t0
         used_spec = plans[0].spec.to_dict()
         info = {
             "engine": "world",
@@ -384,11 +386,16 @@ class WorldEngine:
         for p in plans:
             for b in layout_bodies(p.spec, request.seed):
                 sizes[b.name] = b.size
+        # pan of each contact from where it is on screen: one projection per frame that has contacts
+        event_frames = np.clip([e.frame for e in events], 0, total_frames - 1).astype(int)
+        xs = np.zeros(len(events))
+        for f in np.unique(event_frames):
+            at = np.flatnonzero(event_frames == f)
+            px, _, _ = project(poses[f], np.array([events[i].position for i in at]), np.zeros(at.size), width, height)
+            xs[at] = px[:, 0]
+        pans = np.where(np.isfinite(xs), np.clip(2 * xs / width - 1, -1, 1), 0.0)
         impacts = []
-        for e in events:
-            f = min(max(e.frame, 0), total_frames - 1)
-            px, _, _ = project(poses[f], np.array([e.position]), np.array([0.0]), width, height)
-            pan = float(np.clip(2 * px[0, 0] / width - 1, -1, 1)) if np.isfinite(px[0, 0]) else 0.0
+        for e, pan in zip(events, pans.tolist()):
             body_sizes = [sizes.get(n) for n in e.objects if n in sizes]
             size = float(np.mean(body_sizes)) if body_sizes else 0.15
             impacts.append(sound.Impact(e.time, e.timbres, e.impulse, size, pan))

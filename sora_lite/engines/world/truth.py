@@ -69,30 +69,46 @@ def build_track(segments: list[Segment], poses: list[CameraPose], width: int, he
     return tr
 
 
-def _r(v: float, nd: int = 5) -> float | None:
-    return None if not np.isfinite(v) else round(float(v), nd)
+def _rounded(values: np.ndarray, nd: int) -> list:
+    """`values` as nested lists rounded like Python's `round(v, nd)` (NaN/inf → None), without a Python
+    call per number. numpy's round (scale, rint, divide) agrees with Python's correctly rounded one except
+    next to a decimal tie (where the scaling's rounding error can flip the result) and for huge values: those
+    few go through `round`."""
+    out = np.round(values, nd)
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        scaled = np.abs(values * 10.0 ** nd)
+        exact = finite & (np.abs(scaled - np.floor(scaled) - 0.5) > 1e-6 + 1e-15 * scaled) & (scaled < 2.0 ** 50)
+    if not exact.all():
+        out = out.astype(object)
+        for i in zip(*np.nonzero(finite & ~exact)):
+            out[i] = round(float(values[i]), nd)
+        out[~finite] = None
+    return out.tolist()
 
 
 def ground_truth(track: Track, poses: list[CameraPose], fps: int, speed: float, width: int, height: int,
                  events: list[ContactEvent], shots: list[dict], perturbations: list[dict],
                  audio_shift_ms: float) -> dict:
     """The sidecar dict (see module doc). Coordinates: metres, z up; pixels: x right, y down, origin top-left."""
+    pos, quat, vel = _rounded(track.pos, 5), _rounded(track.quat, 5), _rounded(track.vel, 5)
+    pixel, radius_px, depth = _rounded(track.pixel, 2), _rounded(track.radius_px, 2), _rounded(track.depth, 4)
+    present, visible = track.present.tolist(), track.visible.tolist()
+    exists = ~np.isnan(track.pos[..., 0])
     frames = []
     for f in range(track.pos.shape[0]):
         objs = []
-        for k, name in enumerate(track.names):
-            if np.isnan(track.pos[f, k, 0]):
-                continue
+        for k in np.flatnonzero(exists[f]).tolist():
             objs.append({
-                "name": name,
-                "position": [_r(v) for v in track.pos[f, k]],
-                "quaternion": [_r(v) for v in track.quat[f, k]],
-                "velocity": [_r(v) for v in track.vel[f, k]],
-                "pixel": [_r(v, 2) for v in track.pixel[f, k]],
-                "radius_px": _r(track.radius_px[f, k], 2),
-                "depth": _r(track.depth[f, k], 4),
-                "present": bool(track.present[f, k]),
-                "visible": bool(track.visible[f, k]),
+                "name": track.names[k],
+                "position": pos[f][k],
+                "quaternion": quat[f][k],
+                "velocity": vel[f][k],
+                "pixel": pixel[f][k],
+                "radius_px": radius_px[f][k],
+                "depth": depth[f][k],
+                "present": present[f][k],
+                "visible": visible[f][k],
             })
         pose = poses[f].to_dict()
         frames.append({"frame": f, "time": round(f / fps, 6), "camera": {k: (v if not isinstance(v, float) else round(v, 6)) for k, v in pose.items()}, "objects": objs})
