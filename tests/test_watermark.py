@@ -158,7 +158,8 @@ def test_bad_payload_gets_one_clear_error() -> None:
         invisible.embed(np.zeros((1, 64, 64, 3), np.uint8), b"abc")
 
 
-WORLD_CLIPS = [("a yellow ball dropped from 1 metre", 128, 2, 0), ("a green ball rolls down a ramp", 256, 1, 4)]
+WORLD_CLIPS = [("a yellow ball dropped from 1 metre", 128, 2, 0), ("a green ball rolls down a ramp", 256, 1, 4),
+               ("three blue cubes on a table at night", 128, 1, 2)]
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +194,13 @@ def test_world_clips_survive_crf28_half_and_crop(world_clips) -> None:
         reading = invisible.read(crop_centre(half(h264(decoded, 28))))
         assert reading.found and reading.payload_hex == payload.hex(), (prompt, reading)
         assert invisible.bit_accuracy(reading, payload) >= 0.99
+
+
+def test_small_world_clips_survive_all_three_with_a_corner_crop(world_clips) -> None:
+    """128² is the hard case: 2-px cells become 1-px ones after half size (bench/watermark_world.py)."""
+    for prompt, _, decoded, payload in (c for c in world_clips if c[1].shape[1] == 128):
+        reading = invisible.read(crop_corner(half(h264(decoded, 28))))
+        assert reading.found and reading.payload_hex == payload.hex(), (prompt, reading)
 
 
 def test_unmarked_world_clip_reads_as_unmarked(world_clips) -> None:
