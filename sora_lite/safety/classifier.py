@@ -130,7 +130,6 @@ def load_embedder(name: str | None = None) -> Any:
 
 
 def _load_embedder(name: str | None) -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:

@@ -108,7 +108,6 @@ class ImageClassifier:
             if self._missing and time.monotonic() - self._missing[0] < RETRY_MISSING_S:
                 raise self._missing[1]
             if self._loaded is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 from transformers import (
                     AutoImageProcessor,
                     AutoModelForImageClassification,
