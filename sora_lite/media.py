@@ -864,6 +864,16 @@ class _AudioFeed:
 _SEEK_GAP_S = 2.0  # further than this to the next wanted frame: seek instead of decoding through
 
 
+def spread_indices(n_frames: int, count: int) -> np.ndarray:
+    """At most `count` frame indices spread evenly over `n_frames`, first and last included (sorted, unique).
+
+    The one rule for "look at a few frames of this clip" (moderation, cameo matching, the watermark reader).
+    """
+    if n_frames <= 0 or count <= 0:
+        return np.zeros(0, dtype=int)
+    return np.unique(np.linspace(0, n_frames - 1, min(count, n_frames)).round().astype(int))
+
+
 def sample_frames(path: str | os.PathLike[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     """n frames spread evenly from the first frame to the last, and their times (seconds).
 

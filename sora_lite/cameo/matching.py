@@ -19,7 +19,7 @@ from sora_lite.accounts import UserInfo
 from sora_lite.cameo import faces
 from sora_lite.cameo.grants import CameoDenied, may_use
 from sora_lite.cameo.registry import references
-from sora_lite.media import sample_frames
+from sora_lite.media import sample_frames, spread_indices
 from sora_lite.store import Cameo, Store
 from sora_lite.store.audit import log_action
 
@@ -64,7 +64,7 @@ def _frames(frames: np.ndarray | str | Path, n: int) -> np.ndarray:
         frames = frames[None]
     if len(frames) <= n:
         return frames
-    return frames[np.linspace(0, len(frames) - 1, n).round().astype(int)]
+    return frames[spread_indices(len(frames), n)]
 
 
 def find_cameo_faces(store: Store, frames: np.ndarray | str | Path, user: UserInfo, n: int = SAMPLED_FRAMES) -> OutputCheck:

@@ -37,6 +37,8 @@ import cv2
 import numpy as np
 import reedsolo
 
+from sora_lite.media import spread_indices
+
 PAYLOAD_BYTES = 8
 PARITY_BYTES = 6
 SYMBOLS = PAYLOAD_BYTES + PARITY_BYTES
@@ -249,10 +251,10 @@ def embed(frames: np.ndarray, payload: bytes, *, key: bytes = PUBLIC_KEY,
 def read(frames: np.ndarray, *, key: bytes = PUBLIC_KEY, max_frames: int = 96) -> WatermarkReading:
     """Look for the mark in uint8 T×H×W×3 RGB frames (any size, after re-encoding, resizing or cropping)."""
     _check_frames(frames, READ_MIN_SIDE)
-    picks = np.unique(np.linspace(0, frames.shape[0] - 1, min(frames.shape[0], max_frames)).round().astype(int))
+    picks = spread_indices(frames.shape[0], max_frames)
     work_hw = _work_shape(frames.shape[1], frames.shape[2])
     bands = np.stack([_band(_to_work(_luma(frames[i]), work_hw), cell_size(*work_hw)) for i in picks])
-    subset = bands[np.unique(np.linspace(0, len(bands) - 1, min(len(bands), SEARCH_FRAMES)).round().astype(int))]
+    subset = bands[spread_indices(len(bands), SEARCH_FRAMES)]
     spectra = _template_spectra(key)
     base = cell_size(*work_hw)
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from sora_lite.cameo.faces import FaceBox
 from sora_lite.cameo.faces import detect_faces as find_faces
+from sora_lite.media import spread_indices
 
 MODEL_ENV = "SORA_LITE_IMAGE_MODERATION_MODEL"
 THRESHOLD_ENV = "SORA_LITE_IMAGE_MODERATION_THRESHOLD"
@@ -77,10 +78,7 @@ class OutputVerdict:
 
 def sample_indices(n_frames: int, count: int = DEFAULT_SAMPLES) -> list[int]:
     """Evenly spread frame indices, first and last included."""
-    if n_frames <= 0:
-        return []
-    count = max(1, min(count, n_frames))
-    return sorted({round(float(i)) for i in np.linspace(0, n_frames - 1, count)})
+    return spread_indices(n_frames, max(1, count)).tolist()
 
 
 def _category_for(label: str) -> str | None:
