@@ -8,12 +8,11 @@ ground truth. Nothing here needs model weights.
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 from sora_lite.engines.base import Cancelled, GenerationRequest, GenerationResult, ProgressFn, RequestError
 from sora_lite.engines.world import audio as sound
 from sora_lite.engines.world.camera import CameraPose, base_pose, camera_path, find_target, project
+from sora_lite.engines.world.parse import ParseResult, parse_prompt
 from sora_lite.engines.world.render import PARALLEL_MIN_PIXELS, RenderJob, RenderStream
 from sora_lite.engines.world.scene import CameoLook, Scene, granted_looks, layout_bodies
 from sora_lite.engines.world.simulate import Segment, Simulation
@@ -43,23 +43,8 @@ class ShotPlan:
     n_frames: int
 
 
-@dataclass
-class Parsed:
-    spec: SceneSpec
-    used: list[str]
-    ignored: list[str]
-    notes: list[str] = field(default_factory=list)
-
-
-def parse_text(text: str, base: SceneSpec | None = None) -> Parsed:
-    """The prompt parser (`parse.py`), or a default scene if that module is not there."""
-    try:
-        from sora_lite.engines.world.parse import parse_prompt
-    except ImportError:
-        words = text.split()
-        return Parsed(copy.deepcopy(base) if base is not None else SceneSpec(), [], words, [])
-    res = parse_prompt(text, base=base) if base is not None else parse_prompt(text)
-    return Parsed(res.spec, list(res.used), list(res.ignored), list(res.notes))
+def _nothing_parsed(spec: SceneSpec) -> ParseResult:
+    return ParseResult(spec, [], [], [])
 
 
 def merge_dict(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -134,16 +119,16 @@ class WorldEngine:
         return True, ""
 
     # --- planning ----------------------------------------------------------------------------
-    def _base_spec(self, request: GenerationRequest) -> Parsed:
+    def _base_spec(self, request: GenerationRequest) -> ParseResult:
         if request.spec is not None:
             if not isinstance(request.spec, dict):
                 raise RequestError("spec must be a scene spec object (JSON)")
-            return Parsed(SceneSpec.from_dict(request.spec), [], [])
+            return _nothing_parsed(SceneSpec.from_dict(request.spec))
         if request.prompt.strip():
-            return parse_text(request.prompt)
-        return Parsed(SceneSpec(), [], [])
+            return parse_prompt(request.prompt)
+        return _nothing_parsed(SceneSpec())
 
-    def _plan(self, request: GenerationRequest) -> tuple[list[ShotPlan], Parsed]:
+    def _plan(self, request: GenerationRequest) -> tuple[list[ShotPlan], ParseResult]:
         """The shots to simulate, and the words used / ignored and parse notes across all their prompts."""
         fps = request.fps
         if not request.shots:
@@ -168,7 +153,7 @@ class WorldEngine:
             first_prompt_applied = False
         else:
             first = shots[0].get("prompt") or ""
-            words = parse_text(first) if first.strip() else Parsed(SceneSpec(), [], [])
+            words = parse_prompt(first) if first.strip() else _nothing_parsed(SceneSpec())
             first_prompt_applied = True
         current = words.spec
         plans = []
@@ -179,7 +164,7 @@ class WorldEngine:
             if not isinstance(text, str):
                 raise RequestError(f"{where}: prompt must be text")
             if text.strip() and not (i == 0 and first_prompt_applied):
-                p = parse_text(text, base=current)
+                p = parse_prompt(text, base=current)
                 current = p.spec
                 words.used, words.ignored, words.notes = words.used + p.used, words.ignored + p.ignored, words.notes + p.notes
             if shot.get("spec") is not None:
