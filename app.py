@@ -169,7 +169,7 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
     @shown_errors
     def parse(prompt: str, spec_json: str) -> tuple[str, dict[str, Any]]:
         parsed = parse_scene(prompt, _spec(spec_json) if spec_json and spec_json.strip() else None)
-        return json.dumps(parsed.spec, indent=2), {"used": parsed.used, "ignored": parsed.ignored}
+        return json.dumps(parsed.spec.to_dict(), indent=2), {"used": parsed.used, "ignored": parsed.ignored}
 
     @gpu
     @shown_errors

@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sora_lite import accounts
 from sora_lite import feed as clip_feed
@@ -31,6 +31,9 @@ from sora_lite.safety.gate import PolicyBlocked, check_output, check_request
 from sora_lite.store import Store, open_store
 from sora_lite.store.audit import log_moderation
 from sora_lite.store.db import home_dir
+
+if TYPE_CHECKING:  # the parser pulls in the world package; imported when first used
+    from sora_lite.engines.world.parse import ParseResult
 
 
 @dataclass
@@ -197,27 +200,14 @@ THUMBNAIL_SIDE = 320
 DEFAULT_SHOT_SECONDS = 2.0
 
 
-@dataclass
-class ParsedPrompt:
-    """How the world engine reads a prompt: the scene spec, and which words it used or ignored."""
-
-    spec: dict[str, Any]
-    used: list[str] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def parse_scene(prompt: str, base: dict[str, Any] | None = None) -> ParsedPrompt:
+def parse_scene(prompt: str, base: dict[str, Any] | None = None) -> "ParseResult":
     """The world engine's scene spec for `prompt`, on top of `base` (a remix or the next shot) when given."""
     from sora_lite.engines.world.parse import parse_prompt  # the parser pulls in the world package
     from sora_lite.engines.world.spec import SceneSpec
 
     if not isinstance(prompt, str) or not prompt.strip():
         raise RequestError("the prompt is empty: describe a scene to parse")
-    result = parse_prompt(prompt, base=SceneSpec.from_dict(base) if base else None)
-    return ParsedPrompt(spec=result.spec.to_dict(), used=list(result.used), ignored=list(result.ignored))
+    return parse_prompt(prompt, base=SceneSpec.from_dict(base) if base else None)
 
 
 def shots_from_table(rows: list[list[Any]]) -> list[dict[str, Any]]:
@@ -379,7 +369,7 @@ class Studio:
         base = GenerationRequest.from_dict(parent.request).to_dict()
         base.update(prompt=prompt or "", shots=None, parent_video=parent.video_path, spec=spec)
         if spec is None and parent.spec is not None and base["engine"] == "world":
-            base["spec"] = parse_scene(prompt, parent.spec).spec
+            base["spec"] = parse_scene(prompt, parent.spec).spec.to_dict()
         base.update(overrides)
         return self.generate(GenerationRequest.from_dict(base), user=user, parent_id=clip_id, progress=progress, cancel=cancel)
 
