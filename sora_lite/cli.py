@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-from sora_lite import feed as clip_feed
 from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, RequestError
 from sora_lite.media import MediaError
 
@@ -128,8 +127,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from sora_lite.provenance.cli import run_verify as report
     from sora_lite.studio import Studio
 
-    studio = Studio()
-    return report(args, store_lookup=lambda prefix: clip_feed.has_clip_with_prefix(studio.store, prefix))
+    return report(args, store_lookup=Studio().made_here)
 
 
 def build_parser() -> argparse.ArgumentParser:

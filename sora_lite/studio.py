@@ -379,7 +379,11 @@ class Studio:
 
     def verify(self, path: str | Path) -> "VerifyReport":
         """C2PA and watermark report for any file, matched against this instance's clips."""
-        return verify_file(path, store_lookup=lambda prefix: clip_feed.has_clip_with_prefix(self.store, prefix))
+        return verify_file(path, store_lookup=self.made_here)
+
+    def made_here(self, clip_id_prefix: str) -> bool:
+        """Whether this instance made a clip whose id starts with the prefix a watermark carries."""
+        return clip_feed.has_clip_with_prefix(self.store, clip_id_prefix)
 
     def get(self, clip_id: str) -> ClipRecord:
         return clip_feed.get_clip(self.store, clip_id)
