@@ -1,20 +1,23 @@
-"""Audio–visual synchrony without learned weights: onset envelopes cross-correlated, plus AV-Align.
+"""Audio–visual synchrony without learned weights: audio onsets matched to visual events, plus AV-Align.
 
 Audio events: spectral flux (half-wave rectified rise of log-magnitude STFT) on a hop of a quarter
 video frame, binned to video frames (bin i covers [i − ½, i + ½) / fps).
-Visual events: per frame i, (a) the squared speed lost along the motion's own direction by tracked
-saturated-colour objects (`eval.metrics.tracking`; impacts lose 2·speed, a release or a fall loses none),
-minus its running median (steady gravity on the way up), or — when no such object is found — the squared change of the mean Farneback
-optical-flow vector between the motion into frame i and out of it: both spike where a motion starts,
-stops or reverses (impacts, bounces), while gravity alone changes velocity only a little per frame; plus
-(b) a half-weight squared high-pass (minus 3× a 7-frame median) of the mean absolute frame difference
-(flashes, appearances). Frames are downscaled to ≤ 128 px first.
+Visual events: per frame i, (a) the velocity change of tracked saturated-colour objects
+(`eval.metrics.tracking`) beyond the object's steady acceleration (the median change while it moves:
+gravity, sliding friction), so impacts count and apexes, releases and falls do not; an object cut by the
+frame's edge is placed from its uncut side. When no such object is found: the squared change of the mean
+Farneback optical-flow vector between the motion into frame i and out of it. Plus (b) a half-weight
+squared high-pass (minus 3× a 7-frame median) of the mean absolute frame difference (flashes,
+appearances). Frames are downscaled to ≤ 128 px first.
 
-offset: the lag (in frames, sub-frame by parabolic interpolation) maximising the cross-correlation of the
-z-scored envelopes (summed over the overlap, divided by the clip length) over ±`max_lag_frames`,
-taking the highest interior peak (an edge maximum is no estimate), reported in ms.
-**Sign: positive = audio late** (the sound comes after the picture). confidence: the correlation peak's
-height above the runner-up lag (≥ 2 frames away), relative to its height above the median, in [0, 1].
+offset: both envelopes become event lists (peaks, placed to a fraction of a frame); each whole-frame lag
+in ±`max_lag_frames` is scored by a weighted Dice of events matched one-to-one within ±1 frame, ignoring
+events whose partner would fall outside the clip (an advanced track loses its first onsets); the best
+lag's offset is the mean audio − video time of its matched pairs, in ms. Matching event lists rather than
+correlating envelopes keeps a strong unmatched event (the first impact, whose sound was cut) or a few weak
+spurious ones from pulling the estimate to a lag where they happen to line up.
+**Sign: positive = audio late** (the sound comes after the picture). confidence: the best lag's score
+minus the best score of any lag ≥ 2 frames away, in [0, 1].
 av_align: as in AV-Align (Yariv et al. 2024): peaks of both envelopes, matched one-to-one within
 ±`window_frames`; score = matched / (audio peaks + visual peaks − matched) (an IoU).
 A clip with no audio or all-zero audio gets status "no audio" and no score.
@@ -46,14 +49,16 @@ PEAK_HEIGHT = 0.3  # a peak must reach this fraction of the envelope's maximum
 # high-pass is codec noise (H.264 GOP pulses on a still scene are ~0.01), scaled down, not blown up to 1.
 FLASH_FLOOR = 1.0
 EVENT_HEIGHT = 0.1  # an event for the offset: a peak of at least this share of the envelope's maximum
-EVENT_WEIGHT_POWER = 0.25  # event weight = (peak / max) ** this: a mild preference for strong events (0.25 measured best on calibration clips)
+EVENT_WEIGHT_POWER = 0.5  # event weight = (peak / max) ** this: a mild preference for strong events
+MATCH_FRAMES = 1.0  # an audio and a visual event pair up when this close (frames), after the lag
+EDGE_FRAMES = 1.0  # events this close to either end of the overlap are not counted (onsets may be cut)
 MIN_SPEED_PX = 0.5  # below this a tracked object counts as at rest: no direction to lose speed along
 GRAVITY_WINDOW = 7  # frames of running median removed from tracked acceleration (steady gravity, not events)
 
 
 @dataclass
 class AVSyncResult:
-    status: str  # "ok" | "no audio" | "no visual events" | "no audio events"
+    status: str  # "ok" | "no audio" | "no visual events" | "no audio events" | "no matching events"
     offset_ms: float = float("nan")
     offset_frames: float = float("nan")
     confidence: float = float("nan")
@@ -121,8 +126,7 @@ def _tracked_acceleration(frames: np.ndarray) -> np.ndarray | None:
         if track.present.sum() < 8:
             continue
         found = True
-        c = track.centroid
-        accel[1:-1] += _deceleration(c)
+        accel[1:-1] += _deceleration(_edge_safe_centre(track, frames.shape[1:3]))
     if not found:
         return None
     # Steady gravity adds the same Δv every frame: only what stands above the local level is an event.
@@ -132,17 +136,42 @@ def _tracked_acceleration(frames: np.ndarray) -> np.ndarray | None:
     return np.log1p(accel / (float(np.median(accel)) + 0.5))
 
 
-def _deceleration(c: np.ndarray) -> np.ndarray:
-    """Per inner frame, how much velocity the motion lost along its own direction (px/frame²).
+def _edge_safe_centre(track: Any, frame_size: tuple[int, int]) -> np.ndarray:
+    """The object's centre per frame, also where the frame's edge cuts it off.
 
-    Sounds come from contacts, which take momentum out of a motion (an impact reverses it: 2·speed);
-    speeding up (a release, a fall) makes none, so it does not count. NaN (object missing) → 0.
+    A cut blob's centroid slides as the object enters or leaves the picture (a fake acceleration), so
+    on a cut axis the centre is placed from the uncut side of the box and the object's typical extent.
+    """
+    h, w = frame_size
+    centre = track.centroid.copy()
+    x0, y0, x1, y1 = track.bbox.T
+    for axis, lo, hi, limit in ((0, x0, x1, w - 1), (1, y0, y1, h - 1)):
+        cut_lo, cut_hi = lo <= 0, hi >= limit
+        whole = track.present & ~cut_lo & ~cut_hi
+        if not whole.any():
+            continue
+        half = 0.5 * float(np.median(hi[whole] - lo[whole]))
+        centre[:, axis] = np.where(cut_hi & ~cut_lo, lo + half, centre[:, axis])
+        centre[:, axis] = np.where(cut_lo & ~cut_hi, hi - half, centre[:, axis])
+    return centre
+
+
+def _deceleration(c: np.ndarray) -> np.ndarray:
+    """Per inner frame, the velocity change a contact must have caused (px/frame²).
+
+    Sounds come from contacts; between contacts an object's velocity changes by the same steady
+    acceleration every frame (gravity, or friction while sliding). That steady part is the median
+    velocity change over the frames where the object moves, and only what differs from it counts:
+    an impact's reversal (≈ 2·speed) does, while an apex (velocity reversing *with* gravity), a
+    release or a fall do not. Frames where the object is at rest before and after count 0; NaN → 0.
     """
     v_in, v_out = c[1:-1] - c[:-2], c[2:] - c[1:-1]
-    speed = np.linalg.norm(v_in, axis=1)
-    along = np.einsum("ij,ij->i", v_out - v_in, v_in) / np.maximum(speed, 1e-9)
-    lost = np.where(speed >= MIN_SPEED_PX, np.maximum(-along, 0.0), 0.0)
-    return np.nan_to_num(lost, nan=0.0)
+    dv = v_out - v_in
+    moving = np.maximum(np.linalg.norm(v_in, axis=1), np.linalg.norm(v_out, axis=1)) >= MIN_SPEED_PX
+    usable = moving & np.isfinite(dv).all(axis=1)
+    steady = np.median(dv[usable], axis=0) if usable.sum() >= 3 else np.zeros(2)
+    residual = np.linalg.norm(dv - steady, axis=1)
+    return np.nan_to_num(np.where(usable, residual, 0.0), nan=0.0)
 
 
 def _flow_change(gray: np.ndarray) -> np.ndarray:
@@ -162,58 +191,88 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / top if top > 1e-9 else np.zeros_like(x)
 
 
-def event_train(env: np.ndarray, height: float = EVENT_HEIGHT) -> np.ndarray:
-    """The envelope's peaks as a train of weights √(peak / max), blurred over ±1 frame.
+@dataclass
+class Events:
+    """An envelope's peaks: sub-frame times (frames) and weights √(peak / max)."""
 
-    Audio loudness and visual acceleration of the same impacts are not proportional (the loudest sound
-    is often not the hardest-looking hit), so matching amplitudes lets one big event pair with the wrong
-    partner; matching *which frames have events* does not. √ keeps a mild preference for strong events.
-    """
-    train = np.zeros(len(env))
+    times: np.ndarray
+    weights: np.ndarray
+
+
+def find_events(env: np.ndarray, height: float = EVENT_HEIGHT) -> Events:
+    """Peaks of at least `height` × the maximum, placed to a fraction of a frame by a parabola through
+    the peak and its neighbours. √ of the relative height keeps a mild preference for strong events:
+    audio loudness and visual deceleration of one impact are not proportional, so amplitudes are not
+    matched, only *where* events are."""
     top = float(env.max()) if env.size else 0.0
     if top <= 1e-9:
-        return train
+        return Events(np.zeros(0), np.zeros(0))
     padded = np.r_[0.0, env, 0.0]
     peaks, props = scipy.signal.find_peaks(padded, height=height * top, prominence=0.5 * height * top)
-    train[peaks - 1] = (props["peak_heights"] / top) ** EVENT_WEIGHT_POWER
-    return np.convolve(train, [0.5, 1.0, 0.5], "same")
+    times = np.zeros(len(peaks))
+    for k, p in enumerate(peaks):
+        left, mid, right = padded[p - 1], padded[p], padded[p + 1]
+        curve = left - 2 * mid + right
+        shift = 0.5 * (left - right) / curve if abs(curve) > 1e-12 else 0.0
+        times[k] = p - 1 + float(np.clip(shift, -0.5, 0.5))
+    return Events(times, (props["peak_heights"] / top) ** EVENT_WEIGHT_POWER)
+
+
+def match_at_lag(audio: Events, video: Events, lag: int, n: int) -> tuple[float, np.ndarray]:
+    """(score, audio − video time of each matched pair) with the audio `lag` frames late.
+
+    score: weighted Dice of events matched one-to-one within ±`MATCH_FRAMES`, times the overlap's share
+    of the clip.
+
+    Only events whose partner would fall inside the other track count, and none within `EDGE_FRAMES` of
+    either end: a sound whose onset was cut off by the clip's start cannot be heard, so its missing
+    partner is no evidence against the lag.
+    """
+    def inside(t: np.ndarray) -> np.ndarray:
+        return (t >= EDGE_FRAMES) & (t <= n - 1 - EDGE_FRAMES)
+
+    a_idx = np.flatnonzero(inside(audio.times) & inside(audio.times - lag))
+    v_idx = np.flatnonzero(inside(video.times) & inside(video.times + lag))
+    total = float(audio.weights[a_idx].sum() + video.weights[v_idx].sum())
+    if total <= 0:
+        return 0.0, np.zeros(0)
+    gaps = audio.times[a_idx, None] - lag - video.times[None, v_idx]
+    pairs = sorted(zip(np.abs(gaps).ravel(), *np.unravel_index(np.arange(gaps.size), gaps.shape)))
+    used_a, used_v, matched, deltas = set(), set(), 0.0, []
+    for dist, i, j in pairs:  # closest pairs first, each event used once
+        if dist > MATCH_FRAMES:
+            break
+        if i in used_a or j in used_v:
+            continue
+        used_a.add(i)
+        used_v.add(j)
+        matched += float(np.sqrt(audio.weights[a_idx[i]] * video.weights[v_idx[j]]))
+        deltas.append(gaps[i, j] + lag)
+    # × the share of the clip the lag leaves overlapping: a long lag that leaves one event on each side
+    # would otherwise match "perfectly".
+    return 2.0 * matched / total * (n - abs(lag)) / n, np.asarray(deltas)
 
 
 def estimate_offset(audio_env: np.ndarray, video_env: np.ndarray, max_lag: int = MAX_LAG_FRAMES) -> tuple[float, float]:
-    """(lag in frames, confidence); positive lag = audio events come after the matching visual events.
+    """(offset in frames, confidence); positive = audio events come after the matching visual events.
 
-    The envelopes are reduced to event trains (`event_train`) and cross-correlated. The best lag is the
-    highest interior local maximum: a maximum on the window's edge only says the curve is still rising.
+    Each whole-frame lag in ±`max_lag` is scored by how well the two event lists match there
+    (`match_at_lag`); the best lag's offset is the mean sub-frame audio − video time of its pairs.
+    confidence = best score − the best score of any lag ≥ 2 frames away, in [0, 1]. NaN offset when
+    no lag matches any event.
     """
-    a, v = event_train(audio_env), event_train(video_env)
-    n = len(a)
+    audio, video = find_events(audio_env), find_events(video_env)
+    n = len(audio_env)
     max_lag = min(max_lag, n - 2)
     lags = np.arange(-max_lag, max_lag + 1)
-    corr = np.array([_overlap_corr(a, v, lag) for lag in lags])
-    interior = [k for k in range(1, len(corr) - 1) if corr[k] >= corr[k - 1] and corr[k] >= corr[k + 1]]
-    best = max(interior, key=lambda k: corr[k]) if interior else int(np.argmax(corr))
-    shift = 0.0
-    if 0 < best < len(corr) - 1:
-        left, mid, right = corr[best - 1], corr[best], corr[best + 1]
-        denom = left - 2 * mid + right
-        shift = 0.5 * (left - right) / denom if abs(denom) > 1e-12 else 0.0
-    # Prominence over the runner-up: how far the best lag stands above any lag ≥ 2 frames away.
-    away = np.abs(np.arange(len(corr)) - best) >= 2
-    runner_up = corr[away].max() if away.any() else float(np.median(corr))
-    spread = corr[best] - float(np.median(corr))
-    confidence = float(np.clip((corr[best] - runner_up) / spread, 0.0, 1.0)) if spread > 1e-12 else 0.0
-    return float(lags[best] + np.clip(shift, -0.5, 0.5)), confidence
-
-
-def _overlap_corr(a: np.ndarray, v: np.ndarray, lag: int) -> float:
-    """sum of a[i + lag]·v[i] over the overlap / the full length (audio later by `lag` frames aligns with v).
-
-    Dividing by the full length, not the overlap, keeps long lags (short overlaps) from being inflated
-    by a few coinciding events.
-    """
-    if lag >= 0:
-        return float(np.sum(a[lag:] * v[: len(v) - lag]) / len(a))
-    return float(np.sum(a[: len(a) + lag] * v[-lag:]) / len(a))
+    results = [match_at_lag(audio, video, int(lag), n) for lag in lags]
+    scores = np.array([r[0] for r in results])
+    best = int(np.argmax(scores))
+    if scores[best] <= 0:
+        return float("nan"), 0.0
+    away = np.abs(lags - lags[best]) >= 2
+    runner_up = float(scores[away].max()) if away.any() else 0.0
+    return float(np.mean(results[best][1])), float(np.clip(scores[best] - runner_up, 0.0, 1.0))
 
 
 def envelope_peaks(env: np.ndarray) -> np.ndarray:
@@ -270,6 +329,8 @@ def score_sample(
     if len(a_peaks) == 0:
         return AVSyncResult(status="no audio events", video_peaks=v_peaks.tolist())
     lag, confidence = estimate_offset(audio_env, np.sqrt(video_env), max_lag_frames)
+    if not np.isfinite(lag):
+        return AVSyncResult(status="no matching events", audio_peaks=a_peaks.tolist(), video_peaks=v_peaks.tolist())
     return AVSyncResult(
         status="ok",
         offset_ms=lag * 1000.0 / rate,
