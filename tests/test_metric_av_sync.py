@@ -114,3 +114,39 @@ def test_registry_rows_for_av_sync() -> None:
     assert ok.status == "ok" and abs(ok.values["offset_frames"] - 3) <= 1
     bad = score_one("av_sync", SampleInputs(frames=np.zeros((2, 8, 8, 3), np.uint8), fps=FPS))
     assert bad.status == "error" and "frames" in bad.error
+
+
+def _spikes(n: int, at: dict[int, float]) -> np.ndarray:
+    env = np.zeros(n)
+    for frame, height in at.items():
+        env[frame] = height
+    return env
+
+
+def test_offset_when_the_advanced_audio_lost_its_first_onset():
+    """A bouncing ball (a calibration scene): impacts at 10 (hardest), 21, 26, 31, weak spurious visual events
+    at 4 and 14. The sound is advanced 10 frames, so the first impact's sound is cut off; the remaining three
+    must still win over the lag where the spurious events and the strong first impact line up (+7, which the
+    earlier correlation of envelopes picked)."""
+    from eval.metrics.av_sync import estimate_offset
+
+    video = _spikes(72, {4: 0.49, 10: 1.0, 14: 0.13, 21: 0.78, 26: 0.58, 31: 0.45})
+    audio = _spikes(72, {11: 0.63, 17: 1.0, 20: 0.66})  # 21, 26/27, 30/31 heard 10 frames early
+    lag, confidence = estimate_offset(audio, video)
+    assert lag == pytest.approx(-10, abs=0.5)
+    assert 0 < confidence <= 1
+
+
+def test_offset_is_sub_frame_and_nan_without_any_match():
+    from eval.metrics.av_sync import estimate_offset
+
+    video = np.zeros(72)
+    video[[19, 20, 21]] = [0.5, 1.0, 0.5]  # peak at 20.0
+    video[[39, 40, 41]] = [0.5, 1.0, 0.5]
+    audio = np.zeros(72)
+    audio[[22, 23, 24]] = [0.2, 1.0, 0.8]  # parabola vertex at 23.25: 3.25 frames late
+    audio[[42, 43, 44]] = [0.2, 1.0, 0.8]
+    lag, _ = estimate_offset(audio, video)
+    assert lag == pytest.approx(3.25, abs=0.05)
+    lag, confidence = estimate_offset(_spikes(72, {5: 1.0}), _spikes(72, {60: 1.0}), max_lag=10)
+    assert np.isnan(lag) and confidence == 0.0
