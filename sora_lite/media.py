@@ -412,11 +412,13 @@ def _decoded(
     state: _DecodeState,
     name: str,
     must_decode: bool = True,
+    audio_packets: tuple[av.audio.stream.AudioStream, list[av.Packet]] | None = None,
 ) -> Iterator[tuple[float, av.VideoFrame]]:
     """Frames at or after `start - 1 frame`, sorted by presentation time, one at a time.
 
     Seeks to the keyframe before `start`; if the seek lands past it, decodes from the beginning instead.
-    A decode error after at least one frame ends the stream and marks it truncated.
+    A decode error after at least one frame ends the stream and marks it truncated. With `audio_packets`
+    (start 0 only) the audio stream's packets are collected on the way, so the sound needs no second open.
     """
     tb = stream.time_base
     tb_num, tb_den = (tb.numerator, tb.denominator) if tb else (0, 1)
@@ -432,8 +434,16 @@ def _decoded(
     next_guess = 0.0
 
     def frames() -> Iterator[av.VideoFrame]:
-        for packet in container.demux(stream):
-            yield from packet.decode()
+        if audio_packets is None:
+            for packet in container.demux(stream):
+                yield from packet.decode()
+            return
+        audio_stream, collected = audio_packets
+        for packet in container.demux(stream, audio_stream):
+            if packet.stream.index == stream.index:
+                yield from packet.decode()
+            else:
+                collected.append(packet)
 
     source = frames()
     while True:
@@ -539,7 +549,7 @@ def read_video(
         raise MediaError(f"max_frames must be a positive whole number, got {max_frames!r}")
     with _open_input(p) as container, _user_errors(p, "decoding the video"):
         stream = _video_stream(container, p.name)
-        has_audio = _audio_stream(container) is not None
+        audio_stream = _audio_stream(container) if with_audio else None
         fps = _pick_fps(stream)
         if fps is None:
             fps = _fps_from_times(_packet_times(container, stream, limit=120))
@@ -570,7 +580,10 @@ def read_video(
             out.append(to_rgb(frame, state.rotation, state.size))
 
         done = False
-        for t, frame in _decoded(container, stream, start, state, p.name):
+        # From the start, the sound's packets are gathered in the same pass (one open per file).
+        packets: list[av.Packet] | None = [] if audio_stream is not None and start == 0 else None
+        gather = (audio_stream, packets) if packets is not None else None
+        for t, frame in _decoded(container, stream, start, state, p.name, audio_packets=gather):
             if t0 is None:
                 if t < start - tol:
                     continue
@@ -603,10 +616,16 @@ def read_video(
         if state.truncated:
             metadata["truncated"] = True
             metadata["truncated_reason"] = state.reason
+        got = None
+        if audio_stream is not None and packets is not None and not done and not state.truncated:
+            # The demuxer reached the end, so every audio packet is here: decode them as a fresh open would.
+            with contextlib.suppress(av.error.FFmpegError, OSError, ValueError, MediaError):
+                got = _audio_window(container, audio_stream, p.name, t0, t0 + out.count * step, packets)
     frames = out.array()
-    # Sound from a fresh open: rewinding this container (seek(0)) starts some codecs' audio elsewhere
-    # (AAC priming, Opus pre-skip), so the samples would differ from `read_audio`'s.
-    got = _read_audio_window(p, t0, t0 + len(frames) * step) if with_audio and has_audio else None
+    if got is None and audio_stream is not None:
+        # Sound from a fresh open: rewinding this container (seek(0)) starts some codecs' audio elsewhere
+        # (AAC priming, Opus pre-skip), so the samples would differ from `read_audio`'s.
+        got = _read_audio_window(p, t0, t0 + len(frames) * step)
     audio, rate = got if got is not None else (None, None)
     return Clip(frames=frames, fps=fps, audio=audio, sample_rate=rate, metadata=metadata)
 
@@ -646,61 +665,78 @@ def _read_audio_window(p: Path, start: float, end: float | None) -> tuple[np.nda
         stream = _audio_stream(container)
         if stream is None:
             return None
-        duration = _stream_duration(container, stream)
-        if duration is not None and duration > MAX_DURATION_S:
-            raise MediaError(f"{p.name} lasts {duration / 60:.0f} min; the limit is {MAX_DURATION_S / 60:.0f} min")
-        ctx = stream.codec_context
-        rate = int(ctx.sample_rate)
-        channels = max(1, int(ctx.channels))
-        resampler = av.AudioResampler(format="fltp")  # sample format only: rate and layout stay the stream's
-        total = None if end is None else max(0, round((end - start) * rate))
-        chunks: list[tuple[int, np.ndarray]] = []
-        cursor: int | None = None  # where the next contiguous sample lands, relative to start
+        return _audio_window(container, stream, p.name, start, end)
 
-        def decode(seek: bool) -> Iterator[av.AudioFrame]:
-            if seek and start > 0 and stream.time_base:
-                container.seek(int(start / stream.time_base), stream=stream, backward=True, any_frame=False)
-            try:
-                for packet in container.demux(stream):
-                    yield from packet.decode()
-            except (av.error.FFmpegError, OSError) as e:
-                if cursor is None:
-                    raise
-                log.warning("%s: audio stops at a decode error (%s)", p.name, _reason(e))
 
-        slack = 2 + math.ceil(rate * float(stream.time_base or 0))
-        source = decode(seek=True)
-        first = True
-        while (frame := next(source, None)) is not None:
-            t = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
-            if first and t is not None and start > 0 and t > start + 0.05:
-                # The seek overshot: decode from the beginning instead.
-                container.seek(0)
-                source = decode(seek=False)
-                first = False
-                continue
+def _audio_window(
+    container: av.container.InputContainer,
+    stream: av.audio.stream.AudioStream,
+    name: str,
+    start: float,
+    end: float | None,
+    packets: list[av.Packet] | None = None,
+) -> tuple[np.ndarray, int]:
+    """`_read_audio_window` on an open container: demuxed here, or from `packets` (all of the stream's
+    packets from the start, gathered during a video pass)."""
+    duration = _stream_duration(container, stream)
+    if duration is not None and duration > MAX_DURATION_S:
+        raise MediaError(f"{name} lasts {duration / 60:.0f} min; the limit is {MAX_DURATION_S / 60:.0f} min")
+    ctx = stream.codec_context
+    rate = int(ctx.sample_rate)
+    channels = max(1, int(ctx.channels))
+    resampler = av.AudioResampler(format="fltp")  # sample format only: rate and layout stay the stream's
+    total = None if end is None else max(0, round((end - start) * rate))
+    chunks: list[tuple[int, np.ndarray]] = []
+    cursor: int | None = None  # where the next contiguous sample lands, relative to start
+
+    def decode(seek: bool) -> Iterator[av.AudioFrame]:
+        if packets is not None:
+            for packet in packets:
+                yield from packet.decode()
+            return
+        if seek and start > 0 and stream.time_base:
+            container.seek(int(start / stream.time_base), stream=stream, backward=True, any_frame=False)
+        try:
+            for packet in container.demux(stream):
+                yield from packet.decode()
+        except (av.error.FFmpegError, OSError) as e:
+            if cursor is None:
+                raise
+            log.warning("%s: audio stops at a decode error (%s)", name, _reason(e))
+
+    slack = 2 + math.ceil(rate * float(stream.time_base or 0))
+    source = decode(seek=True)
+    first = True
+    while (frame := next(source, None)) is not None:
+        t = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+        if first and packets is None and t is not None and start > 0 and t > start + 0.05:
+            # The seek overshot: decode from the beginning instead.
+            container.seek(0)
+            source = decode(seek=False)
             first = False
-            at = round((t - start) * rate) if t is not None else (cursor or 0)
-            if cursor is not None and abs(at - cursor) <= slack:
-                at = cursor  # keep a contiguous stream contiguous despite timestamps rounded to the time base
-            for out in resampler.resample(frame):
-                data = out.to_ndarray().reshape(-1, out.samples)[:channels]
-                chunks.append((at, data.astype(np.float32, copy=False)))
-                at += out.samples
-            cursor = at
-            if total is not None and at >= total:
-                break
-        if not chunks and end is None:
-            return np.zeros((channels, 0), np.float32), rate
-        length = total if total is not None else max((a + c.shape[1] for a, c in chunks), default=0)
-        if length > MAX_DURATION_S * rate:
-            raise MediaError(f"{p.name}: the audio is longer than the {MAX_DURATION_S / 60:.0f} min limit")
-        audio = np.zeros((channels, length), np.float32)
-        for at, data in chunks:
-            lo, hi = max(at, 0), min(at + data.shape[1], length)
-            if hi > lo:
-                audio[: data.shape[0], lo:hi] = data[:, lo - at : hi - at]
-        return audio, rate
+            continue
+        first = False
+        at = round((t - start) * rate) if t is not None else (cursor or 0)
+        if cursor is not None and abs(at - cursor) <= slack:
+            at = cursor  # keep a contiguous stream contiguous despite timestamps rounded to the time base
+        for out in resampler.resample(frame):
+            data = out.to_ndarray().reshape(-1, out.samples)[:channels]
+            chunks.append((at, data.astype(np.float32, copy=False)))
+            at += out.samples
+        cursor = at
+        if total is not None and at >= total:
+            break
+    if not chunks and end is None:
+        return np.zeros((channels, 0), np.float32), rate
+    length = total if total is not None else max((a + c.shape[1] for a, c in chunks), default=0)
+    if length > MAX_DURATION_S * rate:
+        raise MediaError(f"{name}: the audio is longer than the {MAX_DURATION_S / 60:.0f} min limit")
+    audio = np.zeros((channels, length), np.float32)
+    for at, data in chunks:
+        lo, hi = max(at, 0), min(at + data.shape[1], length)
+        if hi > lo:
+            audio[: data.shape[0], lo:hi] = data[:, lo - at : hi - at]
+    return audio, rate
 
 
 # ---------------------------------------------------------------------------------------------- write

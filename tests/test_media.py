@@ -171,6 +171,24 @@ def test_every_container_and_audio_codec_reads(tmp_path: Path, suffix: str, audi
         assert abs(onset - 0.2) <= 0.002, onset
 
 
+@pytest.mark.parametrize("audio_codec", [c for c in AUDIO if c])
+@pytest.mark.parametrize("suffix", CONTAINERS)
+def test_sound_gathered_in_the_video_pass_equals_a_fresh_read(tmp_path: Path, suffix: str, audio_codec: str) -> None:
+    """read_video takes the audio packets while it demuxes the picture (one open per file); the samples must be
+    exactly those a separate read_audio of the same window decodes (priming, pre-skip and all)."""
+    try:
+        path = make_video(tmp_path / f"v{suffix}", frames=30, size=(32, 16), audio_codec=audio_codec, click_at=0.3,
+                          bframes=2 if suffix != ".avi" else 0)
+    except UnsupportedCombination as e:
+        pytest.skip(f"this FFmpeg cannot mux it: {e}")
+    clip = read_video(path)
+    start = clip.metadata["start_time"]
+    fresh = read_audio(path, start=start, end=start + clip.num_frames / float(clip.fps))
+    assert fresh is not None and clip.audio is not None
+    np.testing.assert_array_equal(clip.audio, fresh[0])
+    assert clip.sample_rate == fresh[1]
+
+
 def test_fractional_rate_is_kept_exactly(tmp_path: Path) -> None:
     path = make_video(tmp_path / "ntsc.mp4", frames=12, fps=Fraction(30000, 1001), audio_codec="aac")
     clip = read_video(path)
