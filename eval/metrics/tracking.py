@@ -9,7 +9,10 @@ Coordinates are pixels, x right, y *down*.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+import weakref
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -50,6 +53,58 @@ class ObjectTrack:
         return bool(x0 <= margin or y0 <= margin or x1 >= w - 1 - margin or y1 >= h - 1 - margin)
 
 
+class _ClipMemo(threading.local):
+    """What several metrics compute from the same clip (HSV frames, the median frame, hue tracks), kept for
+    the one frames array in hand so a whole-eval pass (physics, AV sync, multishot on one decode) computes
+    each once. Keyed by the array's identity through a weak reference; one clip per thread. Frames must not
+    be changed in place between calls (no metric does)."""
+
+    def __init__(self) -> None:
+        self.ref: weakref.ReferenceType[np.ndarray] | None = None
+        self.values: dict[Any, Any] = {}
+
+    def get(self, frames: np.ndarray, key: Any, make: Callable[[], Any]) -> Any:
+        if self.ref is None or self.ref() is not frames:
+            self.ref, self.values = weakref.ref(frames), {}
+        if key not in self.values:
+            self.values[key] = make()
+        return self.values[key]
+
+    def peek(self, frames: np.ndarray, key: Any) -> Any:
+        return self.values.get(key) if self.ref is not None and self.ref() is frames else None
+
+
+_memo = _ClipMemo()
+HSV_MEMO_BYTES = 512 * 1024**2  # larger clips convert frame by frame instead of holding a second copy
+
+
+class _HSVFrames:
+    """HSV of each frame, converted on first use and kept (unless the clip is too large to double)."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self.frames = frames
+        self.keep = frames.nbytes <= HSV_MEMO_BYTES
+        self.done: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        hsv = self.done.get(i)
+        if hsv is None:
+            hsv = cv2.cvtColor(self.frames[i], cv2.COLOR_RGB2HSV)
+            if self.keep:
+                self.done[i] = hsv
+        return hsv
+
+
+def _hsv(frames: np.ndarray) -> _HSVFrames:
+    return _memo.get(frames, "hsv", lambda: _HSVFrames(frames))
+
+
+def _copy(track: ObjectTrack, label: str) -> ObjectTrack:
+    """A caller's own copy of a memoised track (callers may edit their arrays)."""
+    return replace(track, label=label, present=track.present.copy(), centroid=track.centroid.copy(),
+                   area=track.area.copy(), bbox=track.bbox.copy(), hue_hist=track.hue_hist.copy())
+
+
 def color_of(name: str) -> str | None:
     """The palette colour word in an object name ("red ball" → "red"), if any."""
     words = name.lower().replace("-", " ").split()
@@ -66,8 +121,11 @@ def hue_of(rgb: tuple[float, float, float]) -> int:
 
 def background(frames: np.ndarray) -> np.ndarray:
     """Temporal median of (up to 32) frames: the static scene for a static camera."""
-    step = max(1, len(frames) // 32)
-    return np.median(frames[::step], axis=0).astype(np.uint8)
+    def median() -> np.ndarray:
+        step = max(1, len(frames) // 32)
+        return np.median(frames[::step], axis=0).astype(np.uint8)
+
+    return _memo.get(frames, "background", median)
 
 
 def hue_mask(hsv: np.ndarray, hue: int) -> np.ndarray:
@@ -110,12 +168,19 @@ def _empty_track(label: str, t: int, size: tuple[int, int]) -> ObjectTrack:
 
 def track_hue(frames: np.ndarray, hue: int, label: str, bg: np.ndarray | None = None) -> ObjectTrack:
     """Follow the largest blob of one hue; blobs as large as the backdrop are cut down to what moved."""
+    if bg is not None and bg is not _memo.peek(frames, "background"):
+        return _track_hue(frames, hue, label, bg)  # someone else's backdrop: not the shared result
+    return _copy(_memo.get(frames, ("hue", hue), lambda: _track_hue(frames, hue, label, None)), label)
+
+
+def _track_hue(frames: np.ndarray, hue: int, label: str, bg: np.ndarray | None) -> ObjectTrack:
     t, h, w, _ = frames.shape
     track = _empty_track(label, t, (h, w))
     min_area, max_area = max(4, int(h * w * 2e-4)), MAX_OBJECT_FRACTION * h * w
     hist = np.zeros(HUE_BINS)
+    hsv_frames = _hsv(frames)
     for i, frame in enumerate(frames):
-        hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
+        hsv = hsv_frames[i]
         mask = _clean(hue_mask(hsv, hue))
         if mask.sum() > max_area:  # merged with a same-coloured backdrop: keep only what differs from it
             bg = background(frames) if bg is None else bg
@@ -132,6 +197,12 @@ def track_hue(frames: np.ndarray, hue: int, label: str, bg: np.ndarray | None = 
 
 def track_foreground(frames: np.ndarray, label: str = "foreground", bg: np.ndarray | None = None) -> ObjectTrack:
     """Background subtraction fallback: the largest blob that differs from the median frame."""
+    if bg is not None and bg is not _memo.peek(frames, "background"):
+        return _track_foreground(frames, label, bg)
+    return _copy(_memo.get(frames, "foreground", lambda: _track_foreground(frames, label, None)), label)
+
+
+def _track_foreground(frames: np.ndarray, label: str, bg: np.ndarray | None) -> ObjectTrack:
     t, h, w, _ = frames.shape
     bg = background(frames) if bg is None else bg
     track = _empty_track(label, t, (h, w))
@@ -144,18 +215,22 @@ def track_foreground(frames: np.ndarray, label: str = "foreground", bg: np.ndarr
             continue
         track.present[i] = True
         track.area[i], track.centroid[i], track.bbox[i] = found
-        hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
-        hist += np.histogram(hsv[..., 0][mask], bins=HUE_BINS, range=(0, 180))[0]
+        hist += np.histogram(_hsv(frames)[i][..., 0][mask], bins=HUE_BINS, range=(0, 180))[0]
     track.hue_hist = hist / hist.sum() if hist.sum() else hist
     return track
 
 
 def discover_hues(frames: np.ndarray, max_objects: int = 6) -> list[int]:
     """Hues of saturated, object-sized blobs seen in the clip (backdrop-sized regions ignored)."""
+    return list(_memo.get(frames, ("hues", max_objects), lambda: _discover_hues(frames, max_objects)))
+
+
+def _discover_hues(frames: np.ndarray, max_objects: int) -> list[int]:
     t, h, w, _ = frames.shape
     votes = np.zeros(180)
-    for frame in frames[:: max(1, t // 12)]:
-        hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
+    hsv_frames = _hsv(frames)
+    for i in range(0, t, max(1, t // 12)):
+        hsv = hsv_frames[i]
         sat = (hsv[..., 1] >= MIN_SATURATION) & (hsv[..., 2] >= MIN_VALUE)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(_clean(sat).astype(np.uint8), connectivity=8)
         for k in range(1, count):
