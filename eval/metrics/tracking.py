@@ -135,7 +135,8 @@ def hue_mask(hsv: np.ndarray, hue: int) -> np.ndarray:
 
 
 def foreground_mask(frame: np.ndarray, bg: np.ndarray, threshold: int = 40) -> np.ndarray:
-    return np.abs(frame.astype(np.int16) - bg.astype(np.int16)).sum(-1) > threshold
+    """Pixels whose summed |RGB − background| exceeds `threshold`."""
+    return cv2.absdiff(frame, bg).sum(-1, dtype=np.uint16) > threshold
 
 
 def _largest_component(mask: np.ndarray, min_area: int, max_area: float) -> tuple[float, np.ndarray, np.ndarray] | None:
