@@ -579,7 +579,7 @@ def read_video(
                 raise MediaError(f"{p.name}: the window needs more than {MAX_CLIP_BYTES / 1024**3:.0f} GiB of frames")
             out.append(to_rgb(frame, state.rotation, state.size))
 
-        done = False
+        done = reached_end = False
         # From the start, the sound's packets are gathered in the same pass (one open per file).
         packets: list[av.Packet] | None = [] if audio_stream is not None and start == 0 else None
         gather = (audio_stream, packets) if packets is not None else None
@@ -604,6 +604,7 @@ def read_video(
                 break
             prev = (t, frame)
         else:
+            reached_end = True
             # End of stream: the last frame fills the slots up to half a frame after it.
             while prev is not None and t0 is not None and slot(out.count) < prev[0] + 0.5 * step - tol:
                 if (end is not None and slot(out.count) >= end - tol) or out.count >= limit:
@@ -617,7 +618,7 @@ def read_video(
             metadata["truncated"] = True
             metadata["truncated_reason"] = state.reason
         got = None
-        if audio_stream is not None and packets is not None and not done and not state.truncated:
+        if audio_stream is not None and packets is not None and reached_end and not state.truncated:
             # The demuxer reached the end, so every audio packet is here: decode them as a fresh open would.
             with contextlib.suppress(av.error.FFmpegError, OSError, ValueError, MediaError):
                 got = _audio_window(container, audio_stream, p.name, t0, t0 + out.count * step, packets)
