@@ -15,7 +15,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,14 +27,6 @@ SAMPLE_COLUMNS = [
     "generator", "suite", "sample", "prompt_id", "seed", "prompt", "video",
     "metric", "value", "status", "error", "details",
 ]
-METRICS = ("clip", "fvd", "av_sync", "physics", "multishot")
-# Sub-measures worth a leaderboard column besides each metric's headline value (name in `details`).
-EXTRA_MEASURES: dict[str, tuple[str, ...]] = {
-    "clip": ("frame_consistency",),
-    "av_sync": ("abs_offset_ms",),
-    "physics": ("flicker", "smoothness"),
-    "multishot": ("position_consistency",),
-}
 LEADERBOARD_BASE = ["generator", "suite", "n_samples", "n_errors"]
 LEADERBOARD_TAIL = ["skipped", "toolkit_version", "date"]
 
@@ -50,11 +42,13 @@ class SetScore:
     warning: str = ""
 
 
-def leaderboard_columns(metrics: Iterable[str] = METRICS) -> list[str]:
+def leaderboard_columns(metrics: Mapping[str, Sequence[str]]) -> list[str]:
+    """Columns for `metrics` (name → the sub-measures in its details worth a column of their own, see
+    `eval.scoring.leaderboard_measures`)."""
     cols = list(LEADERBOARD_BASE)
-    for m in metrics:
+    for m, subs in metrics.items():
         cols += [f"{m}_mean", f"{m}_ci_low", f"{m}_ci_high", f"{m}_n"]
-        for sub in EXTRA_MEASURES.get(m, ()):
+        for sub in subs:
             cols += [f"{m}.{sub}_mean", f"{m}.{sub}_ci_low", f"{m}.{sub}_ci_high"]
     return cols + LEADERBOARD_TAIL
 
@@ -85,11 +79,10 @@ def samples_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def leaderboard_frame(
     samples: pd.DataFrame,
-    set_scores: dict[tuple[str, str], dict[str, SetScore]] | None = None,
-    metrics: Iterable[str] = METRICS,
+    set_scores: dict[tuple[str, str], dict[str, SetScore]] | None,
+    metrics: Mapping[str, Sequence[str]],
     date: str | None = None,
 ) -> pd.DataFrame:
-    metrics = list(metrics)
     set_scores = set_scores or {}
     date = date or dt.date.today().isoformat()
     out = []
@@ -114,7 +107,7 @@ def leaderboard_frame(
                 vals = pd.to_numeric(ok["value"], errors="coerce").dropna()
                 mean, lo, hi = mean_ci(vals.tolist())
                 row.update({f"{m}_mean": mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi, f"{m}_n": int(vals.size)})
-            for sub in EXTRA_MEASURES.get(m, ()):
+            for sub in metrics[m]:
                 ok = rows[rows["status"] == "ok"]
                 subs = [_detail(d, sub) for d in ok["details"]]
                 mean, lo, hi = mean_ci([v for v in subs if v is not None])

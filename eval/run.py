@@ -30,8 +30,18 @@ import numpy as np
 
 from eval.generators import GeneratorError, RenderSettings, Sample, make_generator
 from eval.metrics.errors import MetricSkipped
-from eval.report import METRICS, SetScore, leaderboard_frame, samples_frame, write_csvs, write_report
-from eval.scoring import Outcome, Scorer, ScorerOptions, fvd_set_score, make_scorers, run_scorer, silent, skipped_text
+from eval.report import SetScore, leaderboard_frame, samples_frame, write_csvs, write_report
+from eval.scoring import (
+    Outcome,
+    Scorer,
+    ScorerOptions,
+    fvd_set_score,
+    leaderboard_measures,
+    make_scorers,
+    run_scorer,
+    silent,
+    skipped_text,
+)
 from eval.suites import BUILTIN_SUITES, SuiteError, load_suites
 
 STATE_GLOB = "samples*.jsonl"
@@ -58,6 +68,7 @@ class RunConfig:
     fvd_features: str = "i3d"
     clip_model: str | None = None
     clip_pretrained: str | None = None
+    vlm_judge: str | None = None
     push_to_hub: str | None = None
     retry_errors: bool = False
     progress: bool = True
@@ -317,12 +328,11 @@ def assemble(config: RunConfig, scorers: dict[str, Scorer], skipped: dict[str, s
     samples = samples_frame(rows)
     scores, notes = set_scores(records, config, scorers, skipped)
     present = set(samples["metric"]) if not samples.empty else set()
-    shown = [m for m in METRICS if m in present or m in config.metrics]
-    extra = sorted(present - set(METRICS))
-    metric_cols = list(dict.fromkeys([*METRICS, *extra]))
-    leaderboard = leaderboard_frame(samples, scores, metrics=metric_cols)
+    measures = leaderboard_measures(sorted(present))
+    shown = [m for m in measures if m in present or m in config.metrics]
+    leaderboard = leaderboard_frame(samples, scores, metrics=measures)
     s_path, l_path = write_csvs(config.out, samples, leaderboard)
-    md, _ = write_report(config.out, samples, leaderboard, [*shown, *extra], notes=notes)
+    md, _ = write_report(config.out, samples, leaderboard, shown, notes=notes)
     return s_path, l_path, md
 
 
@@ -375,7 +385,8 @@ def run(config: RunConfig) -> RunResult:
     device = _device(config.device, state)
     try:
         scorers = make_scorers(config.metrics, ScorerOptions(
-            device=device, fvd_features=config.fvd_features, clip_model=config.clip_model, clip_pretrained=config.clip_pretrained
+            device=device, fvd_features=config.fvd_features, clip_model=config.clip_model, clip_pretrained=config.clip_pretrained,
+            vlm_judge=config.vlm_judge,
         ))
     except ValueError as e:
         raise RunError(str(e)) from None
@@ -477,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated: {', '.join(BUILTIN_SUITES)}, a .jsonl path or a Hub dataset id "
                         "(default: alignment; for videos:<folder> the suites its prompts.jsonl names)")
     p.add_argument("--metrics", type=_csv_list, default=["clip", "av_sync", "physics"],
-                   help="comma-separated: clip, fvd, av_sync, physics, multishot (default: clip,av_sync,physics)")
+                   help="comma-separated: clip, fvd, av_sync, physics, physics_vlm, multishot (default: clip,av_sync,physics)")
     p.add_argument("--reference", default=None,
                    help="FVD reference: a folder of videos or .npy features, videos:<folder>, or a Hub dataset id")
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds per prompt (default: 0)")
@@ -491,6 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fvd-features", choices=["i3d", "videomae"], default="i3d", help="FVD feature network (StyleGAN-V I3D or cd-FVD VideoMAE)")
     p.add_argument("--clip-model", default=None, help="open_clip model name (default ViT-B-32) or a transformers CLIP id / folder")
     p.add_argument("--clip-pretrained", default=None, help="open_clip pretrained tag or checkpoint file (default laion2b_s34b_b79k)")
+    p.add_argument("--vlm-judge", default=None, metavar="ID_OR_DIR",
+                   help="chat VLM for the physics_vlm metric: Hub id (local cache only) or folder (default Qwen/Qwen3-VL-2B-Instruct)")
     p.add_argument("--push-to-hub", default=None, metavar="REPO", help="push samples + leaderboard as a datasets dataset to this Hub repo")
     p.add_argument("--retry-errors", action="store_true", help="on resume, score again the samples that ended in an error")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -517,6 +530,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         fvd_features=args.fvd_features,
         clip_model=args.clip_model,
         clip_pretrained=args.clip_pretrained,
+        vlm_judge=args.vlm_judge,
         push_to_hub=args.push_to_hub,
         retry_errors=args.retry_errors,
         progress=not args.no_progress,

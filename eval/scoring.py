@@ -39,11 +39,13 @@ class ScorerOptions:
     fvd_features: str = "i3d"  # or "videomae" (cd-FVD)
     clip_model: str | None = None  # open_clip model name, or a transformers CLIP id / folder; None = the metric's default
     clip_pretrained: str | None = None  # open_clip pretrained tag or checkpoint file; None = the metric's default
+    vlm_judge: str | None = None  # physics_vlm: a chat VLM's Hub id or folder; None = the judge's default
 
 
 class Scorer(Protocol):
     name: str
     needs_audio: bool  # True: a clip without sound gets "no audio" instead of a score
+    extra_measures: tuple[str, ...]  # numbers in `details` that get leaderboard columns too (may be empty)
 
     def setup(self) -> None:
         """Load weights once; raise MetricSkipped when they are missing (every row is then skipped)."""
@@ -108,6 +110,7 @@ class CLIPScorer:
     """CLIPScore (100·max(cos, 0) over uniformly sampled frames) with frame-to-frame consistency as a detail."""
 
     name = "clip"
+    extra_measures = ("frame_consistency",)  # details worth a leaderboard column of their own
     needs_audio = False
 
     def __init__(self, options: ScorerOptions) -> None:
@@ -140,6 +143,7 @@ class AVSyncScorer:
     """
 
     name = "av_sync"
+    extra_measures = ("abs_offset_ms",)  # details worth a leaderboard column of their own
     needs_audio = True
 
     def __init__(self, options: ScorerOptions) -> None:
@@ -191,6 +195,7 @@ class PhysicsScorer:
     """
 
     name = "physics"
+    extra_measures = ("flicker", "smoothness")  # details worth a leaderboard column of their own
     needs_audio = False
 
     def __init__(self, options: ScorerOptions) -> None:
@@ -230,6 +235,40 @@ class PhysicsScorer:
         return Outcome(min(judged), details=_jsonable(details))
 
 
+class PhysicsVLMScorer:
+    """Optional VLM physics judge: P(Yes) / (P(Yes) + P(No)) to "does the motion obey real-world physics?".
+
+    Its own metric beside the weight-free `physics`, so a run without the VLM's weights loses nothing but
+    this column (rows say "skipped" with the `hf download` command). Prompt and expected law go into the
+    question when the sample has them; a clip without either is still asked the plain question.
+    """
+
+    name = "physics_vlm"
+    needs_audio = False
+    extra_measures = ("answer_mass",)
+
+    def __init__(self, options: ScorerOptions) -> None:
+        self.options = options
+        self.judge: Any = None
+
+    def setup(self) -> None:
+        from eval.metrics import physics_judge
+
+        self.judge = physics_judge.load_vlm_judge(self.options.vlm_judge or physics_judge.DEFAULT_MODEL,
+                                                  device=self.options.device)
+
+    def score(self, clip: Clip, sample: Sample) -> Outcome:
+        got = self.judge.judge(clip.frames, sample.prompt, sample.expectations)
+        return Outcome(_finite(got.score), details=_jsonable({
+            "p_yes": got.probabilities["Yes"],
+            "p_no": got.probabilities["No"],
+            "answer_mass": got.answer_mass,
+            "frames_used": len(got.frames_used),
+            "model": got.model,
+            "question": got.question,
+        }))
+
+
 # --- multi-shot consistency ---------------------------------------------------------------------------------
 
 def shot_boundaries(sample: Sample, num_frames: int) -> list[Any] | None:
@@ -260,6 +299,7 @@ class MultiShotScorer:
     """Colour consistency of the storyboard's persisting objects across cuts; position consistency as a detail."""
 
     name = "multishot"
+    extra_measures = ("position_consistency",)  # details worth a leaderboard column of their own
     needs_audio = False
 
     def __init__(self, options: ScorerOptions) -> None:
@@ -295,6 +335,7 @@ class MultiShotScorer:
 class FVDScorer:
     name = "fvd"
     needs_audio = False
+    extra_measures = ()
 
     def __init__(self, options: ScorerOptions) -> None:
         self.options = options
@@ -344,9 +385,17 @@ SCORERS: dict[str, Callable[[ScorerOptions], Scorer]] = {
     "clip": CLIPScorer,
     "av_sync": AVSyncScorer,
     "physics": PhysicsScorer,
+    "physics_vlm": PhysicsVLMScorer,
     "multishot": MultiShotScorer,
     "fvd": FVDScorer,
 }
+
+
+def leaderboard_measures(names: list[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """Metric → its sub-measures with leaderboard columns; every registered metric, in registry order,
+    then `names` not registered (a leaderboard keeps one column set whatever a run measured)."""
+    names = list(dict.fromkeys([*SCORERS, *(names or [])]))
+    return {n: tuple(getattr(SCORERS.get(n), "extra_measures", ())) for n in names}
 
 
 def register_scorer(name: str, factory: Callable[[ScorerOptions], Scorer]) -> None:

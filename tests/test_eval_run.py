@@ -17,6 +17,7 @@ import pytest
 
 from eval import run as eval_run
 from eval.report import leaderboard_columns, mean_ci
+from eval.scoring import leaderboard_measures
 from eval.scoring import SCORERS, Outcome, register_scorer
 from sora_lite.engines import GenerationResult, register_engine
 from sora_lite.media import Clip
@@ -93,7 +94,7 @@ def test_odd_files_each_get_their_rows_and_good_rows_are_kept(odd, tmp_path, cap
     assert row[("silent.mp4", "probe")]["prompt"] == ""
 
     lb = pd.read_csv(tmp_path / "leaderboard.csv", keep_default_na=False)
-    assert set(leaderboard_columns()) <= set(lb.columns)
+    assert set(leaderboard_columns(leaderboard_measures())) <= set(lb.columns)
     assert set(zip(lb["generator"], lb["suite"])) == {(f"videos:{folder.name}", "physics"), (f"videos:{folder.name}", "videos")}
     videos = lb[lb["suite"] == "videos"].iloc[0]
     assert videos["n_samples"] == 5 and videos["n_errors"] == 2 and videos["probe_n"] == 4

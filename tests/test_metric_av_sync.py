@@ -100,19 +100,24 @@ def test_learned_model_is_reported_skipped() -> None:
         load_learned_sync_model()
 
 
-def test_registry_rows_for_av_sync() -> None:
-    from eval.metrics import SampleInputs, score_one
+def test_scorer_rows_for_av_sync() -> None:
+    """Through the registry eval.run uses: silence → "no audio", a shift → its offset, bad frames → an error row."""
+    from eval.generators import Sample
+    from eval.scoring import SCORERS, ScorerOptions, run_scorer
+    from sora_lite.media import Clip
 
+    scorer = SCORERS["av_sync"](ScorerOptions())
+    scorer.setup()
+    sample = Sample(key="k", suite="av_sync", prompt_id="p", prompt="a square bounces", seed=0)
     ev = events(2)
     video = bouncing_square(ev)
-    silent = score_one("av_sync", SampleInputs(frames=video, fps=FPS, audio=None))
-    assert silent.status == "no audio" and silent.values == {}
-    ok = score_one(
-        "av_sync",
-        SampleInputs(frames=video, fps=FPS, audio=click_track(ev, 3, np.random.default_rng(0)), sample_rate=SR),
-    )
-    assert ok.status == "ok" and abs(ok.values["offset_frames"] - 3) <= 1
-    bad = score_one("av_sync", SampleInputs(frames=np.zeros((2, 8, 8, 3), np.uint8), fps=FPS))
+    silent = run_scorer(scorer, Clip(frames=video, fps=FPS), sample)
+    assert silent.status == "no audio" and silent.value is None
+    audio = click_track(ev, 3, np.random.default_rng(0))
+    ok = run_scorer(scorer, Clip(frames=video, fps=FPS, audio=audio, sample_rate=SR), sample)
+    assert ok.status == "ok" and abs(ok.details["offset_frames"] - 3) <= 1
+    short = Clip(frames=np.zeros((2, 8, 8, 3), np.uint8), fps=FPS, audio=audio[:, :2000], sample_rate=SR)
+    bad = run_scorer(scorer, short, sample)
     assert bad.status == "error" and "frames" in bad.error
 
 

@@ -206,16 +206,13 @@ def test_videomae_extractor_on_tiny_random_model(tmp_path: Path) -> None:
         load_videomae("no-such-org/no-such-videomae")
 
 
-def test_registry_reports_missing_weights_as_skipped_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from eval.metrics import METRICS, SampleInputs, get_metric, load_resource, score_one
+def test_registry_reports_missing_weights_as_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from eval.scoring import SCORERS, ScorerOptions, make_scorers
 
     monkeypatch.setenv("SORA_LITE_I3D", str(tmp_path / "absent.pt"))
-    assert {"clip_score", "fvd_i3d", "fvd_videomae", "av_sync", "physics", "multishot"} <= set(METRICS)
-    assert get_metric("fvd_i3d").set_level and get_metric("physics").weights is None
+    assert {"clip", "fvd", "av_sync", "physics", "multishot", "physics_vlm"} <= set(SCORERS)
     with pytest.raises(MetricSkipped) as info:
-        load_resource("fvd_i3d")
+        SCORERS["fvd"](ScorerOptions(fvd_features="i3d")).setup()
     assert "i3d_torchscript" in info.value.how_to_fix
-    row = score_one("fvd_i3d", SampleInputs(frames=np.zeros((16, 8, 8, 3), np.uint8)), None)
-    assert row.status == "skipped" and row.error
-    with pytest.raises(KeyError, match="known"):
-        get_metric("nope")
+    with pytest.raises(ValueError, match="choose from"):
+        make_scorers(["nope"], ScorerOptions())

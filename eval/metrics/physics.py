@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torchmetrics import Metric
 
-from eval.metrics.errors import MetricInputError, MetricSkipped
+from eval.metrics.errors import MetricInputError
 from eval.metrics.frames import as_frames
 from eval.metrics.tracking import ObjectTrack, background, foreground_mask, track_objects
 
@@ -478,14 +478,6 @@ def score_sample(
     checks["smoothness"] = motion_smoothness([t for t in tracks if t.present.any()])
     head = checks[laws[0]]
     return PhysicsResult(law=laws[0], object=main.label, score=head.score, status=head.status, checks=checks)
-
-
-def load_vlm_judge(model_id: str | None = None) -> Any:
-    """Optional VLM judge (issue 4): not implemented yet, so a run reports it skipped rather than faking it."""
-    raise MetricSkipped(
-        f"the VLM physics judge{f' ({model_id})' if model_id else ''} is not implemented in sora-lite yet",
-        "use the weight-free law checks (this module); a judge needs a local VLM checkpoint and a prompt adapter here",
-    )
 
 
 class PhysicsConsistency(Metric):
