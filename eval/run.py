@@ -66,6 +66,7 @@ class RunConfig:
     seconds: float | None = None
     fps: int = 24
     fvd_features: str = "i3d"
+    fvd_model: str | None = None
     clip_model: str | None = None
     clip_pretrained: str | None = None
     vlm_judge: str | None = None
@@ -385,7 +386,8 @@ def run(config: RunConfig) -> RunResult:
     device = _device(config.device, state)
     try:
         scorers = make_scorers(config.metrics, ScorerOptions(
-            device=device, fvd_features=config.fvd_features, clip_model=config.clip_model, clip_pretrained=config.clip_pretrained,
+            device=device, fvd_features=config.fvd_features, fvd_model=config.fvd_model, clip_model=config.clip_model,
+            clip_pretrained=config.clip_pretrained,
             vlm_judge=config.vlm_judge,
         ))
     except ValueError as e:
@@ -500,6 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=None, help="clip length (default 4 s; a storyboard's own total)")
     p.add_argument("--fps", type=int, default=24)
     p.add_argument("--fvd-features", choices=["i3d", "videomae"], default="i3d", help="FVD feature network (StyleGAN-V I3D or cd-FVD VideoMAE)")
+    p.add_argument("--fvd-model", default=None, metavar="PATH_OR_ID",
+                   help="i3d: the TorchScript detector file (default $SORA_LITE_I3D or ~/.cache/sora_lite/i3d_torchscript.pt); "
+                        "videomae: a Hub id or local folder (default MCG-NJU/videomae-base-finetuned-ssv2)")
     p.add_argument("--clip-model", default=None, help="open_clip model name (default ViT-B-32) or a transformers CLIP id / folder")
     p.add_argument("--clip-pretrained", default=None, help="open_clip pretrained tag or checkpoint file (default laion2b_s34b_b79k)")
     p.add_argument("--vlm-judge", default=None, metavar="ID_OR_DIR",
@@ -528,6 +533,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         seconds=args.seconds,
         fps=args.fps,
         fvd_features=args.fvd_features,
+        fvd_model=args.fvd_model,
         clip_model=args.clip_model,
         clip_pretrained=args.clip_pretrained,
         vlm_judge=args.vlm_judge,

@@ -37,6 +37,7 @@ class Outcome:
 class ScorerOptions:
     device: str = "cpu"
     fvd_features: str = "i3d"  # or "videomae" (cd-FVD)
+    fvd_model: str | None = None  # I3D: the TorchScript file; VideoMAE: a Hub id or folder; None = the default
     clip_model: str | None = None  # open_clip model name, or a transformers CLIP id / folder; None = the metric's default
     clip_pretrained: str | None = None  # open_clip pretrained tag or checkpoint file; None = the metric's default
     vlm_judge: str | None = None  # physics_vlm: a chat VLM's Hub id or folder; None = the judge's default
@@ -343,13 +344,13 @@ class FVDScorer:
 
     def setup(self) -> None:
         if self.options.fvd_features == "videomae":
-            from eval.features.videomae import VideoMAEFeatures
+            from eval.features.videomae import DEFAULT_VIDEOMAE, VideoMAEFeatures
 
-            self.extractor = VideoMAEFeatures.load(device=self.options.device)
+            self.extractor = VideoMAEFeatures.load(self.options.fvd_model or DEFAULT_VIDEOMAE, device=self.options.device)
         elif self.options.fvd_features == "i3d":
             from eval.features.i3d import I3DFeatures
 
-            self.extractor = I3DFeatures.load(device=self.options.device)
+            self.extractor = I3DFeatures.load(self.options.fvd_model, device=self.options.device)
         else:
             raise MetricSkipped(f"unknown FVD feature extractor {self.options.fvd_features!r}", "use --fvd-features i3d or videomae")
 

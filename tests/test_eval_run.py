@@ -17,8 +17,7 @@ import pytest
 
 from eval import run as eval_run
 from eval.report import leaderboard_columns, mean_ci
-from eval.scoring import leaderboard_measures
-from eval.scoring import SCORERS, Outcome, register_scorer
+from eval.scoring import SCORERS, Outcome, leaderboard_measures, register_scorer
 from sora_lite.engines import GenerationResult, register_engine
 from sora_lite.media import Clip
 
@@ -301,3 +300,30 @@ def test_fvd_is_computed_per_generator_and_suite_against_a_reference_folder(odd,
     assert row["fvd_mean"] == pytest.approx(metric.compute()["fvd"], rel=1e-6)
     assert "FVD" in (out / "report.md").read_text()  # the small-N warning is in the report
     assert (out / "reference_tiny.npz").is_file()  # reference features cached for the next run
+
+
+@pytest.mark.filterwarnings("ignore:.*compute.*called before")
+def test_fvd_model_flag_loads_a_videomae_folder(odd, tmp_path):
+    """--fvd-features videomae --fvd-model <folder>: the real loader reads a (tiny, random) local model."""
+    import torch
+    from transformers import VideoMAEConfig, VideoMAEForVideoClassification
+
+    config = VideoMAEConfig(image_size=32, patch_size=16, num_frames=4, tubelet_size=2, hidden_size=16,
+                            num_hidden_layers=1, num_attention_heads=2, intermediate_size=24, num_labels=3,
+                            use_mean_pooling=True)
+    torch.manual_seed(0)
+    VideoMAEForVideoClassification(config).save_pretrained(tmp_path / "tiny-videomae")
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    for k, name in enumerate(("good", "vfr", "silent")):
+        shutil.copy(odd[name], gen / f"g{k}.mp4")
+    out = tmp_path / "o"
+    assert _run("--generator", f"videos:{gen}", "--metrics", "fvd", "--fvd-features", "videomae", "--fvd-model",
+                str(tmp_path / "tiny-videomae"), "--reference", str(gen), "--out", str(out)) == 0
+    row = pd.read_csv(out / "leaderboard.csv").iloc[0]
+    assert row["fvd_n"] == 3 and row["fvd_mean"] == pytest.approx(0.0, abs=1e-6)  # the set against itself
+    missing = tmp_path / "o2"
+    assert _run("--generator", f"videos:{gen}", "--metrics", "fvd", "--fvd-features", "videomae", "--fvd-model",
+                str(tmp_path / "absent"), "--reference", str(gen), "--out", str(missing)) == 0
+    skipped = pd.read_csv(missing / "leaderboard.csv", keep_default_na=False).iloc[0]["skipped"]
+    assert "absent" in skipped
