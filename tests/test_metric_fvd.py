@@ -216,3 +216,15 @@ def test_registry_reports_missing_weights_as_skipped(monkeypatch: pytest.MonkeyP
     assert "i3d_torchscript" in info.value.how_to_fix
     with pytest.raises(ValueError, match="choose from"):
         make_scorers(["nope"], ScorerOptions())
+
+
+@pytest.mark.parametrize("n_real,n_fake,dim", [(40, 24, 96), (8, 9, 300)])
+def test_row_route_for_few_samples_matches_scipy(n_real: int, n_fake: int, dim: int) -> None:
+    """The bootstrap's n×n route (fewer rows than dimensions) gives scipy's distance, also against fixed moments."""
+    from eval.metrics.frechet import frechet_distance_rows, moments
+
+    rng = np.random.default_rng(n_real)
+    real, fake = rng.normal(size=(n_real, dim)), rng.normal(0.3, 1.2, size=(n_fake, dim))
+    expected = scipy_frechet(real, fake)
+    assert frechet_distance_rows(fake, real) == pytest.approx(expected, rel=1e-6)
+    assert frechet_distance_rows(fake, moments(real)) == pytest.approx(expected, rel=1e-6)
