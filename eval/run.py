@@ -221,9 +221,12 @@ def reference_features(reference: str, scorer: Any, out: Path) -> np.ndarray:
             return fvd_metric.reference_features(folder)  # a folder of .npy / .npz features
         cache = out / f"reference_{scorer.extractor.name}.npz"
         names = [str(p) for p in videos]
+        # Reused only for the same files, unchanged, through the same feature model.
+        stamp = json.dumps({"model": getattr(scorer.options, "fvd_model", None) or "default",
+                            "files": [[p.stat().st_size, p.stat().st_mtime_ns] for p in videos]})
         if cache.is_file():
             data = np.load(cache, allow_pickle=False)
-            if list(data["files"]) == names:
+            if list(data["files"]) == names and "stamp" in data and str(data["stamp"]) == stamp:
                 return data["features"]
         feats, kept = [], []
         for p in videos:
@@ -237,7 +240,7 @@ def reference_features(reference: str, scorer: Any, out: Path) -> np.ndarray:
                 f"the reference folder {folder} gave {len(feats)} usable videos", "FVD needs at least 2 reference videos"
             )
         arr = np.stack(feats)
-        np.savez(cache, files=np.array(names), features=arr)
+        np.savez(cache, files=np.array(names), features=arr, stamp=np.array(stamp))
         return arr
     return fvd_metric.reference_features(reference)
 

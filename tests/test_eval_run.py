@@ -327,3 +327,31 @@ def test_fvd_model_flag_loads_a_videomae_folder(odd, tmp_path):
                 str(tmp_path / "absent"), "--reference", str(gen), "--out", str(missing)) == 0
     skipped = pd.read_csv(missing / "leaderboard.csv", keep_default_na=False).iloc[0]["skipped"]
     assert "absent" in skipped
+
+
+def test_reference_feature_cache_is_keyed_by_model_and_file_state(odd, tmp_path):
+    from types import SimpleNamespace
+
+    calls: list[str] = []
+
+    class Stub:
+        def __init__(self, model):
+            self.options = SimpleNamespace(fvd_model=model)
+            self.extractor = SimpleNamespace(name="stub")
+
+        def features_of(self, clips):
+            calls.append(self.options.fvd_model)
+            return [np.full(3, float(len(calls)))]
+
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    for k, name in enumerate(("good", "vfr")):
+        shutil.copy(odd[name], ref / f"r{k}.mp4")
+    first = eval_run.reference_features(str(ref), Stub("a"), tmp_path)
+    again = eval_run.reference_features(str(ref), Stub("a"), tmp_path)
+    assert len(calls) == 2 and np.array_equal(first, again)  # cached: same files, same model
+    eval_run.reference_features(str(ref), Stub("b"), tmp_path)
+    assert calls[-2:] == ["b", "b"]  # another model: computed again
+    os.utime(ref / "r0.mp4", ns=(1, 1))
+    eval_run.reference_features(str(ref), Stub("b"), tmp_path)
+    assert len(calls) == 6  # a changed file: computed again
