@@ -551,6 +551,7 @@ def read_video(
         stream = _video_stream(container, p.name)
         audio_stream = _audio_stream(container) if with_audio else None
         fps = _pick_fps(stream)
+        rewound = fps is None
         if fps is None:
             fps = _fps_from_times(_packet_times(container, stream, limit=120))
             container.seek(0)
@@ -580,8 +581,9 @@ def read_video(
             out.append(to_rgb(frame, state.rotation, state.size))
 
         done = reached_end = False
-        # From the start, the sound's packets are gathered in the same pass (one open per file).
-        packets: list[av.Packet] | None = [] if audio_stream is not None and start == 0 else None
+        # From the start, the sound's packets are gathered in the same pass (one open per file); not after a
+        # rewind, which can start some codecs' audio elsewhere (see below).
+        packets: list[av.Packet] | None = [] if audio_stream is not None and start == 0 and not rewound else None
         gather = (audio_stream, packets) if packets is not None else None
         for t, frame in _decoded(container, stream, start, state, p.name, audio_packets=gather):
             if t0 is None:
