@@ -129,14 +129,28 @@ def background(frames: np.ndarray) -> np.ndarray:
 
 
 def hue_mask(hsv: np.ndarray, hue: int) -> np.ndarray:
-    dist = np.abs(hsv[..., 0].astype(np.int16) - hue)
-    dist = np.minimum(dist, 180 - dist)
-    return (dist <= HUE_TOLERANCE) & (hsv[..., 1] >= MIN_SATURATION) & (hsv[..., 2] >= MIN_VALUE)
+    """Saturated, bright pixels within ±HUE_TOLERANCE of `hue` on the hue circle (OpenCV's 0..179)."""
+    lo, hi = hue - HUE_TOLERANCE, hue + HUE_TOLERANCE
+    mask = cv2.inRange(hsv, (max(lo, 0), MIN_SATURATION, MIN_VALUE), (min(hi, 179), 255, 255))
+    if lo < 0:  # the range wraps past 0 or 179
+        mask |= cv2.inRange(hsv, (lo + 180, MIN_SATURATION, MIN_VALUE), (179, 255, 255))
+    if hi > 179:
+        mask |= cv2.inRange(hsv, (0, MIN_SATURATION, MIN_VALUE), (hi - 180, 255, 255))
+    return mask.astype(bool)
 
 
 def foreground_mask(frame: np.ndarray, bg: np.ndarray, threshold: int = 40) -> np.ndarray:
     """Pixels whose summed |RGB − background| exceeds `threshold`."""
-    return cv2.absdiff(frame, bg).sum(-1, dtype=np.uint16) > threshold
+    diff = cv2.absdiff(frame, bg)
+    total = diff[..., 0].astype(np.uint16)
+    total += diff[..., 1]
+    total += diff[..., 2]
+    return total > threshold
+
+
+def _hue_histogram(hsv: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Counts of the masked pixels' hues in HUE_BINS equal bins over 0..179."""
+    return np.bincount(hsv[..., 0][mask] // (180 // HUE_BINS), minlength=HUE_BINS)[:HUE_BINS]
 
 
 def _largest_component(mask: np.ndarray, min_area: int, max_area: float) -> tuple[float, np.ndarray, np.ndarray] | None:
@@ -191,7 +205,7 @@ def _track_hue(frames: np.ndarray, hue: int, label: str, bg: np.ndarray | None) 
             continue
         track.present[i] = True
         track.area[i], track.centroid[i], track.bbox[i] = found
-        hist += np.histogram(hsv[..., 0][mask], bins=HUE_BINS, range=(0, 180))[0]
+        hist += _hue_histogram(hsv, mask)
     track.hue_hist = hist / hist.sum() if hist.sum() else hist
     return track
 
@@ -216,7 +230,7 @@ def _track_foreground(frames: np.ndarray, label: str, bg: np.ndarray | None) -> 
             continue
         track.present[i] = True
         track.area[i], track.centroid[i], track.bbox[i] = found
-        hist += np.histogram(_hsv(frames)[i][..., 0][mask], bins=HUE_BINS, range=(0, 180))[0]
+        hist += _hue_histogram(_hsv(frames)[i], mask)
     track.hue_hist = hist / hist.sum() if hist.sum() else hist
     return track
 
