@@ -237,11 +237,10 @@ def match_at_lag(audio: Events, video: Events, lag: int, n: int) -> tuple[float,
     if total <= 0:
         return 0.0, np.zeros(0)
     gaps = audio.times[a_idx, None] - lag - video.times[None, v_idx]
-    pairs = sorted(zip(np.abs(gaps).ravel(), *np.unravel_index(np.arange(gaps.size), gaps.shape)))
+    rows, cols = np.nonzero(np.abs(gaps) <= MATCH_FRAMES)  # only pairs close enough to match at all
+    order = np.argsort(np.abs(gaps[rows, cols]), kind="stable")  # closest first; ties by audio, then video
     used_a, used_v, matched, deltas = set(), set(), 0.0, []
-    for dist, i, j in pairs:  # closest pairs first, each event used once
-        if dist > MATCH_FRAMES:
-            break
+    for i, j in zip(rows[order], cols[order]):  # each event used once
         if i in used_a or j in used_v:
             continue
         used_a.add(i)
