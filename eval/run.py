@@ -223,7 +223,7 @@ def reference_features(reference: str, scorer: Any, out: Path) -> np.ndarray:
         names = [str(p) for p in videos]
         # Reused only for the same files, unchanged, through the same feature model.
         stamp = json.dumps({"model": getattr(scorer.options, "fvd_model", None) or "default",
-                            "files": [[p.stat().st_size, p.stat().st_mtime_ns] for p in videos]})
+                            "files": [[st.st_size, st.st_mtime_ns] for st in (p.stat() for p in videos)]})
         if cache.is_file():
             data = np.load(cache, allow_pickle=False)
             if list(data["files"]) == names and "stamp" in data and str(data["stamp"]) == stamp:

@@ -52,8 +52,8 @@ EVENT_HEIGHT = 0.1  # an event for the offset: a peak of at least this share of 
 EVENT_WEIGHT_POWER = 0.5  # event weight = (peak / max) ** this: a mild preference for strong events
 MATCH_FRAMES = 1.0  # an audio and a visual event pair up when this close (frames), after the lag
 EDGE_FRAMES = 1.0  # events this close to either end of the overlap are not counted (onsets may be cut)
-MIN_SPEED_PX = 0.5  # below this a tracked object counts as at rest: no direction to lose speed along
-GRAVITY_WINDOW = 7  # frames of running median removed from tracked acceleration (steady gravity, not events)
+MIN_SPEED_PX = 0.5  # below this (in and out of a frame) a tracked object counts as at rest: no event
+GRAVITY_WINDOW = 7  # frames of running median removed from the tracked events (what stays level is no event)
 
 
 @dataclass
@@ -115,7 +115,8 @@ def visual_event_envelope(frames: np.ndarray) -> np.ndarray:
 
 
 def _tracked_acceleration(frames: np.ndarray) -> np.ndarray | None:
-    """|Δ²centroid| summed over saturated-colour objects (precise for rendered scenes); None if none found."""
+    """Velocity change beyond each object's steady acceleration (`_deceleration`), summed over the tracked
+    saturated-colour objects (precise for rendered scenes); None if none is found."""
     hues = discover_hues(frames)
     if not hues:
         return None
@@ -129,7 +130,7 @@ def _tracked_acceleration(frames: np.ndarray) -> np.ndarray | None:
         accel[1:-1] += _deceleration(_edge_safe_centre(track, frames.shape[1:3]))
     if not found:
         return None
-    # Steady gravity adds the same Δv every frame: only what stands above the local level is an event.
+    # Only what stands above the local level is an event (left-over steady change, pixel rounding).
     accel = np.maximum(accel - scipy.ndimage.median_filter(accel, GRAVITY_WINDOW, mode="nearest"), 0.0)
     # Log-compressed against the typical per-frame change (gravity, rounding), so one huge jump (a
     # teleport) cannot flatten every ordinary impact after max-normalisation.

@@ -113,16 +113,16 @@ def frechet_distance_rows(a: np.ndarray, b: np.ndarray | GaussianMoments) -> flo
     or, against fixed moments, Σ √eig(X_a Σ_b X_aᵀ) / √(n_a−1). An n×n problem instead of a d×d one.
     """
     a = np.asarray(a, np.float64)
-    mean_a, xa = a.mean(0), a - a.mean(0)
-    na = len(a) - 1
+    mean_a = a.mean(0)
+    xa, na = a - mean_a, len(a) - 1
     if isinstance(b, GaussianMoments):
         mean_b, trace_b = b.mean, float(np.trace(b.cov))
         inner = xa @ b.cov @ xa.T
         cross = float(np.sqrt(np.clip(np.linalg.eigvalsh((inner + inner.T) / 2), 0.0, None)).sum()) / np.sqrt(na)
     else:
         b = np.asarray(b, np.float64)
-        mean_b, xb = b.mean(0), b - b.mean(0)
-        nb = len(b) - 1
+        mean_b = b.mean(0)
+        xb, nb = b - mean_b, len(b) - 1
         trace_b = float(np.einsum("ij,ij->", xb, xb)) / nb
         cross = float(np.linalg.svd(xa @ xb.T, compute_uv=False).sum()) / np.sqrt(na * nb)
     diff = mean_a - mean_b
