@@ -23,7 +23,9 @@ builds them from configs, offline, once, into --work/random-weights) time like t
   (16 frames, VideoMAE, scipy sqrtm), AV-Align (TempoTokens' av_align.py: Farneback flow on full-size
   frames + librosa onsets), and our physics metric alone (it has no external tool);
 - ratio = (sum of the references' wall times) / (the one eval.run's), with and without FVD: FVD's VideoMAE
-  forward is the same work on both sides and dominates on a CPU.
+  forward is the same work on both sides and dominates on a CPU;
+- ours again with `--precision bf16` (the networks in bfloat16: fast on GPUs and AMX CPUs), with the drift it
+  causes in CLIPScore and FVD on the same clips.
 Stages 3–5 then use the same random models (ours in-process on the shared decode, plus torchmetrics
 CLIPScore on the same frames).
 """
@@ -295,6 +297,12 @@ def bench_whole_random(folder: Path, weights: references.RandomWeights, n: int) 
               f"scored {scored_counts(out / 'all')}")
         no_fvd = eval_run(folder, "clip,av_sync,physics", out / "no-fvd", ours_args[:4], weights.env())
         print(f"  ours: eval.run clip,av_sync,physics      {no_fvd:7.1f} s  {n / no_fvd:6.2f} clips/s")
+        bf16 = ["--precision", "bf16"]
+        whole16 = eval_run(folder, "clip,fvd,av_sync,physics", out / "all-bf16", ours_args + bf16, weights.env())
+        print(f"  ours --precision bf16, all four          {whole16:7.1f} s  {n / whole16:6.2f} clips/s")
+        no_fvd16 = eval_run(folder, "clip,av_sync,physics", out / "no-fvd-bf16", ours_args[:4] + bf16, weights.env())
+        print(f"  ours --precision bf16, without FVD       {no_fvd16:7.1f} s  {n / no_fvd16:6.2f} clips/s")
+        print_precision_drift(out / "all", out / "all-bf16")
 
         print("  references, each its own process and decode:")
         clip_wall, clip_got = run_reference("clipscore", ["--folder", str(folder), "--model", str(weights.hf_clip_dir)])
@@ -318,6 +326,36 @@ def bench_whole_random(folder: Path, weights: references.RandomWeights, n: int) 
           f"{refs_all / max(whole - set_s, 1e-9):.2f}× faster")
     print(f"  without FVD: references {refs_no_fvd:.1f} s / ours {no_fvd:.1f} s → {refs_no_fvd / no_fvd:.2f}× faster "
           "(FVD's VideoMAE forward is the same work on both sides)")
+    print(f"  --precision bf16: with FVD {refs_all / whole16:.2f}×, without FVD {refs_no_fvd / no_fvd16:.2f}× faster "
+          "than the fp32 references (see the drift line above for what it costs)")
+
+
+def print_precision_drift(fp32_out: Path, bf16_out: Path) -> None:
+    """How far bf16 moves the numbers of the same run: per-video CLIPScore and the FVD value.
+
+    Random weights give near-zero CLIP cosines, so this drift is a rough guide for real weights, not a bound."""
+    import pandas as pd
+
+    a = pd.read_csv(fp32_out / "samples.csv").query("metric == 'clip' and status == 'ok'").set_index("sample")["value"]
+    b = pd.read_csv(bf16_out / "samples.csv").query("metric == 'clip' and status == 'ok'").set_index("sample")["value"]
+    diff = (a - b.reindex(a.index)).abs()
+    print(f"  bf16 vs fp32 on the same clips: CLIPScore |Δ| mean {diff.mean():.4f}, max {diff.max():.4f} points "
+          f"(fp32 mean {a.mean():.3f})")
+
+    def features(out: Path) -> dict[str, np.ndarray]:
+        recs = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines() if line.strip()]
+        return {r["key"]: np.asarray(r["features"]["fvd"]) for r in recs if "fvd" in r.get("features", {})}
+
+    fa, fb = features(fp32_out), features(bf16_out)
+    keys = sorted(set(fa) & set(fb))
+    if len(keys) >= 2:
+        from eval.metrics.frechet import frechet_distance_rows
+
+        x, y = np.stack([fa[k] for k in keys]), np.stack([fb[k] for k in keys])
+        rel = np.linalg.norm(x - y, axis=1) / np.linalg.norm(x, axis=1)
+        gap = frechet_distance_rows(x, y)
+        print(f"  FVD features of the same {len(keys)} videos: relative change mean {rel.mean():.2e}, max {rel.max():.2e}; "
+              f"Fréchet distance fp32 set ↔ bf16 set {gap:.3g}")
 
 
 def time_fvd_set_score(n: int, dim: int) -> float:

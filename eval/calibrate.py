@@ -5,6 +5,9 @@
 - av_sync: in-sync clips vs the same clips with the sound shifted by ±2…12 frames (`audio_shift`);
   AUROC of −|estimated offset| and of AV-Align, and the offset error table (estimated − true, in ms and
   frames; sign: positive = audio late, as the engine's shift).
+- av_sync_learned: the same in-sync vs shifted controls, at least 5 s long, scored by Synchformer's DeSync
+  (only when its weights are here; else skipped with the reason). Its classes are 0.2 s apart, so the
+  smallest shifts (2 frames = 83 ms at 24 fps) are expected to be hard for it.
 - clip: matched vs shuffled captions on the same frames (only when CLIP weights are here; else skipped
   with the reason).
 
@@ -39,6 +42,10 @@ PHYSICS_PERTURBATIONS: dict[str, dict[str, float]] = {
     "vanish": {"at": 0.7},
 }
 SHIFT_FRAMES = (2, 4, 6, 8, 10, 12)
+FAMILIES = ("physics", "av_sync", "av_sync_learned", "clip")
+CONTROL_SETS = {"physics": "lawful vs perturbed", "av_sync": "in sync vs shifted",
+                "av_sync_learned": "in sync vs shifted", "clip": "matched vs shuffled"}
+LEARNED_SYNC_SECONDS = 5.0  # Synchformer's window is 4.8 s
 PHYSICS_CHECKS = ("bounce", "permanence", "rigidity", "flicker", "smoothness")  # details of the physics scorer
 # Saturated colours away from the sky's hue: the weight-free tracker documents blue-on-sky as out of scope.
 COLORS = ("red", "green", "yellow", "orange", "purple", "pink")
@@ -58,7 +65,7 @@ class Control:
     """One rendered control clip. label 1 = the lawful / in-sync / matched side (the positive class)."""
 
     id: str
-    family: str  # physics | av_sync | clip
+    family: str  # physics | av_sync | av_sync_learned | clip
     kind: str  # lawful, a perturbation kind, in_sync, shift, matched
     label: int
     prompt: str
@@ -76,7 +83,7 @@ class CalibrationConfig:
     size: int = 128
     seconds: float = 3.0
     fps: int = 24
-    families: tuple[str, ...] = ("physics", "av_sync", "clip")
+    families: tuple[str, ...] = FAMILIES
     through_files: bool = True
     device: str = "cpu"
     progress: bool = True
@@ -121,18 +128,18 @@ def physics_controls(scenes: int) -> list[Control]:
     return controls
 
 
-def av_controls(scenes: int, shifts: tuple[int, ...], fps: int) -> list[Control]:
+def av_controls(scenes: int, shifts: tuple[int, ...], fps: int, family: str = "av_sync") -> list[Control]:
     controls = []
     for i in range(scenes):
         spec, color, prompt = _ball_spec(i, material=("wood", "metal", "rubber", "glass", "plastic")[i % 5])
         spec["ambience"] = True  # a realistic bed under the impacts
-        controls.append(Control(f"av-{i}-in_sync", "av_sync", "in_sync", 1, prompt, spec, seed=i))
+        controls.append(Control(f"{family}-{i}-in_sync", family, "in_sync", 1, prompt, spec, seed=i))
         for frames in shifts:
             for sign in (1, -1):
                 ms = sign * frames * 1000.0 / fps
                 shifted = json.loads(json.dumps(spec))
                 shifted["perturbations"] = [{"kind": "audio_shift", "at": 0.0, "target": 0, "amount": ms}]
-                controls.append(Control(f"av-{i}-shift{sign * frames:+d}", "av_sync", "shift", 0, prompt, shifted,
+                controls.append(Control(f"{family}-{i}-shift{sign * frames:+d}", family, "shift", 0, prompt, shifted,
                                         seed=i, shift_ms=ms))
     return controls
 
@@ -154,7 +161,10 @@ def render(control: Control, config: CalibrationConfig, workdir: Path) -> Any:
     from sora_lite.engines import GenerationRequest, get_engine
     from sora_lite.media import read_video, write_video
 
-    request = GenerationRequest(prompt=control.prompt, seconds=config.seconds, width=config.size, height=config.size,
+    seconds = config.seconds
+    if control.family == "av_sync_learned":  # Synchformer reads 4.8 s windows: shorter clips cannot be judged
+        seconds = max(seconds, LEARNED_SYNC_SECONDS)
+    request = GenerationRequest(prompt=control.prompt, seconds=seconds, width=config.size, height=config.size,
                                 fps=config.fps, seed=control.seed, spec=control.spec)
     result = get_engine("world").generate(request)
     if not config.through_files:
@@ -194,7 +204,8 @@ def _auroc_rows(metric: str, control_set: str, frame: pd.DataFrame, score_col: s
     negatives = sorted(frame.loc[frame["label"] == 0, group_col].unique())
     for neg in [None, *negatives]:
         part = frame if neg is None else pd.concat([pos, frame[(frame["label"] == 0) & (frame[group_col] == neg)]])
-        vals = pd.to_numeric(part[score_col], errors="coerce")
+        # A family whose every clip failed has no score column: all unscored, not a crash.
+        vals = pd.to_numeric(part[score_col], errors="coerce") if score_col in part else pd.Series(math.nan, index=part.index)
         ok = vals.notna()
         rows.append({
             "metric": metric,
@@ -238,14 +249,13 @@ def calibrate(config: CalibrationConfig) -> CalibrationResult:
     for family in config.families:
         scorer, why = _setup(family, config)
         if scorer is None:
-            control_set = {"physics": "lawful vs perturbed", "av_sync": "in sync vs shifted", "clip": "matched vs shuffled"}[family]
-            auroc_rows.append(_skip_row(family, control_set, why or ""))
+            auroc_rows.append(_skip_row(family, CONTROL_SETS[family], why or ""))
             continue
         scorers[family] = scorer
         if family == "physics":
             plan.append((family, physics_controls(config.scenes)))
-        elif family == "av_sync":
-            plan.append((family, av_controls(config.scenes, config.shifts, config.fps)))
+        elif family in ("av_sync", "av_sync_learned"):
+            plan.append((family, av_controls(config.scenes, config.shifts, config.fps, family)))
         elif family == "clip":
             plan.append((family, clip_controls(config.scenes)))
 
@@ -267,6 +277,8 @@ def calibrate(config: CalibrationConfig) -> CalibrationResult:
                 if family == "av_sync":
                     row["neg_abs_offset_ms"] = -abs(outcome.details["offset_ms"]) if outcome.details.get("offset_ms") is not None else None
                     offset_rows.append(_offset_row(control, outcome, config.fps))
+                if family == "av_sync_learned":  # DeSync: lower is better
+                    row["neg_desync"] = -outcome.value if outcome.value is not None else None
                 score_rows.append(row)
 
     scores = pd.DataFrame(score_rows)
@@ -284,6 +296,9 @@ def calibrate(config: CalibrationConfig) -> CalibrationResult:
             part = part.assign(shift_frames=[f"±{abs(round(ms * config.fps / 1000))} frames" for ms in part["shift_ms"]])
             auroc_rows += _auroc_rows("av_sync.offset", "in sync vs shifted", part, "neg_abs_offset_ms", "shift_frames")
             auroc_rows += _auroc_rows("av_sync.av_align", "in sync vs shifted", part, "score", "shift_frames")
+        elif family == "av_sync_learned":
+            part = part.assign(shift_frames=[f"±{abs(round(ms * config.fps / 1000))} frames" for ms in part["shift_ms"]])
+            auroc_rows += _auroc_rows("av_sync_learned.desync", "in sync vs shifted", part, "neg_desync", "shift_frames")
         elif family == "clip":
             auroc_rows += _auroc_rows("clip", "matched vs shuffled", part, "score", "kind")
     table = pd.DataFrame(auroc_rows, columns=["metric", "controls", "negative", "n_positive", "n_negative", "n_unscored", "auroc", "status", "reason"])
@@ -373,7 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--fps", type=int, default=24)
-    p.add_argument("--families", default="physics,av_sync,clip", help="which control families: physics, av_sync, clip")
+    p.add_argument("--families", default=",".join(FAMILIES), help=f"which control families: {', '.join(FAMILIES)}")
     p.add_argument("--in-memory", action="store_true", help="score the engine's clips without the MP4 round trip")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--no-progress", action="store_true")
@@ -388,9 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --shifts takes whole frame counts separated by commas, got {args.shifts!r}", file=sys.stderr)
         return 2
     families = tuple(f.strip() for f in args.families.split(",") if f.strip())
-    unknown = [f for f in families if f not in ("physics", "av_sync", "clip")]
+    unknown = [f for f in families if f not in FAMILIES]
     if unknown or args.scenes < 1 or not shifts:
-        print(f"error: families must be physics, av_sync, clip (got {unknown}); --scenes ≥ 1; at least one shift", file=sys.stderr)
+        print(f"error: families must be {', '.join(FAMILIES)} (got {unknown}); --scenes ≥ 1; at least one shift", file=sys.stderr)
         return 2
     config = CalibrationConfig(out=args.out, scenes=args.scenes, shifts=shifts, size=args.size, seconds=args.seconds,
                                fps=args.fps, families=families, through_files=not args.in_memory, device=args.device,

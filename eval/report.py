@@ -28,7 +28,7 @@ SAMPLE_COLUMNS = [
     "metric", "value", "status", "error", "details",
 ]
 LEADERBOARD_BASE = ["generator", "suite", "n_samples", "n_errors"]
-LEADERBOARD_TAIL = ["skipped", "toolkit_version", "date"]
+LEADERBOARD_TAIL = ["skipped", "settings", "toolkit_version", "date"]
 
 
 @dataclass
@@ -82,7 +82,10 @@ def leaderboard_frame(
     set_scores: dict[tuple[str, str], dict[str, SetScore]] | None,
     metrics: Mapping[str, Sequence[str]],
     date: str | None = None,
+    settings: str = "",
 ) -> pd.DataFrame:
+    """One row per generator × suite. `settings` says what decided the numbers (models, precision); a run
+    folder holds one set of settings, so it is the same on every row."""
     set_scores = set_scores or {}
     date = date or dt.date.today().isoformat()
     out = []
@@ -116,6 +119,7 @@ def leaderboard_frame(
             for reason, count in sorted(reasons.items()):
                 skipped.append(f"{m}: {reason} [{count} sample{'s' if count != 1 else ''}]")
         row["skipped"] = "; ".join(skipped)
+        row["settings"] = settings
         row["toolkit_version"] = f"sora-lite {sora_lite.__version__}"
         row["date"] = date
         out.append(row)

@@ -39,6 +39,7 @@ from eval.scoring import (
     leaderboard_measures,
     make_scorers,
     run_scorer,
+    scorer_settings,
     silent,
     skipped_text,
 )
@@ -70,6 +71,8 @@ class RunConfig:
     clip_model: str | None = None
     clip_pretrained: str | None = None
     vlm_judge: str | None = None
+    sync_model: str | None = None
+    precision: str = "fp32"
     push_to_hub: str | None = None
     retry_errors: bool = False
     progress: bool = True
@@ -221,8 +224,9 @@ def reference_features(reference: str, scorer: Any, out: Path) -> np.ndarray:
             return fvd_metric.reference_features(folder)  # a folder of .npy / .npz features
         cache = out / f"reference_{scorer.extractor.name}.npz"
         names = [str(p) for p in videos]
-        # Reused only for the same files, unchanged, through the same feature model.
-        stamp = json.dumps({"model": getattr(scorer.options, "fvd_model", None) or "default",
+        # Reused only for the same files, unchanged, through the same feature model at the same precision.
+        model = scorer.settings() if hasattr(scorer, "settings") else getattr(scorer.options, "fvd_model", None)
+        stamp = json.dumps({"model": model or "default",
                             "files": [[st.st_size, st.st_mtime_ns] for st in (p.stat() for p in videos)]})
         if cache.is_file():
             data = np.load(cache, allow_pickle=False)
@@ -321,6 +325,29 @@ def _device(choice: str, state: Any) -> str:
     return choice
 
 
+def checked_settings(out: Path, current: dict[str, str], records: list[dict[str, Any]]) -> dict[str, str]:
+    """The settings of every metric scored in `out`, this run's included; a RunError when this run would
+    add rows to a metric already scored there under other settings (another model, another precision)."""
+    previous = recorded_settings(out)
+    scored = {row["metric"] for rec in records for row in rec.get("rows", [])}
+    clashes = [m for m in current if m in scored and previous.get(m) not in (None, current[m])]
+    if clashes:
+        what = "; ".join(f"{m}: scored with '{previous[m]}', now '{current[m]}'" for m in clashes)
+        raise RunError(
+            f"{out} already holds rows scored under other settings ({what}). Rows with different models or "
+            "precision are not comparable: rerun with the same flags to resume, or use a new --out"
+        )
+    return {**previous, **current}
+
+
+def recorded_settings(out: Path) -> dict[str, str]:
+    try:
+        got = json.loads((out / "run.json").read_text()).get("metric_settings", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in got.items()} if isinstance(got, dict) else {}
+
+
 def assemble(config: RunConfig, scorers: dict[str, Scorer], skipped: dict[str, str]) -> tuple[Path, Path, Path]:
     """samples.csv, leaderboard.csv and the report from every record in --out (all processes, all runs)."""
     records = read_state(config.out)
@@ -334,7 +361,9 @@ def assemble(config: RunConfig, scorers: dict[str, Scorer], skipped: dict[str, s
     present = set(samples["metric"]) if not samples.empty else set()
     measures = leaderboard_measures(sorted(present))
     shown = [m for m in measures if m in present or m in config.metrics]
-    leaderboard = leaderboard_frame(samples, scores, metrics=measures)
+    recorded = {**recorded_settings(config.out), **scorer_settings(scorers)}
+    settings = "; ".join(f"{m}={recorded[m]}" for m in measures if m in present and recorded.get(m))
+    leaderboard = leaderboard_frame(samples, scores, metrics=measures, settings=settings)
     s_path, l_path = write_csvs(config.out, samples, leaderboard)
     md, _ = write_report(config.out, samples, leaderboard, shown, notes=notes)
     return s_path, l_path, md
@@ -392,6 +421,8 @@ def run(config: RunConfig) -> RunResult:
             device=device, fvd_features=config.fvd_features, fvd_model=config.fvd_model, clip_model=config.clip_model,
             clip_pretrained=config.clip_pretrained,
             vlm_judge=config.vlm_judge,
+            sync_model=config.sync_model,
+            precision=config.precision,
         ))
     except ValueError as e:
         raise RunError(str(e)) from None
@@ -407,12 +438,16 @@ def run(config: RunConfig) -> RunResult:
     samples = generator.plan(suites, config.seeds)
     if config.limit is not None and generator.name.startswith("videos:"):
         samples = samples[: config.limit]
-    done = done_metrics(read_state(config.out), config.retry_errors)
+    records = read_state(config.out)
+    settings_by_metric = checked_settings(config.out, scorer_settings(scorers), records)
+    done = done_metrics(records, config.retry_errors)
     mine = samples[rank::world]
     path = state_path(config.out, rank)
     close_torn_line(path)
     if is_main:
-        (config.out / "run.json").write_text(json.dumps({**asdict(config), "out": str(config.out)}, indent=2))
+        (config.out / "run.json").write_text(json.dumps(
+            {**asdict(config), "out": str(config.out), "metric_settings": settings_by_metric}, indent=2
+        ))
 
     from tqdm.auto import tqdm
 
@@ -493,7 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"comma-separated: {', '.join(BUILTIN_SUITES)}, a .jsonl path or a Hub dataset id "
                         "(default: alignment; for videos:<folder> the suites its prompts.jsonl names)")
     p.add_argument("--metrics", type=_csv_list, default=["clip", "av_sync", "physics"],
-                   help="comma-separated: clip, fvd, av_sync, physics, physics_vlm, multishot (default: clip,av_sync,physics)")
+                   help="comma-separated: clip, fvd, av_sync, av_sync_learned, physics, physics_vlm, multishot "
+                        "(default: clip,av_sync,physics)")
     p.add_argument("--reference", default=None,
                    help="FVD reference: a folder of videos or .npy features, videos:<folder>, or a Hub dataset id")
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds per prompt (default: 0)")
@@ -512,6 +548,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clip-pretrained", default=None, help="open_clip pretrained tag or checkpoint file (default laion2b_s34b_b79k)")
     p.add_argument("--vlm-judge", default=None, metavar="ID_OR_DIR",
                    help="chat VLM for the physics_vlm metric: Hub id (local cache only) or folder (default Qwen/Qwen3-VL-2B-Instruct)")
+    p.add_argument("--sync-model", default=None, metavar="PATH_OR_ID",
+                   help="Synchformer weights for av_sync_learned: a .pth file, a folder, or owner/repo[/file] in the local "
+                        "HF cache (default hkchengrex/MMAudio/ext_weights/synchformer_state_dict.pth)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="learned models' forward pass: fp32 (default; matches the reference tools) or bf16 "
+                        "(3-5x faster on GPUs and AMX CPUs, scores move slightly; see eval/precision.py)")
     p.add_argument("--push-to-hub", default=None, metavar="REPO", help="push samples + leaderboard as a datasets dataset to this Hub repo")
     p.add_argument("--retry-errors", action="store_true", help="on resume, score again the samples that ended in an error")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -540,6 +582,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         clip_model=args.clip_model,
         clip_pretrained=args.clip_pretrained,
         vlm_judge=args.vlm_judge,
+        sync_model=args.sync_model,
+        precision=args.precision,
         push_to_hub=args.push_to_hub,
         retry_errors=args.retry_errors,
         progress=not args.no_progress,

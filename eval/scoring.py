@@ -18,6 +18,7 @@ import numpy as np
 from eval.generators import Sample
 from eval.metrics.av_sync import SILENCE_PEAK  # one threshold for "no sound at all", the metric's
 from eval.metrics.errors import MetricInputError, MetricSkipped
+from eval.precision import model_dtype
 from eval.report import SetScore
 from sora_lite.media import Clip
 
@@ -41,6 +42,8 @@ class ScorerOptions:
     clip_model: str | None = None  # open_clip model name, or a transformers CLIP id / folder; None = the metric's default
     clip_pretrained: str | None = None  # open_clip pretrained tag or checkpoint file; None = the metric's default
     vlm_judge: str | None = None  # physics_vlm: a chat VLM's Hub id or folder; None = the judge's default
+    sync_model: str | None = None  # av_sync_learned: a Synchformer file, folder or Hub path; None = MMAudio's file
+    precision: str = "fp32"  # learned models' forward pass: "fp32" (as the reference tools) or "bf16"; see eval.precision
 
 
 class Scorer(Protocol):
@@ -53,6 +56,11 @@ class Scorer(Protocol):
         ...
 
     def score(self, clip: Clip, sample: Sample) -> Outcome:
+        ...
+
+    def settings(self) -> str:
+        """What decides this metric's numbers besides the video (model, weights, precision): rows scored
+        under different settings are not comparable, so a run records it and will not mix them."""
         ...
 
 
@@ -123,7 +131,9 @@ class CLIPScorer:
 
         model = self.options.clip_model or clip_score.DEFAULT_MODEL
         pretrained = self.options.clip_pretrained or clip_score.DEFAULT_PRETRAINED
-        self.encoder = clip_score.load_clip_encoder(model, pretrained, device=self.options.device)
+        self.encoder = clip_score.load_clip_encoder(
+            model, pretrained, device=self.options.device, dtype=model_dtype(self.options.precision)
+        )
 
     def score(self, clip: Clip, sample: Sample) -> Outcome:
         from eval.metrics import clip_score
@@ -132,6 +142,14 @@ class CLIPScorer:
             raise MetricSkipped("this video has no prompt", "map the file to its prompt in the folder's prompts.jsonl")
         got = clip_score.score_sample(clip.frames, sample.prompt, self.encoder)
         return Outcome(_finite(got["clip_score"]), details=_jsonable({k: v for k, v in got.items() if k != "clip_score"}))
+
+    def settings(self) -> str:
+        from eval.metrics import clip_score
+
+        model = self.options.clip_model or clip_score.DEFAULT_MODEL
+        if not (Path(model).is_dir() or "/" in model):  # open_clip: the pretrained tag is part of the model
+            model += "/" + (self.options.clip_pretrained or clip_score.DEFAULT_PRETRAINED)
+        return f"{model} {self.options.precision}"
 
 
 # --- AV sync -------------------------------------------------------------------------------------------
@@ -178,6 +196,55 @@ class AVSyncScorer:
             confidence=_finite(got.confidence),
         )
         return Outcome(_finite(got.av_align), details=_jsonable(details))
+
+    def settings(self) -> str:
+        return "weight-free"
+
+
+class AVSyncLearnedScorer:
+    """Optional learned AV sync: Synchformer's offset over 4.8 s windows, as DeSync (seconds, lower is better).
+
+    Its own metric beside the weight-free `av_sync`, so a run without Synchformer's weights loses only this
+    column. A clip shorter than one window (~4.8 s) is skipped with that reason rather than padded.
+    """
+
+    name = "av_sync_learned"
+    needs_audio = True
+    extra_measures = ("abs_offset_ms", "probability")
+
+    def __init__(self, options: ScorerOptions) -> None:
+        self.options = options
+        self.model: Any = None
+
+    def setup(self) -> None:
+        from eval.features.synchformer import DEFAULT_SYNCHFORMER, load_synchformer
+
+        self.model = load_synchformer(self.options.sync_model or DEFAULT_SYNCHFORMER, device=self.options.device,
+                                      dtype=model_dtype(self.options.precision))
+
+    def score(self, clip: Clip, sample: Sample) -> Outcome:
+        from eval.metrics import av_sync_learned
+
+        got = av_sync_learned.score_clip(self.model, clip)
+        if got.status == "no audio":
+            return Outcome(None, "no audio", "the audio track is silent")
+        if got.status != "ok":
+            raise MetricSkipped(f"learned AV sync not judged: {got.message or got.status}",
+                                "score clips of at least 4.8 s (e.g. --seconds 5 for generated ones)")
+        return Outcome(_finite(got.desync), details=_jsonable({
+            "offset_ms": got.offset_ms,
+            "abs_offset_ms": abs(got.offset_ms),
+            "probability": got.probability,
+            "segments": got.segments,
+            "window_starts_s": [w.start_s for w in got.windows],
+            "window_offsets_s": [w.offset_s for w in got.windows],
+            "window_probabilities": [w.probability for w in got.windows],
+        }))
+
+    def settings(self) -> str:
+        from eval.features.synchformer import DEFAULT_SYNCHFORMER
+
+        return f"{self.options.sync_model or DEFAULT_SYNCHFORMER} {self.options.precision}"
 
 
 # --- physics ---------------------------------------------------------------------------------------------
@@ -235,6 +302,9 @@ class PhysicsScorer:
             return Outcome(None, "skipped", f"no physics check could judge this clip ({why})", details=_jsonable(details))
         return Outcome(min(judged), details=_jsonable(details))
 
+    def settings(self) -> str:
+        return "weight-free"
+
 
 class PhysicsVLMScorer:
     """Optional VLM physics judge: P(Yes) / (P(Yes) + P(No)) to "does the motion obey real-world physics?".
@@ -253,10 +323,14 @@ class PhysicsVLMScorer:
         self.judge: Any = None
 
     def setup(self) -> None:
+        import torch
+
         from eval.metrics import physics_judge
 
-        self.judge = physics_judge.load_vlm_judge(self.options.vlm_judge or physics_judge.DEFAULT_MODEL,
-                                                  device=self.options.device)
+        self.judge = physics_judge.load_vlm_judge(
+            self.options.vlm_judge or physics_judge.DEFAULT_MODEL, device=self.options.device,
+            dtype=torch.bfloat16 if self.options.precision == "bf16" else None,  # fp32: the judge's own default
+        )
 
     def score(self, clip: Clip, sample: Sample) -> Outcome:
         got = self.judge.judge(clip.frames, sample.prompt, sample.expectations)
@@ -268,6 +342,13 @@ class PhysicsVLMScorer:
             "model": got.model,
             "question": got.question,
         }))
+
+    def settings(self) -> str:
+        from eval.metrics import physics_judge
+
+        # fp32 leaves the judge its own choice: bf16 on a GPU (the precision these VLMs ship in), fp32 on a CPU.
+        precision = "bf16" if self.options.precision == "bf16" else "native"
+        return f"{self.options.vlm_judge or physics_judge.DEFAULT_MODEL} {precision}"
 
 
 # --- multi-shot consistency ---------------------------------------------------------------------------------
@@ -330,6 +411,9 @@ class MultiShotScorer:
             "objects": ", ".join(names),
         }))
 
+    def settings(self) -> str:
+        return "weight-free"
+
 
 # --- FVD: per-video features here, the distance per generator × suite in `fvd_set_score` ----------------
 
@@ -346,7 +430,10 @@ class FVDScorer:
         if self.options.fvd_features == "videomae":
             from eval.features.videomae import DEFAULT_VIDEOMAE, VideoMAEFeatures
 
-            self.extractor = VideoMAEFeatures.load(self.options.fvd_model or DEFAULT_VIDEOMAE, device=self.options.device)
+            self.extractor = VideoMAEFeatures.load(
+                self.options.fvd_model or DEFAULT_VIDEOMAE, device=self.options.device,
+                dtype=model_dtype(self.options.precision),
+            )
         elif self.options.fvd_features == "i3d":
             from eval.features.i3d import I3DFeatures
 
@@ -364,6 +451,13 @@ class FVDScorer:
 
     def features_of(self, clips: list[np.ndarray]) -> np.ndarray:
         return np.asarray(self.extractor(clips), dtype=np.float64)
+
+    def settings(self) -> str:
+        if self.options.fvd_features == "videomae":
+            from eval.features.videomae import DEFAULT_VIDEOMAE
+
+            return f"videomae:{self.options.fvd_model or DEFAULT_VIDEOMAE} {self.options.precision}"
+        return f"{self.options.fvd_features}:{self.options.fvd_model or 'default'} fp32"  # TorchScript I3D: always fp32
 
 
 def fvd_set_score(features: np.ndarray, reference: np.ndarray, seed: int = 0) -> SetScore:
@@ -385,6 +479,7 @@ def fvd_set_score(features: np.ndarray, reference: np.ndarray, seed: int = 0) ->
 SCORERS: dict[str, Callable[[ScorerOptions], Scorer]] = {
     "clip": CLIPScorer,
     "av_sync": AVSyncScorer,
+    "av_sync_learned": AVSyncLearnedScorer,
     "physics": PhysicsScorer,
     "physics_vlm": PhysicsVLMScorer,
     "multishot": MultiShotScorer,
@@ -402,6 +497,11 @@ def leaderboard_measures(names: list[str] | None = None) -> dict[str, tuple[str,
 def register_scorer(name: str, factory: Callable[[ScorerOptions], Scorer]) -> None:
     """Add a metric to `--metrics` (extensions and tests)."""
     SCORERS[name] = factory
+
+
+def scorer_settings(scorers: dict[str, Scorer]) -> dict[str, str]:
+    """metric → its settings line (empty for an extension scorer that does not say)."""
+    return {name: scorer.settings() if hasattr(scorer, "settings") else "" for name, scorer in scorers.items()}
 
 
 def make_scorers(names: list[str], options: ScorerOptions) -> dict[str, Scorer]:

@@ -127,3 +127,29 @@ def test_goal_auroc_at_least_095_for_every_physics_and_av_control(small):
 def test_goal_av_offset_within_one_frame(small):
     offsets = small.offsets
     assert offsets["within_1_frame"].fillna(False).astype(bool).all(), offsets.to_string()
+
+
+def test_learned_sync_family_scores_5_second_controls_when_weights_exist(tmp_path, monkeypatch):
+    """With (tiny, random) Synchformer weights the av_sync_learned family renders ≥ 4.8 s controls and writes
+    a DeSync AUROC row; without weights (the default here) it is one skipped row saying how to get them."""
+    import torch
+
+    import eval.features.synchformer as synchformer_module
+    from eval.features.synchformer import SynchformerConfig, SynchformerModel
+
+    missing = calibrate(CalibrationConfig(out=tmp_path / "none", scenes=1, shifts=(10,), families=("av_sync_learned",),
+                                          progress=False))
+    row = missing.auroc.iloc[0]
+    assert row["metric"] == "av_sync_learned" and row["status"] == "skipped" and "hf download" in row["reason"]
+
+    torch.manual_seed(0)
+    tiny = SynchformerModel(SynchformerConfig.tiny()).eval()
+    monkeypatch.setattr(synchformer_module, "load_synchformer", lambda *a, **k: tiny)
+    got = calibrate(CalibrationConfig(out=tmp_path / "tiny", scenes=1, shifts=(10,), size=128,
+                                      families=("av_sync_learned",), progress=False))
+    scores = got.scores
+    assert len(scores) == 3 and set(scores["status"]) == {"ok"}  # in sync, +10 and −10 frames: all judged
+    assert (scores["detail.segments"] >= 14).all()  # rendered long enough for one 4.8 s window
+    row = got.auroc[(got.auroc["metric"] == "av_sync_learned.desync") & (got.auroc["negative"] == "all")].iloc[0]
+    assert row["status"] == "ok" and (row["n_positive"], row["n_negative"]) == (1, 2)
+    assert np.allclose(scores["neg_desync"], -scores["score"])

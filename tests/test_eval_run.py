@@ -335,9 +335,12 @@ def test_reference_feature_cache_is_keyed_by_model_and_file_state(odd, tmp_path)
     calls: list[str] = []
 
     class Stub:
-        def __init__(self, model):
-            self.options = SimpleNamespace(fvd_model=model)
+        def __init__(self, model, precision="fp32"):
+            self.options = SimpleNamespace(fvd_model=model, precision=precision)
             self.extractor = SimpleNamespace(name="stub")
+
+        def settings(self):
+            return f"{self.options.fvd_model} {self.options.precision}"
 
         def features_of(self, clips):
             calls.append(self.options.fvd_model)
@@ -355,3 +358,56 @@ def test_reference_feature_cache_is_keyed_by_model_and_file_state(odd, tmp_path)
     os.utime(ref / "r0.mp4", ns=(1, 1))
     eval_run.reference_features(str(ref), Stub("b"), tmp_path)
     assert len(calls) == 6  # a changed file: computed again
+    eval_run.reference_features(str(ref), Stub("b", precision="bf16"), tmp_path)
+    assert len(calls) == 8  # the same model at another precision: computed again
+
+
+class PrecisionProbe(ProbeScorer):
+    """A learned-looking metric whose settings follow --precision."""
+
+    name = "pprobe"
+
+    def __init__(self, options) -> None:
+        self.options = options
+
+    def settings(self) -> str:
+        return f"probe-model {self.options.precision}"
+
+
+def test_settings_are_recorded_and_a_folder_is_not_resumed_under_other_settings(odd, tmp_path, capsys):
+    register_scorer("pprobe", PrecisionProbe)
+    try:
+        folder = tmp_path / "videos"
+        folder.mkdir()
+        for name in ("good", "rotated"):
+            shutil.copy(odd[name], folder / f"{name}.mp4")
+        out = tmp_path / "out"
+        base = ("--generator", f"videos:{folder}", "--metrics", "pprobe,physics", "--out", str(out))
+        assert _run(*base, "--precision", "bf16") == 0
+        row = pd.read_csv(out / "leaderboard.csv", keep_default_na=False).iloc[0]
+        assert row["settings"] == "physics=weight-free; pprobe=probe-model bf16"
+        assert json.loads((out / "run.json").read_text())["metric_settings"]["pprobe"] == "probe-model bf16"
+
+        ProbeScorer.calls = []
+        assert _run(*base) == 2  # default fp32 on a folder scored at bf16: refused, nothing rescored
+        err = capsys.readouterr().err
+        assert "pprobe: scored with 'probe-model bf16', now 'probe-model fp32'" in err and "new --out" in err
+        assert ProbeScorer.calls == []
+        assert len(pd.read_csv(out / "samples.csv")) == 4  # what was there is untouched
+
+        assert _run(*base, "--precision", "bf16") == 0  # the same flags resume
+        assert ProbeScorer.calls == []
+        assert _run("--generator", f"videos:{folder}", "--metrics", "physics", "--out", str(out)) == 0  # other metrics still run
+        row = pd.read_csv(out / "leaderboard.csv", keep_default_na=False).iloc[0]
+        assert row["settings"] == "physics=weight-free; pprobe=probe-model bf16"  # earlier rows keep their settings
+    finally:
+        SCORERS.pop("pprobe", None)
+
+
+def test_scorer_settings_name_the_model_and_precision():
+    from eval.scoring import ScorerOptions, make_scorers, scorer_settings
+
+    fp32 = scorer_settings(make_scorers(["clip", "fvd", "av_sync"], ScorerOptions()))
+    bf16 = scorer_settings(make_scorers(["clip", "fvd"], ScorerOptions(precision="bf16", fvd_features="videomae")))
+    assert fp32 == {"clip": "ViT-B-32/laion2b_s34b_b79k fp32", "fvd": "i3d:default fp32", "av_sync": "weight-free"}
+    assert bf16 == {"clip": "ViT-B-32/laion2b_s34b_b79k bf16", "fvd": "videomae:MCG-NJU/videomae-base-finetuned-ssv2 bf16"}

@@ -198,3 +198,34 @@ def test_open_clip_path_loads_local_checkpoint(tmp_path: Path) -> None:
     row = score_sample(frames, "a red ball", encoder)
     assert row["clip_score"] == pytest.approx(hand, abs=1e-4)
     np.testing.assert_allclose(encoder.image_embeddings(picked).numpy(), img.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["transformers", "open_clip"])
+def test_bf16_precision_runs_the_model_in_bfloat16_and_stays_close(tiny_clip: Path, tmp_path: Path, backend: str) -> None:
+    """--precision bf16: the weights really are bfloat16, embeddings come back float32, near the fp32 ones."""
+    if backend == "transformers":
+        args: tuple = (str(tiny_clip), None)
+    else:
+        import open_clip
+
+        config = {
+            "embed_dim": 16,
+            "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8, "head_width": 16},
+            "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 1},
+        }
+        (tmp_path / "tiny-openclip-bf16.json").write_text(json.dumps(config))
+        open_clip.add_model_config(tmp_path / "tiny-openclip-bf16.json")
+        torch.manual_seed(2)
+        torch.save(open_clip.create_model("tiny-openclip-bf16", pretrained=None).state_dict(), tmp_path / "t.pt")
+        args = ("tiny-openclip-bf16", str(tmp_path / "t.pt"))
+    full = load_clip_encoder(*args)
+    half = load_clip_encoder(*args, dtype=torch.bfloat16)
+    assert {p.dtype for p in half.model.parameters()} == {torch.bfloat16}
+    frames = np.random.default_rng(5).integers(0, 256, size=(8, 40, 48, 3), dtype=np.uint8)
+    a, b = full.image_embeddings(frames), half.image_embeddings(frames)
+    assert b.dtype == torch.float32 and not torch.equal(a, b)  # really computed at the other precision
+    assert float((a * b).sum(-1).min()) > 0.99  # unit vectors pointing the same way
+    ta, tb = full.text_embeddings(["a red ball"]), half.text_embeddings(["a red ball"])
+    assert float((ta * tb).sum()) > 0.99
+    assert score_sample(frames, "a red ball", half)["clip_score"] == pytest.approx(
+        score_sample(frames, "a red ball", full)["clip_score"], abs=1.5)

@@ -48,9 +48,13 @@ class VideoMAEFeatures:
 
     name = "videomae"
 
-    def __init__(self, model: torch.nn.Module, device: str | torch.device = "cpu", batch_size: int = 4) -> None:
-        self.model = model.eval().to(device)
+    def __init__(
+        self, model: torch.nn.Module, device: str | torch.device = "cpu", batch_size: int = 4,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        self.model = model.eval().to(device=device, dtype=dtype)
         self.device = torch.device(device)
+        self.dtype = dtype
         self.batch_size = batch_size
         config = model.config
         self.num_frames = int(config.num_frames)
@@ -58,8 +62,11 @@ class VideoMAEFeatures:
         self.feature_dim = int(config.hidden_size)
 
     @classmethod
-    def load(cls, name_or_path: str | os.PathLike[str] = DEFAULT_VIDEOMAE, device: str = "cpu") -> "VideoMAEFeatures":
-        return cls(load_videomae(str(name_or_path)), device=device)
+    def load(
+        cls, name_or_path: str | os.PathLike[str] = DEFAULT_VIDEOMAE, device: str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ) -> "VideoMAEFeatures":
+        return cls(load_videomae(str(name_or_path)), device=device, dtype=dtype)
 
     def clip_tensor(self, frames: Any) -> torch.Tensor:
         """One video → T×3×S×S float in [0, 1] (VideoMAE's pixel_values layout)."""
@@ -81,5 +88,5 @@ class VideoMAEFeatures:
         out = []
         for start in range(0, len(videos), self.batch_size):
             batch = torch.stack([self.clip_tensor(v) for v in videos[start : start + self.batch_size]])
-            out.append(self._pool(batch.to(self.device)).double().cpu().numpy())
+            out.append(self._pool(batch.to(device=self.device, dtype=self.dtype)).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.feature_dim))

@@ -36,7 +36,7 @@ import scipy.signal
 import torch
 from torchmetrics import Metric
 
-from eval.metrics.errors import MetricInputError, MetricSkipped
+from eval.metrics.errors import MetricInputError
 from eval.metrics.frames import as_audio, as_frames
 from eval.metrics.tracking import discover_hues, track_hue
 
@@ -342,13 +342,14 @@ def score_sample(
     )
 
 
-def load_learned_sync_model(path: str | None = None) -> Any:
-    """Optional learned AV-sync model (SyncNet-style); not bundled, so this always reports how to get one."""
-    raise MetricSkipped(
-        "no learned AV-sync model is bundled with sora-lite",
-        "the weight-free estimator (spectral flux × optical flow) is used; a learned model such as "
-        "Synchformer needs its checkpoint downloaded by hand and an adapter in eval/metrics/av_sync.py",
-    )
+def load_learned_sync_model(path: str | None = None, device: str = "cpu") -> Any:
+    """The optional learned AV-sync model (Synchformer, `eval.features.synchformer`) from a local file or the
+    local HF cache — default: MMAudio's `synchformer_state_dict.pth`. Never downloads: when the weights are not
+    on this machine it raises MetricSkipped with the command to fetch them. Score clips with
+    `eval.metrics.av_sync_learned.score_clip`."""
+    from eval.features.synchformer import DEFAULT_SYNCHFORMER, load_synchformer
+
+    return load_synchformer(path or DEFAULT_SYNCHFORMER, device=device)
 
 
 class AVSync(Metric):

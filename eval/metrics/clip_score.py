@@ -49,17 +49,22 @@ def _pooled(output: Any) -> torch.Tensor:
 class HFClipEncoder:
     """A transformers CLIPModel + CLIPProcessor, fed the way torchmetrics' CLIPScore feeds them."""
 
-    def __init__(self, model: Any, processor: Any, name: str = "transformers-clip", device: str = "cpu") -> None:
-        self.model = model.eval().to(device)
+    def __init__(
+        self, model: Any, processor: Any, name: str = "transformers-clip", device: str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        self.model = model.eval().to(device=device, dtype=dtype)
         self.processor = processor
         self.name = name
         self.device = torch.device(device)
+        self.dtype = dtype
 
     @torch.no_grad()
     def image_embeddings(self, frames: np.ndarray) -> torch.Tensor:
         images = [torch.from_numpy(np.ascontiguousarray(f)).permute(2, 0, 1) for f in frames]
         pixels = self.processor(images=images, return_tensors="pt", padding=True)["pixel_values"]
-        return _normalise(_pooled(self.model.get_image_features(pixels.to(self.device))).float().cpu())
+        out = self.model.get_image_features(pixels.to(device=self.device, dtype=self.dtype))
+        return _normalise(_pooled(out).float().cpu())
 
     @torch.no_grad()
     def text_embeddings(self, texts: list[str]) -> torch.Tensor:
@@ -74,19 +79,23 @@ class HFClipEncoder:
 class OpenClipEncoder:
     """An open_clip model with its own eval preprocessing and tokenizer."""
 
-    def __init__(self, model: Any, preprocess: Any, tokenizer: Any, name: str, device: str = "cpu") -> None:
-        self.model = model.eval().to(device)
+    def __init__(
+        self, model: Any, preprocess: Any, tokenizer: Any, name: str, device: str = "cpu",
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        self.model = model.eval().to(device=device, dtype=dtype)
         self.preprocess = preprocess
         self.tokenizer = tokenizer
         self.name = name
         self.device = torch.device(device)
+        self.dtype = dtype
 
     @torch.no_grad()
     def image_embeddings(self, frames: np.ndarray) -> torch.Tensor:
         from PIL import Image
 
         pixels = torch.stack([self.preprocess(Image.fromarray(f)) for f in frames])
-        return _normalise(self.model.encode_image(pixels.to(self.device)).float().cpu())
+        return _normalise(self.model.encode_image(pixels.to(device=self.device, dtype=self.dtype)).float().cpu())
 
     @torch.no_grad()
     def text_embeddings(self, texts: list[str]) -> torch.Tensor:
@@ -94,15 +103,19 @@ class OpenClipEncoder:
 
 
 def load_clip_encoder(
-    model: str = DEFAULT_MODEL, pretrained: str | None = DEFAULT_PRETRAINED, device: str = "cpu"
+    model: str = DEFAULT_MODEL, pretrained: str | None = DEFAULT_PRETRAINED, device: str = "cpu",
+    dtype: torch.dtype = torch.float32,
 ) -> ClipEncoder:
-    """open_clip `model`/`pretrained`, or a transformers CLIP when `model` is a directory or `org/name` id."""
+    """open_clip `model`/`pretrained`, or a transformers CLIP when `model` is a directory or `org/name` id.
+
+    `dtype` is the forward pass's precision (see `eval.precision`); embeddings come back as float32.
+    """
     if Path(model).is_dir() or "/" in model:
-        return _load_transformers_clip(model, device)
-    return _load_open_clip(model, pretrained, device)
+        return _load_transformers_clip(model, device, dtype)
+    return _load_open_clip(model, pretrained, device, dtype)
 
 
-def _load_transformers_clip(name_or_path: str, device: str) -> HFClipEncoder:
+def _load_transformers_clip(name_or_path: str, device: str, dtype: torch.dtype) -> HFClipEncoder:
     from transformers import CLIPModel, CLIPProcessor
 
     try:
@@ -114,7 +127,7 @@ def _load_transformers_clip(name_or_path: str, device: str) -> HFClipEncoder:
             f"run `hf download {name_or_path}` on a machine with network and copy the cache into $HF_HOME "
             "(default ~/.cache/huggingface), or pass a local directory",
         ) from exc
-    return HFClipEncoder(clip, processor, name=name_or_path, device=device)
+    return HFClipEncoder(clip, processor, name=name_or_path, device=device, dtype=dtype)
 
 
 def open_clip_weights(model: str, pretrained: str) -> tuple[str, dict[str, Any]]:
@@ -149,7 +162,7 @@ def open_clip_weights(model: str, pretrained: str) -> tuple[str, dict[str, Any]]
     raise MetricSkipped(f"open_clip weights {model}/{pretrained} are not in the local cache", how)
 
 
-def _load_open_clip(model: str, pretrained: str | None, device: str) -> OpenClipEncoder:
+def _load_open_clip(model: str, pretrained: str | None, device: str, dtype: torch.dtype) -> OpenClipEncoder:
     import open_clip
 
     if pretrained is None:
@@ -166,7 +179,7 @@ def _load_open_clip(model: str, pretrained: str | None, device: str) -> OpenClip
         image_resize_mode=extra.get("resize_mode"),
     )
     return OpenClipEncoder(
-        clip, preprocess, open_clip.get_tokenizer(model), name=f"{model}/{pretrained}", device=device
+        clip, preprocess, open_clip.get_tokenizer(model), name=f"{model}/{pretrained}", device=device, dtype=dtype
     )
 
 

@@ -135,7 +135,8 @@ class VLMJudge:
         images = [_downscale(video[i], self.max_side) for i in indices]
         messages = [{"role": "user", "content": [*({"type": "image"} for _ in images), {"type": "text", "text": question}]}]
         text = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        return self.processor(text=[text], images=images, return_tensors="pt").to(self.device)
+        batch = self.processor(text=[text], images=images, return_tensors="pt")
+        return batch.to(device=self.device, dtype=getattr(self.model, "dtype", torch.float32))  # floats only
 
     @torch.no_grad()
     def judge(self, frames: Any, prompt: str | None = None, expectations: dict[str, Any] | None = None) -> JudgeResult:
@@ -162,8 +163,16 @@ def _how_to_get(model_id_or_dir: str) -> str:
             "(default ~/.cache/huggingface), or pass a local directory")
 
 
-def load_vlm_judge(model_id_or_dir: str = DEFAULT_MODEL, device: str = "cpu", num_frames: int = NUM_FRAMES) -> VLMJudge:
-    """Load a chat VLM from the local cache or a folder; MetricSkipped (never a download) when it is not there."""
+def load_vlm_judge(
+    model_id_or_dir: str = DEFAULT_MODEL, device: str = "cpu", num_frames: int = NUM_FRAMES,
+    dtype: torch.dtype | None = None,
+) -> VLMJudge:
+    """Load a chat VLM from the local cache or a folder; MetricSkipped (never a download) when it is not there.
+
+    `dtype` None: bfloat16 on a GPU (the precision these VLMs ship in), float32 on a CPU.
+    """
+    if dtype is None:
+        dtype = torch.bfloat16 if str(device).startswith("cuda") else torch.float32
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     name = str(model_id_or_dir)
@@ -172,7 +181,7 @@ def load_vlm_judge(model_id_or_dir: str = DEFAULT_MODEL, device: str = "cpu", nu
     try:
         processor = AutoProcessor.from_pretrained(source, local_files_only=True)
         model = AutoModelForImageTextToText.from_pretrained(
-            source, local_files_only=True, dtype=torch.bfloat16 if str(device).startswith("cuda") else torch.float32
+            source, local_files_only=True, dtype=dtype
         )
     except OSError as exc:
         raise MetricSkipped(f"VLM judge weights '{name}' are not available locally", _how_to_get(name)) from exc
