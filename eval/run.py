@@ -329,7 +329,8 @@ def checked_settings(out: Path, current: dict[str, str], records: list[dict[str,
     """The settings of every metric scored in `out`, this run's included; a RunError when this run would
     add rows to a metric already scored there under other settings (another model, another precision)."""
     previous = recorded_settings(out)
-    scored = {row["metric"] for rec in records for row in rec.get("rows", [])}
+    # Skipped rows hold no number (missing weights are retried every run), so they bind no settings.
+    scored = {row["metric"] for rec in records for row in rec.get("rows", []) if row.get("status") != "skipped"}
     clashes = [m for m in current if m in scored and previous.get(m) not in (None, current[m])]
     if clashes:
         what = "; ".join(f"{m}: scored with '{previous[m]}', now '{current[m]}'" for m in clashes)

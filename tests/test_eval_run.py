@@ -404,6 +404,16 @@ def test_settings_are_recorded_and_a_folder_is_not_resumed_under_other_settings(
         SCORERS.pop("pprobe", None)
 
 
+def test_rows_skipped_for_missing_weights_bind_no_settings(tmp_path):
+    (tmp_path / "run.json").write_text(json.dumps({"metric_settings": {"clip": "A fp32", "physics": "weight-free"}}))
+    rows = [{"metric": "clip", "status": "skipped"}, {"metric": "physics", "status": "ok"}]
+    records = [{"rows": rows}]
+    assert eval_run.checked_settings(tmp_path, {"clip": "B bf16"}, records) == {"clip": "B bf16", "physics": "weight-free"}
+    rows[0]["status"] = "ok"
+    with pytest.raises(eval_run.RunError, match="clip: scored with 'A fp32', now 'B bf16'"):
+        eval_run.checked_settings(tmp_path, {"clip": "B bf16"}, records)
+
+
 def test_scorer_settings_name_the_model_and_precision():
     from eval.scoring import ScorerOptions, make_scorers, scorer_settings
 
