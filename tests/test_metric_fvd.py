@@ -205,6 +205,13 @@ def test_videomae_extractor_on_tiny_random_model(tmp_path: Path) -> None:
     with pytest.raises(MetricSkipped, match="hf download"):
         load_videomae("no-such-org/no-such-videomae")
 
+    # --precision bf16: the network runs in bfloat16; features come back float64, close to fp32's.
+    half = VideoMAEFeatures.load(tmp_path / "tiny-videomae", dtype=torch.bfloat16)
+    assert {p.dtype for p in half.model.parameters()} == {torch.bfloat16}
+    half_feats = half(videos)
+    assert half_feats.dtype == np.float64 and not np.array_equal(half_feats, feats)
+    assert np.linalg.norm(half_feats - feats) / np.linalg.norm(feats) < 0.05
+
 
 def test_registry_reports_missing_weights_as_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from eval.scoring import SCORERS, ScorerOptions, make_scorers

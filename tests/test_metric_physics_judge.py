@@ -256,3 +256,10 @@ def test_cuda_bfloat16_agrees_with_cpu(judge: Any, tiny_vlm: Path) -> None:
     on_gpu = load_vlm_judge(str(tiny_vlm), device="cuda")
     assert next(on_gpu.model.parameters()).dtype == torch.bfloat16
     assert on_gpu.judge(_video(3), "a ball").score == pytest.approx(judge.judge(_video(3), "a ball").score, abs=2e-2)
+
+
+def test_bfloat16_on_cpu_agrees_with_float32(judge: Any, tiny_vlm: Path) -> None:
+    """--precision bf16 on a CPU: the weights are bfloat16, the pixel values are cast to match, the score stays close."""
+    half = load_vlm_judge(str(tiny_vlm), dtype=torch.bfloat16)
+    assert next(half.model.parameters()).dtype == torch.bfloat16
+    assert half.judge(_video(3), "a ball").score == pytest.approx(judge.judge(_video(3), "a ball").score, abs=2e-2)
