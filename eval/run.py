@@ -362,7 +362,7 @@ def assemble(config: RunConfig, scorers: dict[str, Scorer], skipped: dict[str, s
     present = set(samples["metric"]) if not samples.empty else set()
     measures = leaderboard_measures(sorted(present))
     shown = [m for m in measures if m in present or m in config.metrics]
-    recorded = {**recorded_settings(config.out), **scorer_settings(scorers)}
+    recorded = recorded_settings(config.out)  # this run's merged in at its start (`checked_settings`)
     settings = "; ".join(f"{m}={recorded[m]}" for m in measures if m in present and recorded.get(m))
     leaderboard = leaderboard_frame(samples, scores, metrics=measures, settings=settings)
     s_path, l_path = write_csvs(config.out, samples, leaderboard)

@@ -171,22 +171,30 @@ def test_bad_inputs(tiny_clip: Path) -> None:
         score_sample(np.zeros((4, 8, 8, 3), np.uint8), "  ", encoder)
 
 
-def test_open_clip_path_loads_local_checkpoint(tmp_path: Path) -> None:
-    """A tiny random open_clip model saved as a checkpoint file loads through the open_clip path."""
+def tiny_open_clip(directory: Path, seed: int) -> tuple[Any, Path]:
+    """A tiny random open_clip model registered as 'tiny-openclip', and its checkpoint file."""
     import open_clip
-    from PIL import Image
 
     config = {
         "embed_dim": 16,
         "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8, "head_width": 16},
         "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 1},
     }
-    (tmp_path / "tiny-openclip.json").write_text(json.dumps(config))
-    open_clip.add_model_config(tmp_path / "tiny-openclip.json")
-    torch.manual_seed(1)
-    original = open_clip.create_model("tiny-openclip", pretrained=None).eval()
-    torch.save(original.state_dict(), tmp_path / "tiny.pt")
-    encoder = load_clip_encoder("tiny-openclip", str(tmp_path / "tiny.pt"))
+    (directory / "tiny-openclip.json").write_text(json.dumps(config))
+    open_clip.add_model_config(directory / "tiny-openclip.json")
+    torch.manual_seed(seed)
+    model = open_clip.create_model("tiny-openclip", pretrained=None).eval()
+    torch.save(model.state_dict(), directory / "tiny.pt")
+    return model, directory / "tiny.pt"
+
+
+def test_open_clip_path_loads_local_checkpoint(tmp_path: Path) -> None:
+    """A tiny random open_clip model saved as a checkpoint file loads through the open_clip path."""
+    import open_clip
+    from PIL import Image
+
+    original, checkpoint = tiny_open_clip(tmp_path, seed=1)
+    encoder = load_clip_encoder("tiny-openclip", str(checkpoint))
     frames = np.random.default_rng(3).integers(0, 256, size=(10, 40, 48, 3), dtype=np.uint8)
     picked = frames[uniform_indices(10, NUM_FRAMES)]
     transform = open_clip.image_transform(32, is_train=False)
@@ -206,18 +214,7 @@ def test_bf16_precision_runs_the_model_in_bfloat16_and_stays_close(tiny_clip: Pa
     if backend == "transformers":
         args: tuple = (str(tiny_clip), None)
     else:
-        import open_clip
-
-        config = {
-            "embed_dim": 16,
-            "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 8, "head_width": 16},
-            "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 4, "layers": 1},
-        }
-        (tmp_path / "tiny-openclip-bf16.json").write_text(json.dumps(config))
-        open_clip.add_model_config(tmp_path / "tiny-openclip-bf16.json")
-        torch.manual_seed(2)
-        torch.save(open_clip.create_model("tiny-openclip-bf16", pretrained=None).state_dict(), tmp_path / "t.pt")
-        args = ("tiny-openclip-bf16", str(tmp_path / "t.pt"))
+        args = ("tiny-openclip", str(tiny_open_clip(tmp_path, seed=2)[1]))
     full = load_clip_encoder(*args)
     half = load_clip_encoder(*args, dtype=torch.bfloat16)
     assert {p.dtype for p in half.model.parameters()} == {torch.bfloat16}
