@@ -380,6 +380,15 @@ def test_windows_follow_the_desync_protocol() -> None:
     assert len(tail.windows) == 1
     np.testing.assert_allclose(tail.windows[0].distribution, got.windows[1].distribution, atol=1e-5)
 
+    # a 12 s clip: its middle is never read, and each window equals the model on exactly those 4.8 s
+    frames, fps, audio, rate = av_clip(12.0, size=(32, 40), seed=3)
+    long = score_sample(model, frames, fps, audio, rate)
+    assert [w.start_s for w in long.windows] == [0.0, 7.04]  # 36 segments: windows at 0 and 22
+    head = score_sample(model, frames[:120], fps, audio[:, :76800], rate)
+    tail = score_sample(model, frames[176:], fps, audio[:, 112640:], rate)
+    np.testing.assert_allclose(head.windows[0].distribution, long.windows[0].distribution, atol=1e-5)
+    np.testing.assert_allclose(tail.windows[0].distribution, long.windows[1].distribution, atol=1e-5)
+
     from sora_lite.media import Clip
 
     silent = Clip(frames=frames, fps=fps, audio=np.zeros_like(audio), sample_rate=rate)

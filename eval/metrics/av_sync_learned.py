@@ -200,16 +200,19 @@ class SyncInput:
     segments: int
 
 
-def prepare_clip(frames: Any, fps: float | Fraction, audio: Any, sample_rate: int | None,
-                 image_size: int = 224) -> SyncInput:
-    """Any clip → 25 fps square frames + 16 kHz mono; raise MetricInputError on unusable input."""
-    video = as_frames(frames)
+def _at_model_rates(frames: Any, fps: float | Fraction, audio: Any, sample_rate: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Any clip → (frames at 25 fps, still at their own size; 16 kHz mono); MetricInputError on unusable input."""
     track = as_audio(audio)
     if track is None:
         raise MetricInputError("the clip has no audio")
-    video = resize_and_crop(resample_frames(video, fps), image_size)
-    wave = resample_audio(track, int(sample_rate or 0))
-    return SyncInput(frames=video, wave=wave, segments=count_segments(len(video), len(wave)))
+    return resample_frames(as_frames(frames), fps), resample_audio(track, int(sample_rate or 0))
+
+
+def prepare_clip(frames: Any, fps: float | Fraction, audio: Any, sample_rate: int | None,
+                 image_size: int = 224) -> SyncInput:
+    """Any clip → 25 fps square frames + 16 kHz mono; raise MetricInputError on unusable input."""
+    video, wave = _at_model_rates(frames, fps, audio, sample_rate)
+    return SyncInput(frames=resize_and_crop(video, image_size), wave=wave, segments=count_segments(len(video), len(wave)))
 
 
 # --- prediction -----------------------------------------------------------------------------------------
@@ -239,18 +242,25 @@ def score_sample(model: SynchformerModel, frames: Any, fps: float | Fraction, au
     """Frames + audio → LearnedSyncResult; "no audio" / "too short" are statuses, not errors."""
     if is_silent(as_audio(audio)):
         return LearnedSyncResult(status="no audio")
-    prepared = prepare_clip(frames, fps, audio, sample_rate, image_size=model.config.image_size)
-    starts = window_starts(prepared.segments)
+    video, wave = _at_model_rates(frames, fps, audio, sample_rate)
+    segments = count_segments(len(video), len(wave))
+    starts = window_starts(segments)
     if not starts:
-        return LearnedSyncResult(status="too short", segments=prepared.segments,
+        return LearnedSyncResult(status="too short", segments=segments,
                                  message=f"needs {WINDOW_SEGMENTS} segments (~{WINDOW_SECONDS:.1f} s of picture and "
-                                         f"sound), the clip has {prepared.segments}")
+                                         f"sound), the clip has {segments}")
     needed = sorted({s + i for s in starts for i in range(WINDOW_SEGMENTS)})
+    # Only the frames the windows read are resized (a long clip's middle is never looked at); the rest
+    # stay zero pages of a full-length array, so segment i is still frames [8i, 8i + 16).
+    used = sorted({f for i in needed for f in range(i * SEGMENT_STEP_FRAMES, i * SEGMENT_STEP_FRAMES + SEGMENT_FRAMES)})
+    size = model.config.image_size
+    square = np.zeros((len(video), size, size, 3), dtype=np.uint8)
+    square[used] = resize_and_crop(video[used], size)
     weight = next(model.parameters())
     on_model = {"device": weight.device, "dtype": weight.dtype}
     # Segments are encoded independently, so overlapping windows share their features.
-    vfeats = model.extract_vfeats(video_segments(prepared.frames, needed).unsqueeze(0).to(**on_model))[0]
-    afeats = model.extract_afeats(audio_segments(prepared.wave, needed).unsqueeze(0).to(**on_model))[0]
+    vfeats = model.extract_vfeats(video_segments(square, needed).unsqueeze(0).to(**on_model))[0]
+    afeats = model.extract_afeats(audio_segments(wave, needed).unsqueeze(0).to(**on_model))[0]
     take = torch.tensor([[needed.index(s + i) for i in range(WINDOW_SEGMENTS)] for s in starts], device=weight.device)
     logits = model.compare_v_a(vfeats[take], afeats[take])
     windows = [WindowPrediction(start_s=s * SEGMENT_STEP_FRAMES / VIDEO_FPS, offset_s=off, probability=p,
@@ -263,7 +273,7 @@ def score_sample(model: SynchformerModel, frames: Any, fps: float | Fraction, au
         probability=float(np.mean([w.probability for w in windows])),
         distribution=[float(p) for p in np.mean([w.distribution for w in windows], axis=0)],
         windows=windows,
-        segments=prepared.segments,
+        segments=segments,
     )
 
 
