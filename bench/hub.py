@@ -9,6 +9,11 @@ runs with `output_type="latent"`, so what is timed is the family's real denoisin
     python bench/hub.py                      # CPU: depth cut to --layers, reduced size
     python bench/hub.py --full               # GPU: full depth, the family's default size, ± offload
 
+Each case runs at the family's recommended guidance (`families.Settings`: CFG, and for LTX-2.0 STG on its
+block and modality guidance, i.e. 4 transformer passes per step) and once at guidance 1.0 (one pass); the
+ratio is the measured passes per step, which `loading.estimate_seconds` (the `spaces.GPU` duration) uses as
+`Family.passes_per_step`. On a cut-down CPU model STG's block index is clamped to the last kept block.
+
 On CPU the per-step time is measured at `--layers` blocks and also scaled linearly to the published depth
 (blocks dominate the cost). Memory: peak CUDA allocation on GPU; on CPU the process's peak RSS growth.
 """
@@ -31,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from hub_fixtures import tiny_gemma3, tiny_t5, tiny_tokenizer  # noqa: E402
 from sora_lite.engines.hub.families import family_named  # noqa: E402
+from sora_lite.engines.hub.loading import estimate_seconds  # noqa: E402
 
 # Published transformer configs (only the keys that differ from the diffusers class defaults).
 WAN_1_3B = dict(patch_size=(1, 2, 2), num_attention_heads=12, attention_head_dim=128, in_channels=16,
@@ -149,8 +155,9 @@ def _peak_rss_gib() -> float:
 
 
 def run_case(case: Case, device: str, layers: int, width: int, height: int, frames: int, steps: int,
-             offload: bool) -> dict[str, Any]:
+             offload: bool, real_guidance: bool = True) -> dict[str, Any]:
     fam = family_named(case.family)
+    st = fam.settings_for(fam.default_id)
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     pipe = case.build(layers).to(dtype=dtype)
     if offload:
@@ -165,13 +172,24 @@ def run_case(case: Case, device: str, layers: int, width: int, height: int, fram
     params = sum(p.numel() for p in pipe.transformer.parameters()) / 1e9
     seq = 226 if case.family == "cogvideox" else 128
     embeds = torch.randn(1, seq, case.text_dim, dtype=dtype, device=device)
+    guidance = st.guidance if real_guidance else 1.0
     kwargs: dict[str, Any] = dict(prompt_embeds=embeds, height=height, width=width, num_frames=frames,
-                                  num_inference_steps=steps, guidance_scale=1.0, output_type="latent")
+                                  num_inference_steps=steps, guidance_scale=guidance, output_type="latent")
+    if guidance > 1.0:
+        kwargs["negative_prompt_embeds"] = torch.randn_like(embeds)
     if case.family in ("ltx-video", "ltx2"):
         kwargs["prompt_attention_mask"] = torch.ones(1, seq, dtype=torch.long, device=device)
+        if guidance > 1.0:
+            kwargs["negative_prompt_attention_mask"] = kwargs["prompt_attention_mask"]
     if case.family == "ltx2":
-        kwargs.update(stg_scale=0.0, audio_stg_scale=0.0, spatio_temporal_guidance_blocks=None,
-                      audio_guidance_scale=1.0, modality_scale=1.0, audio_modality_scale=1.0)
+        if real_guidance:
+            extra = dict(st.call_kwargs)
+            top = (layers or case.layers) - 1
+            extra["spatio_temporal_guidance_blocks"] = [min(b, top) for b in extra["spatio_temporal_guidance_blocks"]]
+            kwargs.update(extra)
+        else:
+            kwargs.update(stg_scale=0.0, audio_stg_scale=0.0, spatio_temporal_guidance_blocks=None,
+                          audio_guidance_scale=1.0, modality_scale=1.0, audio_modality_scale=1.0)
     if case.family == "cogvideox":
         kwargs["max_sequence_length"] = seq
     stamps: list[float] = []
@@ -192,6 +210,7 @@ def run_case(case: Case, device: str, layers: int, width: int, height: int, fram
     peak = torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else max(0.0, _peak_rss_gib() - rss0)
     used_layers = layers or case.layers
     row = {"family": case.family, "device": device, "offload": "group(block)" if offload else "none",
+           "guidance": f"{guidance:g}" + (" +STG+modality" if case.family == "ltx2" and real_guidance else ""),
            "layers": f"{used_layers}/{case.layers}", "params_B": round(params, 2), "size": f"{width}x{height}x{frames}",
            "step_s": round(step_s, 3), "step_s_full_depth": round(step_s * case.layers / used_layers, 2),
            "peak_gib": round(peak, 2), "native": f"{fam.default_size[0]}x{fam.default_size[1]}@{fam.native_fps}fps",
@@ -226,21 +245,32 @@ def main(argv: list[str] | None = None) -> int:
             w, h = fam.snap_size(*args.size)
             configs = [(args.layers, False)]
         for layers, offload in configs:
-            try:
-                rows.append(run_case(case, "cuda" if cuda else "cpu", layers, w, h, frames, args.steps, offload))
-            except Exception as e:  # one family failing (e.g. out of memory) must not hide the others
-                rows.append({"family": name, "offload": "group(block)" if offload else "none",
-                             "error": f"{type(e).__name__}: {str(e)[:120]}"})
-            print(rows[-1], file=sys.stderr, flush=True)
-    cols = ["family", "device", "offload", "layers", "params_B", "size", "step_s", "step_s_full_depth", "peak_gib",
-            "native", "config"]
+            pair = []
+            for real in (False, True):  # one pass, then the recommended guidance
+                try:
+                    pair.append(run_case(case, "cuda" if cuda else "cpu", layers, w, h, frames, args.steps, offload,
+                                         real))
+                except Exception as e:  # one family failing (e.g. out of memory) must not hide the others
+                    pair.append({"family": name, "offload": "group(block)" if offload else "none",
+                                 "error": f"{type(e).__name__}: {str(e)[:120]}"})
+                print(pair[-1], file=sys.stderr, flush=True)
+            if all("error" not in r for r in pair):
+                one, real_row = pair
+                real_row["passes"] = round(real_row["step_s"] / max(one["step_s"], 1e-9), 2)
+                real_row["passes_assumed"] = fam.passes_per_step
+                st = fam.settings_for(fam.default_id)
+                real_row["gpu_estimate_s"] = round(estimate_seconds(fam, *st.size, fam.snap_frames(
+                    5 * fam.native_fps, st.max_frames), st.steps, 1, st.guidance), 1)
+            rows.extend(pair)
+    cols = ["family", "device", "offload", "guidance", "layers", "params_B", "size", "step_s", "step_s_full_depth",
+            "passes", "passes_assumed", "gpu_estimate_s", "peak_gib", "native", "config"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:
         if "error" in r:
             print(f"| {r['family']} | error: {r['error']} |")
         else:
-            print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+            print("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
     print("\nConfig sources (verified = compared with a published config; estimated = not checked):")
     for name in dict.fromkeys(r["family"] for r in rows):
         status, source = CONFIG_CHECKS.get(name, ("estimated", "no source recorded"))

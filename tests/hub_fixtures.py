@@ -12,6 +12,10 @@ from typing import Any, Callable
 
 import torch
 
+# LTX2Vocoder's class defaults, which diffusers' conversion script uses for the released LTX-2 vocoder.
+RELEASED_VOCODER = {"upsample_kernel_sizes": (16, 15, 8, 4, 4), "upsample_factors": (6, 5, 2, 2, 2),
+                    "output_sampling_rate": 24000}
+
 WORDS = ("a the red blue ball bouncing on wooden floor robot dancing cat dog sky walks street shot one two "
          "three and of in with slowly camera").split()
 
@@ -90,10 +94,14 @@ def build_ltx2() -> Any:
         resolution=32, latent_channels=2, norm_type="pixel", causality_axis="height", dropout=0.0,
         mid_block_add_attention=False, sample_rate=16000, mel_hop_length=160, is_causal=True, mel_bins=8)
     torch.manual_seed(0)
+    # The released vocoder's upsampling (6·5·2·2·2 = 240 samples per mel frame; 16 kHz / hop 160 = 100 mel
+    # frames/s → 24 kHz), so the tiny model makes as much audio per second of video as the real one.
     vocoder = LTX2Vocoder(
-        in_channels=audio_vae.config.output_channels * audio_vae.config.mel_bins, hidden_channels=32,
-        out_channels=2, upsample_kernel_sizes=[4, 4], upsample_factors=[2, 2], resnet_kernel_sizes=[3],
-        resnet_dilations=[[1, 3, 5]], leaky_relu_negative_slope=0.1, output_sampling_rate=16000)
+        in_channels=audio_vae.config.output_channels * audio_vae.config.mel_bins, hidden_channels=64,
+        out_channels=2, upsample_kernel_sizes=list(RELEASED_VOCODER["upsample_kernel_sizes"]),
+        upsample_factors=list(RELEASED_VOCODER["upsample_factors"]), resnet_kernel_sizes=[3],
+        resnet_dilations=[[1, 3, 5]], leaky_relu_negative_slope=0.1,
+        output_sampling_rate=RELEASED_VOCODER["output_sampling_rate"])
     return LTX2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, audio_vae=audio_vae,
                         text_encoder=text_encoder, tokenizer=tiny_tokenizer(), connectors=connectors,
                         transformer=transformer, vocoder=vocoder)
@@ -171,8 +179,8 @@ def build_cogvideox() -> Any:
     torch.manual_seed(0)
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=4, attention_head_dim=8, in_channels=4, out_channels=4, time_embed_dim=2,
-        text_embed_dim=32, num_layers=1, sample_width=2, sample_height=2, sample_frames=9, patch_size=2,
-        temporal_compression_ratio=4, max_text_seq_length=16)
+        text_embed_dim=32, num_layers=1, sample_width=8, sample_height=8, sample_frames=9, patch_size=2,
+        temporal_compression_ratio=4, max_text_seq_length=16)  # trained size 8 latents × 8 = 64 px
     return CogVideoXPipeline(tokenizer=tiny_tokenizer(), text_encoder=tiny_t5(), vae=_cog_vae(),
                              transformer=transformer, scheduler=DDIMScheduler())
 
@@ -201,6 +209,6 @@ BUILDERS: dict[str, Callable[[], Any]] = {
 
 
 def save_tiny(name: str, folder: Path) -> Path:
-    """Build the tiny pipeline `name` and save it as a diffusers folder (what `huggingface-cli download` gives)."""
+    """Build the tiny pipeline `name` and save it as a diffusers folder (what `hf download` gives)."""
     BUILDERS[name]().save_pretrained(folder)
     return folder

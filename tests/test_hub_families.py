@@ -122,7 +122,7 @@ def test_models_listing_says_what_each_can_do_and_what_is_missing(capsys: pytest
     assert run_models(parser.parse_args(["models"])) == 0
     out = capsys.readouterr().out
     assert "Lightricks/LTX-2" in out and "video + synchronized audio" in out
-    assert "not downloaded" in out and "huggingface-cli download" in out
+    assert "not downloaded" in out and "hf download" in out
     assert run_models(parser.parse_args(["models", "--json", "--family", "wan"])) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["family"] for r in rows} == {"wan"} and all(r["why_not"] for r in rows if not r["weights_present"])
@@ -179,3 +179,13 @@ def test_registry_rows_are_json() -> None:
     rows = loading.registry_rows()
     assert len(rows) == sum(len(f.checkpoints) for f in families.FAMILIES)
     json.dumps(rows)
+    a14b = next(r for r in rows if r["model_id"] == "Wan-AI/Wan2.2-T2V-A14B-Diffusers")["recommended"]
+    assert a14b["call_kwargs"] == {"guidance_scale_2": 3.0} and a14b["steps"] == 40 and a14b["source"]
+
+
+def test_models_listing_shows_each_checkpoints_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_models_parser(parser.add_subparsers(dest="command"))
+    assert run_models(parser.parse_args(["models", "--family", "wan"])) == 0
+    out = capsys.readouterr().out
+    assert "runs with 40 steps, guidance 4, 1280x720, bfloat16 (vae float32) (image_encoder float32), guidance_scale_2=3.0" in out

@@ -42,11 +42,15 @@ def run_models(args: argparse.Namespace) -> int:
         for r in (r for r in rows if r["family"] == name):
             mark = "ready" if r["weights_present"] else "not downloaded"
             tasks = ", ".join(TASK_LABELS[t] for t in r["tasks"])
+            rec = r["recommended"]
             print(f"  - {r['model_id']:<42} {mark:<15} ~{r['approx_memory_gib']:g} GiB  {tasks}")
+            print(f"      runs with {rec['steps']} steps, guidance {rec['guidance']:g}, {rec['size'][0]}x{rec['size'][1]}, "
+                  f"{rec['dtype']}" + "".join(f" ({k} {v})" for k, v in rec["component_dtypes"].items())
+                  + "".join(f", {k}={v}" for k, v in rec["call_kwargs"].items()))
         print()
     missing = [r["model_id"] for r in rows if not r["weights_present"]]
     if missing:
         where = " (HF_HUB_OFFLINE is set: nothing will be downloaded)" if hub_offline() else ""
-        print(f"Get a model with `huggingface-cli download ID`{where}; gated models need HF_TOKEN. "
+        print(f"Get a model with `hf download ID`{where}; gated models need HF_TOKEN. "
               "Then: python -m sora_lite generate \"PROMPT\" --model ID")
     return 0

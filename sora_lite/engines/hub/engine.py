@@ -15,14 +15,21 @@ One engine serves one checkpoint (`ModelRef`). A request becomes one or more pip
   get a first frame composed from the faces when the request has no image of its own. What was done is in
   `info["cameo_conditioning"]`; a checkpoint that can take neither is refused with a hint.
 
-Requests are snapped to what the family supports (frame rule, pixel multiple, native fps) and every change
-is recorded in `info["snapped"]`. Progress is reported per denoising step as ("denoise", fraction); a set
+Requests are snapped to what the family supports (frame rule, pixel multiple, native fps, and for checkpoints
+that only run at their trained size / frame count, those) and every change is recorded in `info["snapped"]`.
+Each checkpoint runs with its recommended settings (`families.Settings`: steps, guidance, negative prompt,
+version-specific pipeline arguments, scheduler shift); `info["settings"]` says which ran and where they come
+from, and which the user's options replaced. Progress is reported per denoising step as ("denoise", fraction); a set
 `cancel` event stops between steps (`Cancelled` is raised from the step callback, so nothing is decoded).
 
 Engine options (request.options): steps, guidance, negative_prompt, remix_strength (0..1, how much of the
 parent changes, default 0.6), size ([w, h], overrides the request size, e.g. for small previews), num_frames,
 reference_images (list of paths), foley (default true for silent families), pipeline_kwargs (passed to the
-pipeline call when its signature takes them).
+pipeline call when its signature takes them; they override the recommended ones).
+
+A still is animated only by an image-to-video pipeline: a checkpoint without one (Wan 2.1 T2V, CogVideoX
+T2V) refuses and names the checkpoint of its family that can, rather than running video-to-video on a
+repeated still.
 """
 
 from __future__ import annotations
@@ -52,7 +59,6 @@ from sora_lite.media import Clip, MediaError, read_image, read_video
 DEFAULT_REMIX_STRENGTH = 0.6
 CAMEO_FACE_SHARE = 0.55  # a composed frame's face height as a share of the frame height (one cameo)
 CAMEO_BACKDROP = ((0.78, 0.79, 0.80), (0.56, 0.58, 0.62))  # top and bottom of a neutral studio grey
-STILL_V2V_STRENGTH = 0.85  # i2v through v2v of a repeated still: change most, keep the layout
 
 
 @dataclass
@@ -100,7 +106,8 @@ def _to_uint8_frames(frames: Any) -> np.ndarray:
 
 
 def _to_audio(audio: Any, n_samples: int) -> np.ndarray:
-    """Vocoder output (B×C×S tensor) → float32 C×S in [-1, 1], padded / trimmed to the video's length."""
+    """Vocoder output (B×C×S tensor) → float32 C×S in [-1, 1], padded / trimmed to the video's length
+    (`_audio_samples` says how many samples the model made, so the record can say how much was padding)."""
     if hasattr(audio, "detach"):
         audio = audio.detach().float().cpu().numpy()
     arr = np.asarray(audio, dtype=np.float32)
@@ -112,6 +119,12 @@ def _to_audio(audio: Any, n_samples: int) -> np.ndarray:
     if arr.shape[1] < n_samples:
         arr = np.pad(arr, ((0, 0), (0, n_samples - arr.shape[1])))
     return np.ascontiguousarray(arr[:, :n_samples])
+
+
+def _audio_samples(audio: Any) -> int:
+    """Samples per channel in a vocoder output (B×C×S, C×S or S)."""
+    shape = tuple(getattr(audio, "shape", np.shape(audio)))
+    return int(shape[-1]) if shape else 0
 
 
 class HubEngine:
@@ -137,19 +150,30 @@ class HubEngine:
                 "makes_audio": self.family.makes_audio, "native_fps": self.family.native_fps}
 
     def generate(self, request: GenerationRequest, progress: ProgressFn | None = None,
-                 cancel: threading.Event | None = None) -> GenerationResult:
+                 cancel: threading.Event | None = None, preview: Any = None) -> GenerationResult:
+        """`preview(step, image)`: a rough latent picture between denoising steps, where the latents are a
+        frames × height × width grid (see `latent_preview`); cancel stops between steps."""
+        self._live_preview = preview
+        try:
+            return self._generate_clip(request, progress, cancel)
+        finally:
+            self._live_preview = None
+
+    def _generate_clip(self, request: GenerationRequest, progress: ProgressFn | None,
+                       cancel: threading.Event | None) -> GenerationResult:
         opts = dict(request.options or {})
         fam = self.family
         info: dict[str, Any] = {"model": self.ref.model_id, "family": fam.name, "snapped": {}}
         timings: dict[str, float] = {}
 
+        st = self.ref.recommended
         fps = fam.native_fps
         if request.fps != fps:
             info["snapped"]["fps"] = {"asked": request.fps, "used": fps}
         width, height = self._snap_size(request, opts, info)
         shots = self._plan_shots(request, opts, fps, info)
-        steps = int(opts.get("steps", fam.default_steps))
-        guidance = float(opts.get("guidance", fam.default_guidance))
+        steps = int(opts.get("steps", st.steps))
+        guidance = float(opts.get("guidance", st.guidance))
         if steps < 1 or steps > 200:
             raise RequestError(f"steps must be from 1 to 200, got {steps}")
         info.update(steps=steps, guidance=guidance, size=[width, height], fps=fps)
@@ -163,15 +187,22 @@ class HubEngine:
         t0 = time.perf_counter()
         pipe, plan = loading.acquire_pipeline(self.ref, first_call.task)
         width, height = self._lock_size_to_model(pipe, width, height, info)
+        shots = self._lock_frames_to_model(pipe, shots, info, first_call)
         timings["load"] = time.perf_counter() - t0
         info["memory"] = plan.to_dict()
+        info["memory"]["actions"] = loading.resident_actions()
 
-        seconds = loading.estimate_seconds(fam, width, height, sum(s.frames for s in shots), steps, len(shots))
+        seconds = loading.estimate_seconds(fam, width, height, sum(s.frames for s in shots), steps, len(shots),
+                                           guidance)
         info["gpu_seconds_estimate"] = round(seconds, 1)
+        info["settings"] = {"checkpoint_settings_of": self.ref.model_id if fam.checkpoint(self.ref.model_id)
+                            else f"{self.ref.model_id} (not in the registry: its family's settings)",
+                            "source": st.source, "passed": {}, "dropped": [], "from_options": []}
 
         t0 = time.perf_counter()
         frames_out: list[np.ndarray] = []
         audio_out: list[np.ndarray] = []
+        audio_made = 0  # samples the model made, before padding to the video's length
         sample_rate: int | None = None
         shots_info: list[dict[str, Any]] = []
         start = 0
@@ -185,13 +216,14 @@ class HubEngine:
             _check_cancel(cancel)
             out = loading.run_on_gpu(
                 lambda: self._call(pipe, call, shot, width, height, fps, steps, guidance, request.seed + k, opts,
-                                   progress, cancel, k, len(shots)),
+                                   progress, cancel, k, len(shots), info["settings"]),
                 seconds / len(shots),
             )
             frames = _to_uint8_frames(out.frames)
             frames_out.append(frames)
             if fam.makes_audio and getattr(out, "audio", None) is not None:
                 sample_rate = int(self._audio_rate(pipe))
+                audio_made += _audio_samples(out.audio)
                 audio_out.append(_to_audio(out.audio, int(round(len(frames) / fps * sample_rate))))
             shots_info.append({"index": k, "start_frame": start, "end_frame": start + len(frames),
                                "prompt": shot.prompt, "camera": shot.camera, "task": call.task,
@@ -214,6 +246,13 @@ class HubEngine:
             clip.audio = np.concatenate(audio_out, axis=1)
             clip.sample_rate = sample_rate
             info["audio_source"] = "model"
+            needed = int(clip.audio.shape[1])
+            info["audio"] = {"sample_rate": sample_rate, "model_samples": audio_made, "clip_samples": needed,
+                             "padded_seconds": round(max(0, needed - audio_made) / sample_rate, 4),
+                             "trimmed_seconds": round(max(0, audio_made - needed) / sample_rate, 4)}
+            if audio_made < needed:
+                info["audio"]["note"] = (f"the model made {audio_made / sample_rate:.3f} s of audio for "
+                                         f"{needed / sample_rate:.3f} s of video: the rest is silence")
         else:
             self._add_foley(clip, request, opts, info, progress)
         timings["audio"] = time.perf_counter() - t0
@@ -238,18 +277,41 @@ class HubEngine:
         return used
 
     def _lock_size_to_model(self, pipe: Any, width: int, height: int, info: dict[str, Any]) -> tuple[int, int]:
-        """Checkpoints with learned positional embeddings (CogVideoX I2V) run at their trained size only."""
+        """Checkpoints trained at one size (CogVideoX: 720×480; learned positional embeddings: CogVideoX I2V)
+        run at the size their transformer config says (sample size × the VAE's spatial scale)."""
         cfg = getattr(getattr(pipe, "transformer", None), "config", None)
-        if cfg is None or not getattr(cfg, "use_learned_positional_embeddings", False):
+        learned = bool(cfg is not None and getattr(cfg, "use_learned_positional_embeddings", False))
+        if cfg is None or not (learned or self.ref.recommended.trained_size_only):
+            return width, height
+        if getattr(cfg, "sample_width", None) is None or getattr(cfg, "sample_height", None) is None:
             return width, height
         scale = getattr(pipe, "vae_scale_factor_spatial", 8)
         fixed = (int(cfg.sample_width * scale), int(cfg.sample_height * scale))
         if fixed != (width, height):
             asked = info["snapped"].get("size", {}).get("asked", [width, height])
-            info["snapped"]["size"] = {"asked": asked, "used": list(fixed),
-                                       "why": "this checkpoint has learned positional embeddings"}
+            why = ("this checkpoint has learned positional embeddings" if learned else
+                   f"{self.family.label} runs at its trained size only (model card)")
+            info["snapped"]["size"] = {"asked": asked, "used": list(fixed), "why": why}
         info["size"] = list(fixed)
         return fixed
+
+    def _lock_frames_to_model(self, pipe: Any, shots: list["_Shot"], info: dict[str, Any],
+                              call: "_Call") -> list["_Shot"]:
+        """Checkpoints with learned positional embeddings over time (CogVideoX-5b-I2V) make exactly the frame
+        count their transformer config was trained with (49); any other count swaps in computed embeddings."""
+        cfg = getattr(getattr(pipe, "transformer", None), "config", None)
+        if not self.ref.recommended.trained_frames_only or cfg is None or call.task == "v2v":
+            return shots
+        sample = getattr(cfg, "sample_frames", None)
+        if not sample:
+            return shots
+        ratio = getattr(pipe, "vae_scale_factor_temporal", 4)
+        fixed = int((int(sample) - 1) // ratio * ratio + 1)
+        if any(s.frames != fixed for s in shots):
+            asked = info["snapped"].get("frames", {}).get("asked", sum(s.frames for s in shots))
+            info["snapped"]["frames"] = {"asked": asked, "used": fixed * len(shots),
+                                         "rule": "trained frame count only (learned positional embeddings)"}
+        return [_Shot(s.prompt, fixed, s.index, s.camera) for s in shots]
 
     def _plan_shots(self, request: GenerationRequest, opts: dict[str, Any], fps: int,
                     info: dict[str, Any]) -> list[_Shot]:
@@ -260,7 +322,7 @@ class HubEngine:
             for i, s in enumerate(request.shots):
                 secs = float(s.get("seconds") or float(request.seconds) / len(request.shots))
                 asked = max(1, int(round(secs * fps)))
-                used = fam.snap_frames(asked)
+                used = fam.snap_frames(asked, self.ref.recommended.max_frames)
                 asked_total, used_total = asked_total + asked, used_total + used
                 text = str(s.get("prompt") or request.prompt).strip()
                 shots.append(_Shot(text, used, i, s.get("camera")))
@@ -273,7 +335,7 @@ class HubEngine:
                 raise RequestError(f"options.num_frames must be a positive integer, got {asked!r}")
         else:
             asked = max(1, int(round(float(request.seconds) * fps)))
-        used = fam.snap_frames(asked)
+        used = fam.snap_frames(asked, self.ref.recommended.max_frames)
         if used != asked:
             info["snapped"]["frames"] = {"asked": asked, "used": used, "rule": _rule(fam)}
         return [_Shot(request.prompt.strip(), used)]
@@ -323,30 +385,36 @@ class HubEngine:
         raise self._unable("make a video from text alone: pass an image", "t2v")
 
     def _image_call(self, image: np.ndarray, size: tuple[int, int], frames: int, what: str) -> _Call:
+        """Only an image-to-video pipeline animates a still: video-to-video of a repeated still is not
+        image-to-video (the model was never trained to start from a frozen clip), so it is refused."""
         if self._can("i2v"):
             return _Call("i2v", f"{what} (image-to-video)", image=_pil(image, size))
-        if self._can("v2v"):
-            still = _pil(image, size)
-            return _Call("v2v", f"{what} (video-to-video of a still, strength {STILL_V2V_STRENGTH:g})",
-                         video=[still] * frames, strength=STILL_V2V_STRENGTH)
-        raise self._unable("animate a still image", "i2v")
+        raise self._unable("animate a still image (it has no image-to-video pipeline)", "i2v")
 
     def _next_shot_call(self, last_frame: np.ndarray, size: tuple[int, int], frames: int) -> _Call:
-        if self._can("i2v") or self._can("v2v"):
+        if self._can("i2v"):
             return self._image_call(last_frame, size, frames, "previous shot's last frame")
         return _Call("t2v" if self._can("t2v") else "ref", "prompt only (this checkpoint cannot take a frame)")
 
     # --- running -------------------------------------------------------------------------------------------
     def _call(self, pipe: Any, call: _Call, shot: _Shot, width: int, height: int, fps: int, steps: int,
               guidance: float, seed: int, opts: dict[str, Any], progress: ProgressFn | None,
-              cancel: threading.Event | None, shot_index: int, n_shots: int) -> Any:
+              cancel: threading.Event | None, shot_index: int, n_shots: int,
+              record: dict[str, Any] | None = None) -> Any:
         import torch
 
+        st = self.ref.recommended
+        record = record if record is not None else {"passed": {}, "dropped": [], "from_options": []}
         accepted = set(inspect.signature(pipe.__call__).parameters)
 
         def on_step(p: Any, i: int, t: Any, kw: dict[str, Any]) -> dict[str, Any]:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("cancelled between denoising steps")
+            live = getattr(self, "_live_preview", None)
+            if live is not None:
+                image = latent_preview(kw.get("latents"))
+                if image is not None:
+                    live(int(i), image)
             if progress is not None:
                 total = getattr(p, "_num_timesteps", None) or steps
                 progress("denoise", min(1.0, (shot_index + (i + 1) / total) / n_shots))
@@ -365,29 +433,49 @@ class HubEngine:
             "callback_on_step_end": on_step,
             "callback_on_step_end_tensor_inputs": ["latents"],
         }
-        if opts.get("negative_prompt"):
-            kwargs["negative_prompt"] = str(opts["negative_prompt"])
+        negative = opts.get("negative_prompt", st.negative_prompt)
+        if negative:
+            kwargs["negative_prompt"] = str(negative)
         max_text = getattr(getattr(getattr(pipe, "transformer", None), "config", None), "max_text_seq_length", None)
         if max_text:
             kwargs["max_sequence_length"] = int(max_text)
+        kwargs.update({k: list(v) if isinstance(v, list) else v for k, v in st.call_kwargs.items()})  # no aliasing
         kwargs.update(_task_kwargs(type(pipe).__name__, call))
-        kwargs.update(opts.get("pipeline_kwargs") or {})
+        user = dict(opts.get("pipeline_kwargs") or {})
+        kwargs.update(user)
+        shift = _apply_flow_shift(pipe, st.flow_shift_for(height)) if st.flow_shift_by_height else None
+        dropped = sorted(k for k in {*st.call_kwargs, *user, "negative_prompt"} if k in kwargs and k not in accepted)
         kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+        _record_settings(record, kwargs, st, dropped, user, opts, shift)
         if progress is not None:
             progress("denoise", shot_index / n_shots)
         try:
             return pipe(**kwargs)
         except Cancelled:
             raise
-        except torch.cuda.OutOfMemoryError as e:
-            raise EngineUnavailable(f"{self.ref.model_id} ran out of GPU memory at {width}×{height}, {shot.frames} "
-                                    "frames: ask for a smaller size or fewer seconds") from e
+        except Exception as e:
+            if not loading.is_out_of_memory(e):
+                raise
+            raise EngineUnavailable(f"engine unavailable: {self.ref.model_id} ran out of GPU memory at "
+                                    f"{width}×{height}, {shot.frames} frames: ask for a smaller size or fewer "
+                                    "seconds") from e
 
     @staticmethod
     def _audio_rate(pipe: Any) -> int:
+        """The vocoder's output rate. Without `output_sampling_rate` in its config: mel frames per second
+        (the audio VAE's rate / hop) × the vocoder's total upsampling, never the audio VAE's mel rate (16 kHz)."""
         vocoder = getattr(pipe, "vocoder", None)
-        rate = getattr(getattr(vocoder, "config", None), "output_sampling_rate", None)
-        return int(rate or getattr(pipe, "audio_sampling_rate", 16000))
+        vcfg = getattr(vocoder, "config", None)
+        rate = getattr(vcfg, "output_sampling_rate", None)
+        if rate:
+            return int(rate)
+        factors = getattr(vcfg, "upsample_factors", None) or getattr(vcfg, "upsample_rates", None)
+        mel_rate = getattr(pipe, "audio_sampling_rate", None)
+        hop = getattr(pipe, "audio_hop_length", None)
+        if factors and mel_rate and hop:
+            return int(round(float(mel_rate) / float(hop) * float(np.prod(factors))))
+        raise EngineUnavailable("the audio model's output sample rate cannot be found (no vocoder "
+                                "output_sampling_rate or upsampling factors)")
 
     def _add_foley(self, clip: Clip, request: GenerationRequest, opts: dict[str, Any], info: dict[str, Any],
                    progress: ProgressFn | None) -> None:
@@ -485,6 +573,30 @@ def _rule(fam: Any) -> str:
     return f"{m}k+{o}"
 
 
+def latent_preview(latents: Any) -> Any:
+    """A rough RGB picture of the middle frame from video latents (B×C×F×H×W, or B×F×C×H×W when the channel
+    axis is the smaller one): three latent channels, each stretched to 0..255, enlarged ×8. Packed latents
+    (LTX: B×tokens×C) have no grid here: None."""
+    import numpy as np
+
+    try:
+        a = latents.detach().float().cpu().numpy()
+    except AttributeError:
+        return None
+    if a.ndim != 5:
+        return None
+    a = a[0]
+    if a.shape[0] > a.shape[1]:  # F×C×H×W (CogVideoX) → C×F×H×W
+        a = a.transpose(1, 0, 2, 3)
+    frame = a[:3, a.shape[1] // 2]
+    if frame.shape[0] < 3:
+        frame = np.repeat(frame[:1], 3, axis=0)
+    lo = frame.min(axis=(1, 2), keepdims=True)
+    hi = frame.max(axis=(1, 2), keepdims=True)
+    rgb = ((frame - lo) / np.maximum(hi - lo, 1e-6) * 255).astype(np.uint8).transpose(1, 2, 0)
+    return np.ascontiguousarray(rgb.repeat(8, axis=0).repeat(8, axis=1))
+
+
 def _check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled("cancelled before generation started")
@@ -501,6 +613,34 @@ def _resample(frames: np.ndarray, n: int) -> np.ndarray:
     """n frames evenly spread over `frames` (the parent's whole length becomes the remix's length)."""
     idx = np.linspace(0, len(frames) - 1, n).round().astype(int)
     return frames[idx]
+
+
+def _apply_flow_shift(pipe: Any, shift: float | None) -> dict[str, Any] | None:
+    """Set the scheduler's flow shift (Wan 2.1: 3.0 at 480p, 5.0 at 720p) on this pipeline's scheduler."""
+    scheduler = getattr(pipe, "scheduler", None)
+    cfg = getattr(scheduler, "config", None)
+    if shift is None or cfg is None:
+        return None
+    key = "flow_shift" if "flow_shift" in cfg else "shift" if "shift" in cfg else None
+    if key is None:
+        return {"skipped": f"{type(scheduler).__name__} has no flow shift"}
+    if float(cfg[key]) != float(shift):
+        pipe.scheduler = type(scheduler).from_config(cfg, **{key: shift})
+    return {"scheduler": type(scheduler).__name__, key: float(shift)}
+
+
+def _record_settings(record: dict[str, Any], kwargs: dict[str, Any], st: Any, dropped: list[str],
+                     user: dict[str, Any], opts: dict[str, Any], shift: dict[str, Any] | None) -> None:
+    """What the record says about the settings that ran (JSON-safe values only)."""
+    keys = ["num_inference_steps", "guidance_scale", "negative_prompt", "height", "width", "num_frames",
+            "frame_rate", "strength", *st.call_kwargs]
+    passed = {k: kwargs[k] for k in keys if k in kwargs and isinstance(kwargs[k], (int, float, str, bool, list,
+                                                                                    type(None)))}
+    record["passed"] = passed
+    record["dropped"] = sorted(set(record.get("dropped", [])) | set(dropped))
+    record["from_options"] = sorted({*user, *(k for k in ("steps", "guidance", "negative_prompt") if k in opts)})
+    if shift is not None:
+        record["flow_shift"] = shift
 
 
 def _task_kwargs(pipeline_class: str, call: _Call) -> dict[str, Any]:
