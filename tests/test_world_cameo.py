@@ -192,7 +192,7 @@ def test_studio_clip_shows_the_granted_cameo_and_the_output_check_recognises_it(
     alice = accounts.create_account(store, "alice", "alice-password")
     bob = accounts.create_account(store, "bob", "bob-password")
     voice = write_wav(tmp_path / "voice.wav", fx.voiced_audio(2.0)[0])
-    registry.register_cameo(store, home, alice, "alice", photos=[fx.save(fx.astronaut(), tmp_path / "a.png")], voice=voice)
+    fx.verified_cameo(store, home, alice, "alice", fx.save(fx.astronaut(), tmp_path / "a.png"), tmp_path, voice=voice)
     grants.set_visibility(store, alice, "alice", "everyone")
 
     request = GenerationRequest(prompt="a medium shot of @alice", seconds=1, width=320, height=320, fps=8)

@@ -1,11 +1,12 @@
 """The Cameo tab and its named HTTP endpoints; wiring only, every callback is one library call.
 
 `app.py` calls `build_cameo_tab(studio, session_user, user_of, shown_errors)` inside its `gr.Tabs()`.
-Identity: every callback takes the session's signed-in user (the `session_user` state, or the Hugging Face
-profile Gradio injects) and never a user name or id from the request, so a caller cannot act as someone
-else. Endpoints: cameo_register, cameo_mine, cameo_visibility, cameo_request_access, cameo_requests,
+Identity: every callback hands `user_of` what Gradio gives it (the `session_user` state, the Hugging Face
+profile, the `gr.Request` with the visitor's signed cookie) and never a user name or id from the request, so
+a caller cannot act as someone else. Endpoints: cameo_register, cameo_mine, cameo_visibility, cameo_request_access, cameo_requests,
 cameo_approve, cameo_deny, cameo_revoke, cameo_list_grants, cameo_my_clips, cameo_delete_clip,
-cameo_challenge, cameo_verify.
+cameo_challenge, cameo_verify, cameo_delete (the owner deletes their cameo and, unless told to keep them, every
+clip that used it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sora_lite.accounts import UserInfo
 from sora_lite.cameo import grants, registry, usage, verification
 
 LIGHT_SLOTS = 8
-UserOf = Callable[[Any, Any], UserInfo]
+UserOf = Callable[[Any, Any, Any], UserInfo]  # (session_user, HF profile, gr.Request)
 
 
 def _files(value: Any) -> list[str]:
@@ -44,62 +45,86 @@ def build_cameo_tab(studio: Any, session_user: gr.State, user_of: UserOf, shown_
 
     @shown_errors
     def register(handle: str, photos: Any, video: Any, voice: Any, display_name: str, session: str | None,
-                 profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        info = registry.register_cameo(store, home, user_of(session, profile), handle or "", photos=_files(photos),
+                 profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        info = registry.register_cameo(store, home, user_of(session, profile, http), handle or "", photos=_files(photos),
                                        video=(_files(video) or [None])[0], voice=(_files(voice) or [None])[0],
                                        display_name=display_name)
         return info.to_dict()
 
     @shown_errors
-    def mine(session: str | None, profile: gr.OAuthProfile | None) -> list[dict[str, Any]]:
-        return [c.to_dict() for c in registry.list_cameos(store, user_of(session, profile))]
+    def mine(session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> list[dict[str, Any]]:
+        user = user_of(session, profile, http)
+        alerts = usage.likeness_alerts(store, user)
+        return [{**c.to_dict(), "usable": c.verified, "likeness_alerts": alerts} for c in registry.list_cameos(store, user)]
 
     @shown_errors
-    def visibility(handle: str, value: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        return grants.set_visibility(store, user_of(session, profile), handle or "", value or "")
+    def delete_cameo(handle: str, delete_clips: bool, confirm: str, session: str | None,
+                     profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        wanted = (handle or "").strip().lstrip("@").lower()
+        if not wanted or (confirm or "").strip().lstrip("@").lower() != wanted:
+            raise registry.CameoError("type the cameo's handle again in the confirmation box to delete it")
+        return usage.delete_cameo(store, user_of(session, profile, http), wanted, delete_clips=bool(delete_clips)).to_dict()
 
     @shown_errors
-    def request_access(handle: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        return grants.request_access(store, user_of(session, profile), handle or "").to_dict()
+    def visibility(handle: str, value: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        return grants.set_visibility(store, user_of(session, profile, http), handle or "", value or "")
 
     @shown_errors
-    def requests(session: str | None, profile: gr.OAuthProfile | None) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in grants.pending_requests(store, user_of(session, profile))]
+    def request_access(handle: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        return grants.request_access(store, user_of(session, profile, http), handle or "").to_dict()
 
     @shown_errors
-    def approve(request_id: Any, nonce: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        return grants.approve(store, user_of(session, profile), _int(request_id, "request id"), nonce or "").to_dict()
+    def requests(session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in grants.pending_requests(store, user_of(session, profile, http))]
 
     @shown_errors
-    def deny(request_id: Any, nonce: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        return grants.deny(store, user_of(session, profile), _int(request_id, "request id"), nonce or "").to_dict()
+    def approve(request_id: Any, nonce: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        return grants.approve(store, user_of(session, profile, http), _int(request_id, "request id"), nonce or "").to_dict()
 
     @shown_errors
-    def revoke(handle: str, grantee: str, session: str | None, profile: gr.OAuthProfile | None) -> list[dict[str, Any]]:
-        return [r.to_dict() for r in grants.revoke(store, user_of(session, profile), handle or "", grantee or "")]
+    def deny(request_id: Any, nonce: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        return grants.deny(store, user_of(session, profile, http), _int(request_id, "request id"), nonce or "").to_dict()
 
     @shown_errors
-    def list_grants(handle: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        return grants.list_grants(store, user_of(session, profile), handle or "").to_dict()
+    def revoke(handle: str, grantee: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in grants.revoke(store, user_of(session, profile, http), handle or "", grantee or "")]
 
     @shown_errors
-    def my_clips(handle: str, session: str | None, profile: gr.OAuthProfile | None) -> list[dict[str, Any]]:
-        return [c.to_dict() for c in usage.clips_using(store, user_of(session, profile), (handle or "").strip() or None)]
+    def list_grants(handle: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        return grants.list_grants(store, user_of(session, profile, http), handle or "").to_dict()
 
     @shown_errors
-    def delete_clip(clip_id: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        return usage.delete_clip_as_cameo_owner(store, user_of(session, profile), clip_id or "").to_dict()
+    def my_clips(handle: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in usage.clips_using(store, user_of(session, profile, http), (handle or "").strip() or None)]
 
     @shown_errors
-    def challenge(handle: str, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        return verification.issue_challenge(store, user_of(session, profile), handle or "").to_dict()
+    def delete_clip(clip_id: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        return usage.delete_clip_as_cameo_owner(store, user_of(session, profile, http), clip_id or "").to_dict()
 
     @shown_errors
-    def verify(handle: str, recording: Any, session: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
+    def challenge(handle: str, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
+        return verification.issue_challenge(store, user_of(session, profile, http), handle or "").to_dict()
+
+    @shown_errors
+    def verify(handle: str, recording: Any, session: str | None, profile: gr.OAuthProfile | None,
+            http: gr.Request) -> dict[str, Any]:
         files = _files(recording)
         if not files:
             raise registry.CameoError("upload the recording of the challenge")
-        return verification.verify_recording(store, user_of(session, profile), handle or "", files[0]).to_dict()
+        return verification.verify_recording(store, user_of(session, profile, http), handle or "", files[0]).to_dict()
 
     light = {"concurrency_limit": LIGHT_SLOTS}
     with gr.Tab("Cameo"):
@@ -117,12 +142,15 @@ def build_cameo_tab(studio: Any, session_user: gr.State, user_of: UserOf, shown_
                                  file_types=sorted(registry.PHOTO_SUFFIXES))
                 video = gr.File(label="…or a short selfie video", type="filepath", file_types=sorted(registry.VIDEO_SUFFIXES))
                 voice = gr.File(label="Voice sample (optional)", type="filepath", file_types=sorted(registry.VOICE_SUFFIXES))
+            gr.Markdown("A new cameo is **not usable** until you verify it below with a live selfie video "
+                        "(a photo could be anyone's). A face already registered by another account is refused.")
             register_btn = gr.Button("Register", variant="primary")
             mine_btn = gr.Button("Show my cameo")
             cameo_json = gr.JSON(label="My cameo")
         with gr.Accordion("Verify it is me", open=False):
-            gr.Markdown("Get a challenge, record it as a selfie video (with sound), upload it. The result lists "
-                        "exactly which checks ran here and which could not.")
+            gr.Markdown("Get a challenge, record it as a selfie video (with sound): look at the camera, blink, "
+                        "say the code, turn your head the way it asks and back. Upload it. The result lists exactly "
+                        "which checks ran here and which could not; the cameo becomes usable once it says verified.")
             challenge_btn = gr.Button("Get a challenge")
             challenge_json = gr.JSON(label="Challenge")
             recording = gr.File(label="Challenge recording", type="filepath", file_types=sorted(registry.VIDEO_SUFFIXES))
@@ -148,6 +176,15 @@ def build_cameo_tab(studio: Any, session_user: gr.State, user_of: UserOf, shown_
             other = gr.Textbox(label="Their handle", placeholder="@bob", max_lines=1)
             ask_btn = gr.Button("Ask for access")
             ask_json = gr.JSON(label="Request")
+        with gr.Accordion("Delete my cameo", open=False):
+            gr.Markdown("Deleting stops every use at once and removes its photos, face and voice files. The face "
+                        "stays locked to your account, so nobody else can register it.")
+            with gr.Row():
+                delete_handle = gr.Textbox(label="Cameo handle", max_lines=1)
+                delete_confirm = gr.Textbox(label="Type the handle again to confirm", max_lines=1)
+            delete_clips = gr.Checkbox(value=True, label="Also delete every clip that used it (whoever made it)")
+            delete_cameo_btn = gr.Button("Delete my cameo", variant="stop")
+            deleted_json = gr.JSON(label="Deleted")
         with gr.Accordion("Clips that used my cameo", open=False):
             clips_btn = gr.Button("List")
             clip_to_delete = gr.Textbox(label="Clip id to delete", max_lines=1)
@@ -166,4 +203,6 @@ def build_cameo_tab(studio: Any, session_user: gr.State, user_of: UserOf, shown_
     clips_btn.click(my_clips, [handle, session_user], [clips_json], api_name="cameo_my_clips", **light)
     delete_btn.click(delete_clip, [clip_to_delete, session_user], [clips_json], api_name="cameo_delete_clip", **light)
     challenge_btn.click(challenge, [handle, session_user], [challenge_json], api_name="cameo_challenge", **light)
+    delete_cameo_btn.click(delete_cameo, [delete_handle, delete_clips, delete_confirm, session_user], [deleted_json],
+                           api_name="cameo_delete", **light)
     verify_btn.click(verify, [handle, recording, session_user], [verify_json], api_name="cameo_verify", **light)

@@ -4,6 +4,11 @@ Why dlib and not OpenCV: the opencv-python-headless 5 wheel ships no Haar cascad
 `cv2.CascadeClassifier` is gone) and YuNet needs an ONNX file that no wheel ships. `dlib-bin` (a 4 MB wheel)
 brings a HOG face detector whose weights are compiled in, so detection always works offline.
 
+Landmarks: dlib's 5-point model aligns faces for the embedding; the 68-point model (iBUG 300-W, also in
+`face_recognition_models`) gives what liveness reads: head turn (`yaw68`), eye openness (`eye_openness`) and
+non-rigid motion (`planar_residual`). Small faces (`detect_small_faces`): frames under 512 px are enlarged up
+to 4× before detection, so the output check sees faces of ~18 px and up.
+
 The likeness representation, strongest first:
 - `dlib-resnet-v1`: dlib's 128-d face-recognition embedding (5-point alignment), when its weights are
   present: the `face_recognition_models` package (PyPI, ~100 MB, CC0 models) or a folder named by
@@ -34,6 +39,12 @@ EMBEDDING_MAX_DISTANCE = 0.6
 FALLBACK_MIN_SIMILARITY = 0.75  # measured: same face resized 0.6× scores 0.80, other faces ≤ 0.44
 DETECTION_MIN_SCORE = 0.3  # dlib HOG detection score; below it the "faces" are mostly texture
 MODEL_FILES = ("shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat")
+LANDMARKS68_FILE = "shape_predictor_68_face_landmarks.dat"  # iBUG 300-W points; in face_recognition_models too
+# Small faces (a character in a 256² or 128² render, a face far from the camera): frames whose short side is
+# under SMALL_FACE_SIDE are upscaled to it before detection, so a face of ~18-25 px becomes ~75-100 px to HOG.
+SMALL_FACE_SIDE = 512
+MAX_UPSCALE = 4
+SMALL_FACE_MIN_SCORE = -0.2  # measured: an 18 px painted face upscaled 4× scores -0.02…0.17; the embedding decides
 _LOCK = threading.Lock()  # dlib objects are not documented as thread-safe; the app serves several threads
 
 
@@ -128,6 +139,18 @@ def _recognizer(folder: str) -> Any:
     return _dlib().face_recognition_model_v1(str(path)) if path.is_file() else None
 
 
+@lru_cache(maxsize=4)
+def _predictor68(folder: str) -> Any:
+    path = Path(folder) / LANDMARKS68_FILE
+    return _dlib().shape_predictor(str(path)) if path.is_file() else None
+
+
+def landmark68_model() -> Any:
+    """dlib's 68-point shape predictor, or None when its weights are not here."""
+    folder = model_dir()
+    return _predictor68(str(folder)) if folder is not None else None
+
+
 def _models() -> tuple[Any, Any]:
     folder = model_dir()
     if folder is None:
@@ -152,6 +175,7 @@ def capabilities() -> dict[str, Any]:
     return {
         "detector": detector,
         "landmarks": predictor is not None,
+        "landmarks68": detector == "dlib-hog" and landmark68_model() is not None,
         "representation": EMBEDDING_METHOD if predictor is not None and recognizer is not None else FALLBACK_METHOD,
         "model_dir": str(model_dir()) if model_dir() else None,
     }
@@ -189,6 +213,39 @@ def detect_faces(image: np.ndarray, min_score: float = DETECTION_MIN_SCORE, upsa
     return sorted(faces, key=lambda f: -f.score)
 
 
+def landmarks68(image: np.ndarray, face: FaceBox) -> np.ndarray | None:
+    """The 68 iBUG points (x, y) of a detected face, float64 68×2; None without the 68-point model."""
+    predictor = landmark68_model()
+    if predictor is None:
+        return None
+    rgb = _rgb(image)
+    rect = _dlib().rectangle(face.x, face.y, face.x + face.w, face.y + face.h)
+    with _LOCK:
+        shape = predictor(rgb, rect)
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+
+
+def upscale_factor(image: np.ndarray, side: int = SMALL_FACE_SIDE) -> int:
+    """How much to enlarge a frame so its short side reaches `side` (1 for big frames, at most MAX_UPSCALE)."""
+    short = min(image.shape[:2])
+    return int(min(MAX_UPSCALE, max(1, int(np.ceil(side / max(short, 1))))))
+
+
+def detect_small_faces(image: np.ndarray) -> tuple[np.ndarray, list[FaceBox]]:
+    """Faces down to ~18 px: the frame enlarged by `upscale_factor` (cubic) and the faces found in it.
+
+    Why: HOG with one upsampling finds faces of ~40 px and up; in a 256² render a character's face is
+    25-40 px and in a 128² render about 18. The boxes are in the enlarged frame's pixels (represent the face
+    on that frame); a lower detection score is accepted there because the likeness comparison decides.
+    """
+    rgb = _rgb(image)
+    factor = upscale_factor(rgb)
+    if factor == 1:
+        return rgb, detect_faces(rgb)
+    big = cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    return big, detect_faces(big, min_score=SMALL_FACE_MIN_SCORE)
+
+
 def sharpness(image: np.ndarray, face: FaceBox) -> float:
     """Variance of the Laplacian of the face, resized to 128 px so the number does not depend on size."""
     crop = face_crop(image, face, size=128, margin=0.0)
@@ -222,6 +279,41 @@ def yaw(face: FaceBox) -> float | None:
     eyes, nose = pts[:4], pts[4]
     span = float(np.ptp(eyes[:, 0])) or 1.0
     return float((nose[0] - eyes[:, 0].mean()) / span)
+
+
+def yaw68(points: np.ndarray) -> float:
+    """Head turn from 68 points: the nose tip's offset from the jaw outline's midpoint, in face widths.
+
+    Positive when the nose moves to the image's right (the person's own left, unmirrored); a frontal face
+    is ~0, a clear turn 0.1-0.25.
+    """
+    left, right = points[0], points[16]
+    width = float(np.linalg.norm(right - left)) or 1.0
+    return float((points[30, 0] - (left[0] + right[0]) / 2) / width)
+
+
+def eye_openness(points: np.ndarray) -> float:
+    """Both eyes' mean lid gap divided by the nose bridge length (points 27-33).
+
+    Why not the usual eye aspect ratio (lid gap / eye width): tilting a printed photo backwards squashes a
+    face vertically and lowers that ratio as if the eyes closed; dividing by another vertical length (the
+    nose) cancels the squash, so only the eyelids closing relative to the face counts as a blink.
+    """
+    gap = (np.linalg.norm(points[37] - points[41]) + np.linalg.norm(points[38] - points[40])
+           + np.linalg.norm(points[43] - points[47]) + np.linalg.norm(points[44] - points[46])) / 4
+    return float(gap / (np.linalg.norm(points[27] - points[33]) or 1.0))
+
+
+def planar_residual(points: np.ndarray, reference: np.ndarray) -> float:
+    """How far the landmarks moved in a way no flat picture can: after the best homography (a photo or a
+    screen moved, turned, tilted in front of the camera) from `reference` to `points`, the 90th percentile of
+    the points' leftover distances, in units of the face width. A still photo stays near landmark noise."""
+    h, _ = cv2.findHomography(reference.astype(np.float32), points.astype(np.float32), 0)
+    if h is None:
+        return 0.0
+    mapped = cv2.perspectiveTransform(reference.reshape(-1, 1, 2).astype(np.float64), h).reshape(-1, 2)
+    width = float(np.linalg.norm(points[16] - points[0])) or 1.0
+    return float(np.percentile(np.linalg.norm(mapped - points, axis=1), 90) / width)
 
 
 # --- representation ----------------------------------------------------------------------------------------

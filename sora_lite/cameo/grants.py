@@ -1,5 +1,8 @@
 """Who may use a cameo: only me / people I approve / everyone; requests, approvals, revocation, the use check.
 
+A cameo is usable (by anyone, its owner included) only once it is verified with a live selfie video
+(`verification`): a photo can be anyone's, so a photo-only cameo is refused with the reason.
+
 Every decision reads the database at the moment it is asked, so a revocation takes effect for the next check
 (there is no cache to expire). Every grant, denial, revocation and use — allowed or refused — is written to
 the audit log; a refused use is logged in its own transaction, committed before the refusal is raised.
@@ -13,7 +16,6 @@ is refused instead of granting a second time. The acting user always comes from 
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -89,12 +91,6 @@ class GrantList:
             "visibility_words": VISIBILITY_WORDS[self.visibility], "approved": self.approved,
             "pending": [r.to_dict() for r in self.pending], "history": [r.to_dict() for r in self.history],
         }
-
-
-def require_verified() -> bool:
-    """`SORA_LITE_CAMEO_REQUIRE_VERIFIED=1`: other people may use only verified cameos (off by default,
-    because full verification needs an ASR model most installs do not have; see verification.py)."""
-    return os.environ.get("SORA_LITE_CAMEO_REQUIRE_VERIFIED", "").strip().lower() in ("1", "true", "yes")
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -340,11 +336,14 @@ def _decide_use(session: Session, name: str, user: UserInfo, at: datetime) -> Gr
             select(Cameo.id).where(Cameo.name == name)) else "")
     owner = session.get(User, row.user_id)
     owner_name = owner.username if owner else "?"
+    details = row.details or {}
+    if (details.get("verification") or {}).get("status") != "verified":  # nobody, the owner included
+        mine = row.user_id == user.id and user.can_own
+        return (f"@{name} is not verified yet, so nobody can use it: "
+                + ("photos alone could be anyone's; record the live verification video in the Cameo tab "
+                   "(Verify it is me) first" if mine else f"{owner_name} has not verified it with a live video"))
     if row.user_id == user.id and user.can_own:
         return Grant(row.id, name, owner_name, user.username, "owner", None, _iso(row.created_at) or "")
-    details = row.details or {}
-    if require_verified() and (details.get("verification") or {}).get("status") != "verified":
-        return f"@{name} is not verified yet, and this server only lets others use verified cameos"
     visibility = _visibility_at(details, at)
     if visibility == "everyone":
         return Grant(row.id, name, owner_name, user.username, "everyone", None, _iso(row.created_at) or "")

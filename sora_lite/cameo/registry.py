@@ -4,7 +4,15 @@ A cameo is one `cameos` row (name = the handle) whose `details` hold the referen
 texture the world engine's character can wear, the voice sample, who may use it (`visibility`, with its
 history so a check at any time is exact) and the verification status. Files live under
 `<home>/cameos/<cameo id>/`. Each owner has at most one live cameo; deleting it (`delete_cameo`) stops every
-use at once and keeps the row for the audit trail.
+use at once, removes its files and keeps the row (with its face vectors) for the audit trail.
+
+A face belongs to one cameo: a new registration whose face matches another account's cameo is refused (a
+verified cameo, live or deleted; an unverified one for 7 days after it was registered), and both people get an
+audit entry (`cameo.register.refused` for the one who tried,
+`cameo.likeness_claimed` for the face's owner). The threshold is dlib's own (distance < 0.6); the numbers
+behind it are in `bench/cameo_faces.py` and the README's Cameo section. A deleted verified cameo keeps
+locking its face, because deleting a cameo withdraws consent; it does not hand the likeness to whoever
+uploads it next.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +53,9 @@ VIDEO_SAMPLES = 8
 VIDEO_MIN_FACE_FRACTION = 0.75
 FACE_TEXTURE_SIDE = 256
 VISIBILITIES = ("only_me", "approved", "everyone")
+UNVERIFIED_LOCK = timedelta(days=7)  # how long an unverified cameo keeps its face from others (see claims_likeness)
+UNVERIFIED_NOTE = ("not usable yet: photos alone could be anyone's, so a cameo is used only after its owner records "
+                   "a live verification video (Cameo tab → Verify it is me: get a challenge, record it, upload it)")
 
 
 class CameoError(RequestError):
@@ -53,6 +64,10 @@ class CameoError(RequestError):
 
 class CameoNotFound(CameoError, LookupError):
     """No live cameo has this handle."""
+
+
+class LikenessTaken(CameoError):
+    """The uploaded face is another account's registered likeness."""
 
 
 @dataclass
@@ -236,6 +251,84 @@ def _check_same_person(refs: list[_Reference]) -> None:
             raise CameoError(f"photo {i} does not look like the same person as photo 1: upload photos of one person")
 
 
+@dataclass
+class LikenessMatch:
+    """A registered cameo (of another account) whose face a set of face vectors matches."""
+
+    cameo_id: str
+    handle: str
+    owner_id: int
+    deleted: bool
+    method: str
+    score: float
+
+
+def is_verified(row: Cameo) -> bool:
+    return ((row.details or {}).get("verification") or {}).get("status") == "verified"
+
+
+def claims_likeness(row: Cameo, now: datetime | None = None) -> bool:
+    """Whether a cameo holds its face against everyone else: a verified one always (deleted too: deleting
+    withdraws consent, it does not free the face); an unverified one only while live and for
+    UNVERIFIED_LOCK after registering (time to verify), so that uploading someone's photos and never
+    verifying, or deleting at once, cannot lock their face away from them for good."""
+    if is_verified(row):
+        return True
+    if row.revoked_at is not None or row.created_at is None:
+        return False
+    return (now or utcnow()) - row.created_at < UNVERIFIED_LOCK
+
+
+def likeness_matches(session: Session, vectors: list[list[faces.FaceVector]], exclude_user: int | None = None,
+                     exclude_cameo: str | None = None, claiming_only: bool = True) -> list[LikenessMatch]:
+    """Every cameo (live or deleted; only those that `claims_likeness` unless told otherwise) whose references
+    match any of the given faces (each face: its vectors), except the cameos of `exclude_user` and the cameo
+    `exclude_cameo`; best match per cameo, closest first."""
+    found: dict[str, LikenessMatch] = {}
+    now = utcnow()
+    for row in session.scalars(select(Cameo)):
+        if row.id == exclude_cameo or (exclude_user is not None and row.user_id == exclude_user):
+            continue
+        if claiming_only and not claims_likeness(row, now):
+            continue
+        refs = references(row)
+        for face_vectors in vectors:
+            result = faces.compare(face_vectors, refs)
+            if result is None or not result.same_person:
+                continue
+            match = LikenessMatch(row.id, row.name, row.user_id, row.revoked_at is not None, result.method, round(result.score, 4))
+            old = found.get(row.id)
+            if old is None or (match.score < old.score if result.strong else match.score > old.score):
+                found[row.id] = match
+    return sorted(found.values(), key=lambda m: m.score if m.method == faces.EMBEDDING_METHOD else -m.score)
+
+
+def _check_likeness_free(store: Store, refs: list[_Reference], owner: UserInfo, handle: str) -> None:
+    """Refuse a face that is already someone else's cameo; both people get an audit entry (committed first)."""
+    with store.session() as s:
+        matches = likeness_matches(s, [r.vectors for r in refs], exclude_user=owner.id)
+        for m in matches:
+            log_action(s, owner.id, "cameo.register.refused", f"@{handle}", {
+                "reason": "the face is another account's registered likeness", "matched_cameo_id": m.cameo_id,
+                "method": m.method, "score": m.score})
+            log_action(s, m.owner_id, "cameo.likeness_claimed", f"@{m.handle}", {
+                "cameo_id": m.cameo_id, "by": owner.username, "attempted_handle": handle, "method": m.method,
+                "score": m.score, "outcome": "refused"})
+        if not matches:  # live, unverified, past their time: the face goes to who registers it now
+            for m in likeness_matches(s, [r.vectors for r in refs], exclude_user=owner.id, claiming_only=False):
+                row = s.get(Cameo, m.cameo_id)
+                if row is not None and row.revoked_at is None and not claims_likeness(row):
+                    row.revoked_at = utcnow()
+                    log_action(s, row.user_id, "cameo.expired", f"@{row.name}", {
+                        "cameo_id": row.id, "reason": f"not verified within {UNVERIFIED_LOCK.days} days, and "
+                        f"{owner.username} registered the same face", "by": owner.username})
+    if matches:
+        raise LikenessTaken(
+            "this face is already registered as another person's cameo, so it cannot be registered again: a "
+            "likeness belongs to one cameo. If it is your own face, use your own photos and contact the operator; "
+            "the attempt was logged for you and for the cameo's owner")
+
+
 def _check_voice(voice: str | Path) -> tuple[Path, dict[str, Any]]:
     p = _check_file(voice, "voice sample", VOICE_SUFFIXES, MAX_VOICE_BYTES)
     try:
@@ -287,6 +380,7 @@ def register_cameo(
 
     with store.session() as s:  # fail on a taken handle before writing files
         _check_free(s, name, owner)
+    _check_likeness_free(store, refs, owner, name)
     cameo_id = uuid.uuid4().hex[:16]
     folder = Path(home) / "cameos" / cameo_id
     try:
@@ -298,7 +392,7 @@ def register_cameo(
             visibility="only_me",
             visibility_history=[[now.isoformat(), "only_me"]],
             source="photos" if photos else "video",
-            verification={"status": "unverified", "checks": [], "note": "no verification recording yet"},
+            verification={"status": "unverified", "checks": [], "note": UNVERIFIED_NOTE},
         )
         with store.session() as s:
             _check_free(s, name, owner)  # again, inside the writing transaction
@@ -350,14 +444,32 @@ def _write_files(folder: Path, refs: list[_Reference], voice: Path | None, voice
 
 
 def delete_cameo(store: Store, owner: UserInfo, handle: str) -> CameoInfo:
-    """The owner withdraws the likeness: every later use is refused at once; the row stays for the audit."""
+    """The owner withdraws the likeness: every later use is refused at once and its files (photos, face
+    texture, voice) are removed; the row stays, with its face vectors, for the audit trail and so the face
+    stays locked to this account. `usage.delete_cameo` also handles the clips that used it."""
+    if not owner.can_own:
+        raise PermissionError("sign in as the cameo's owner to delete it")
     with store.session() as s:
         row = live_cameo_row(s, handle)
         if row.user_id != owner.id:
-            raise PermissionError(f"@{row.name} is not your cameo")
-        row.revoked_at = utcnow()
-        log_action(s, owner.id, "cameo.delete", f"@{row.name}", {"cameo_id": row.id})
-        return cameo_info(row, s.get(User, owner.id))
+            log_action(s, owner.id, "cameo.delete.refused", f"@{row.name}", {"cameo_id": row.id, "reason": "not the owner"})
+            refused: Exception = PermissionError(f"@{row.name} is not your cameo: only its owner can delete it")
+        else:
+            row.revoked_at = utcnow()
+            details = dict(row.details or {})
+            files = [*details.get("photos", []), details.get("face_texture"), (details.get("voice") or {}).get("path")]
+            details.update(photos=[], face_texture="", voice=None, files_deleted_at=row.revoked_at.isoformat())
+            details.pop("challenge", None)
+            row.details = details
+            log_action(s, owner.id, "cameo.delete", f"@{row.name}", {"cameo_id": row.id, "files": len([f for f in files if f])})
+            info = cameo_info(row, s.get(User, owner.id))
+            refused = None
+    if refused is not None:
+        raise refused
+    for f in files:
+        if f:
+            Path(f).unlink(missing_ok=True)
+    return info
 
 
 def parse_time(value: str) -> datetime:

@@ -4,6 +4,7 @@ output's faces, remember which clips used which cameo, and let a cameo's owner l
 The studio (`sora_lite.studio.Studio.generate`) calls, in order:
 
     request = usage.before_generation(store, request, user)          # CameoDenied → nothing rendered
+        # grants (verified cameos only), the likeness of each face texture the engine will paint, the input image
     record = create_clip(request, ...)                                 # the engine sees options["cameos"]
     usage.before_storing(store, request, user, record.video_path, record.id)
                                                                        # CameoDenied → delete the file, store nothing
@@ -19,8 +20,9 @@ from typing import Any
 from sqlalchemy import select
 
 from sora_lite.accounts import UserInfo
-from sora_lite.cameo.grants import CameoDenied, check_use
+from sora_lite.cameo.grants import CameoDenied, check_use, may_use
 from sora_lite.cameo.handles import mentioned_handles
+from sora_lite.cameo import registry
 from sora_lite.cameo.matching import OutputCheck, check_output_faces
 from sora_lite.engines.base import GenerationRequest
 from sora_lite.store import AuditEntry, Cameo, ClipRow, Store, User, utcnow
@@ -100,9 +102,62 @@ def with_cameos(request: GenerationRequest, uses: list[CameoUse]) -> GenerationR
     return GenerationRequest.from_dict(data)
 
 
+def check_painted_likeness(store: Store, uses: list[CameoUse], user: UserInfo) -> None:
+    """The consent check on what our engine will paint: each granted cameo's face must not be another
+    account's likeness that `user` may not use (e.g. a cameo registered before faces were compared at
+    registration). CameoDenied before anything is rendered; logged for the requester and the face's owner."""
+    refusals = []
+    with store.session() as s:
+        for use in uses:
+            row = s.get(Cameo, use.cameo_id)
+            if row is None:
+                continue
+            vectors = registry.references(row)
+            for m in registry.likeness_matches(s, [vectors], exclude_user=row.user_id, exclude_cameo=row.id):
+                allowed = (m.owner_id == user.id and user.can_own) if m.deleted else may_use(s, m.cameo_id, user)
+                if allowed:
+                    continue
+                details = {"cameo_id": use.cameo_id, "matched_cameo_id": m.cameo_id, "method": m.method, "score": m.score}
+                log_action(s, user.id, "cameo.request_block", f"@{use.handle}", {**details, "reason": "another person's likeness"})
+                log_action(s, m.owner_id, "cameo.likeness_blocked", f"@{m.handle}", {**details, "by": user.username, "stage": "request"})
+                refusals.append(f"the face of @{use.handle} is the registered likeness of another person, who has not "
+                                f"let you use it: nothing was rendered")
+                break
+    if refusals:
+        raise CameoDenied("; ".join(refusals), uses[0].handle)
+
+
+def check_input_image(store: Store, request: GenerationRequest, user: UserInfo, uses: list[CameoUse]) -> None:
+    """An image-to-video input showing a cameo the user may not use is refused before rendering."""
+    if not request.image:
+        return
+    from sora_lite.media import MediaError, read_image
+
+    try:
+        pixels = read_image(request.image)
+    except MediaError:
+        return  # the engine reports an unreadable image in its own words
+    check_output_faces(store, pixels[None], user, allowed=uses, stage="input")
+
+
 def before_generation(store: Store, request: GenerationRequest, user: UserInfo) -> GenerationRequest:
-    """Check the grants for every cameo the request names; the request to render, with its cameos attached."""
-    return with_cameos(request, check_prompt_cameos(store, request_prompts(request), user, purpose="prompt"))
+    """Check the grants for every cameo the request names, the likeness of every face the engine will paint
+    and the faces in an input image; the request to render, with its cameos attached."""
+    uses = check_prompt_cameos(store, request_prompts(request), user, purpose="prompt")
+    check_painted_likeness(store, uses, user)
+    check_input_image(store, request, user, uses)
+    return with_cameos(request, uses)
+
+
+def public_request(request: dict[str, Any]) -> dict[str, Any]:
+    """A clip's stored request without the server paths of the cameos it used (face texture, voice): other
+    people read clip records, and a cameo's files are its owner's. Remixes re-attach cameos from the grants."""
+    options = dict(request.get("options") or {})
+    if not options.get("cameos"):
+        return request
+    options["cameos"] = [{k: c.get(k) for k in ("handle", "cameo_id", "kind")} for c in options["cameos"]
+                         if isinstance(c, dict)]
+    return {**request, "options": options}
 
 
 def before_storing(
@@ -113,6 +168,11 @@ def before_storing(
     uses = check_prompt_cameos(store, request_prompts(request), user, purpose="store")
     check = check_output_faces(store, video, user, allowed=uses, clip_id=clip_id)
     record_clip_uses(store, uses, user, clip_id)
+    named = {u.cameo_id for u in uses}
+    with store.session() as s:  # a likeness that appears unnamed (an input image, a Hub model) is listed too
+        for m in check.matches:
+            if m.allowed and m.cameo_id not in named:
+                log_action(s, user.id, "cameo.clip", f"@{m.handle}", {"cameo_id": m.cameo_id, "clip_id": clip_id, "kind": "appearance"})
     return check
 
 
@@ -168,8 +228,53 @@ def delete_clip_as_cameo_owner(store: Store, owner: UserInfo, clip_id: str) -> C
         row.deleted_at = utcnow()
         paths = [row.video_path, row.thumbnail_path, row.ground_truth_path]
         log_action(s, owner.id, "cameo.clip_delete", f"@{found.handle}", {"clip_id": clip_id, "maker": found.user})
+        if row.user_id is not None and row.user_id != owner.id:  # the maker learns why their clip went
+            log_action(s, row.user_id, "clip.deleted_by_cameo_owner", clip_id, {"cameo": f"@{found.handle}", "by": owner.username})
     for path in paths:
         if path:
             Path(path).unlink(missing_ok=True)
     found.deleted = True
     return found
+
+
+@dataclass
+class CameoDeletion:
+    """What deleting a cameo did: the cameo (now deleted) and the clips that used it, deleted or kept."""
+
+    cameo: dict[str, Any]
+    clips_deleted: list[str]
+    clips_kept: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def delete_cameo(store: Store, owner: UserInfo, handle: str, delete_clips: bool = True) -> CameoDeletion:
+    """The owner deletes their cameo (`registry.delete_cameo`: refused for anyone else, audited) and, by
+    default, every clip that used it, whoever made it (files removed, rows kept and marked). With
+    `delete_clips=False` the clips stay and keep being listed by `clips_using`, so the owner can delete them later."""
+    info = registry.delete_cameo(store, owner, handle)
+    deleted, kept = [], []
+    for clip in clips_using(store, owner, info.handle):
+        if clip.deleted:
+            continue
+        if delete_clips:
+            delete_clip_as_cameo_owner(store, owner, clip.clip_id)
+            deleted.append(clip.clip_id)
+        else:
+            kept.append(clip.clip_id)
+    with store.session() as s:
+        log_action(s, owner.id, "cameo.delete.clips", f"@{info.handle}",
+                   {"cameo_id": info.id, "deleted": deleted, "kept": kept})
+    return CameoDeletion(info.to_dict(), deleted, kept)
+
+
+def likeness_alerts(store: Store, owner: UserInfo, limit: int = 50) -> list[dict[str, Any]]:
+    """What others tried with the owner's face: refused registrations and blocked requests or clips."""
+    with store.session() as s:
+        rows = s.scalars(select(AuditEntry).where(
+            AuditEntry.user_id == owner.id, AuditEntry.action.in_(("cameo.likeness_claimed", "cameo.likeness_blocked")))
+            .order_by(AuditEntry.id.desc()).limit(limit))
+        return [{"at": e.time.isoformat() if e.time else "", "action": e.action,
+                 "cameo": e.subject, "by": (e.details or {}).get("by"), "stage": (e.details or {}).get("stage", "register")}
+                for e in rows]
