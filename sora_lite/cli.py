@@ -65,6 +65,8 @@ def _read_json_file(path: str, what: str) -> Any:
         raise RequestError(f"cannot read {what} file {path}: {e}") from None
     except json.JSONDecodeError as e:
         raise RequestError(f"{what} file {path} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise RequestError(f"{what} file {path} nests too deeply to be a {what}") from None
 
 
 def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
@@ -127,7 +129,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from sora_lite.provenance.cli import run_verify as report
     from sora_lite.studio import Studio
 
-    return report(args, store_lookup=Studio().made_here)
+    return report(args, verify=Studio().verify)  # watermark lookup + reverse search in this instance
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from sora_lite import studio as _studio  # module import: studio imports this module too
 from sora_lite.accounts import UserInfo
+from sora_lite.markup import markdown_text
 from sora_lite.store import ClipRow, Store, User, utcnow
 from sora_lite.store.audit import log_action
 
@@ -162,19 +163,43 @@ def lineage(store: Store, clip_id: str) -> Lineage:
         return result
 
 
+def lineage_markdown(lin: Lineage) -> str:
+    """The lineage as Markdown for the app; every prompt and user name is escaped (`markup.markdown_text`),
+    so a prompt like `<img src=...>` shows as those characters and makes no request."""
+
+    def name(node: LineageNode) -> str:
+        gone = " (deleted)" if node.deleted else ""
+        return (f"`{markdown_text(node.id)}` “{markdown_text(node.prompt, limit=60)}” by "
+                f"{markdown_text(node.user or '?')}{gone}")
+
+    lines = [f"**This clip:** `{markdown_text(lin.clip_id)}`"]
+    if lin.ancestors:
+        lines.append("**Remix of:** " + " ← ".join(name(n) for n in lin.ancestors))
+    else:
+        lines.append("**Remix of:** nothing (an original)")
+    lines.append("**Remixed by:** " + (", ".join(name(n) for n in lin.children) if lin.children else "nobody yet"))
+    return "\n\n".join(lines)
+
+
 def delete_clip(store: Store, clip_id: str, user: UserInfo) -> "_studio.ClipRecord":
     """Remove a clip from the feed and delete its files; only its author may."""
     with store.session() as s:
         row = s.get(ClipRow, clip_id)
         if row is None or row.deleted_at is not None:
             raise ClipNotFound(f"no clip with id {clip_id!r}")
-        if not user.can_own:
-            raise NotOwner("sign in to delete clips: signed-out visitors share one identity and own nothing")
-        if row.user_id != user.id:
-            raise NotOwner(f"clip {clip_id} belongs to another user; you can only delete your own clips")
-        row.deleted_at = utcnow()
-        log_action(s, user.id, "clip.delete", clip_id, {})
-        record = _record(row, user.username)
+        refusal = None
+        if not user.can_own_clips:
+            refusal = NotOwner("sign in to delete clips: signed-out visitors share one identity and own nothing")
+        elif row.user_id != user.id:
+            refusal = NotOwner(f"clip {clip_id} belongs to another user; you can only delete your own clips")
+        if refusal is None:
+            row.deleted_at = utcnow()
+            log_action(s, user.id, "clip.delete", clip_id, {})
+            record = _record(row, user.username)
+    if refusal is not None:  # someone tried to delete another person's clip: that is audited too
+        with store.session() as s:
+            log_action(s, user.id, "clip.delete_refused", clip_id, {"owner_id": row.user_id})
+        raise refusal
     for path in (record.video_path, record.thumbnail_path, record.ground_truth_path):
         if path:
             Path(path).unlink(missing_ok=True)

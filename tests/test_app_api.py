@@ -129,8 +129,9 @@ def test_bad_inputs_are_errors_and_the_app_keeps_serving(served, tmp_path):
 
 def test_verify_reports_c2pa_and_watermark_of_a_clip_made_here(served):
     client, studio, _ = served
-    _, record, _ = generate(client, prompt="a yellow ball dropped from 1 metre", seconds=2, size="256x256", fps=24)
-    summary, report = client.predict(handle_file(record["video_path"]), api_name="/verify")
+    video, record, _ = generate(client, prompt="a yellow ball dropped from 1 metre", seconds=2, size="256x256", fps=24)
+    # public records carry file names, not server paths (issue 13): verify the copy the client downloaded
+    summary, report = client.predict(handle_file(video_path(video)), api_name="/verify")
     assert report["c2pa"]["state"] == "valid"
     assert report["c2pa"]["claims"]["clip_id"] == record["id"]
     assert report["watermark"]["found"] and report["watermark"]["matches_clip"] is True

@@ -7,6 +7,7 @@ and calls `generate`. Hub models register here as more entries, so no door knows
 from __future__ import annotations
 
 import threading
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol, runtime_checkable
 
@@ -19,6 +20,12 @@ MIN_SIZE, MAX_SIZE = 128, 1024
 MIN_FPS, MAX_FPS = 8, 60
 MIN_SECONDS, MAX_SECONDS = 1.0, 20.0
 MAX_PROMPT_CHARS = 2000
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` has at least one letter or digit: zero-width characters, emoji, punctuation and
+    spaces alone describe nothing, so they count as an empty prompt."""
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
 
 
 class RequestError(ValueError):
@@ -73,7 +80,7 @@ class GenerationRequest:
             raise RequestError("prompt must be text")
         if len(self.prompt) > MAX_PROMPT_CHARS:
             raise RequestError(f"prompt is {len(self.prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
-        if not self.prompt.strip() and not self.spec and not self.shots and not self.image:
+        if not has_words(self.prompt) and not self.spec and not self.shots and not self.image:
             raise RequestError("the prompt is empty: describe a scene, or pass a scene spec or a storyboard")
         for name in ("width", "height"):
             v = getattr(self, name)

@@ -1,4 +1,5 @@
-"""SQLAlchemy tables and sessions: users, clips, cameos, grants, audit log, moderation decisions."""
+"""SQLAlchemy tables and sessions: users, clips, cameos, grants, audit log, moderation decisions,
+clip fingerprints."""
 
 from sora_lite.store.db import Store, database_url, home_dir, open_store
 from sora_lite.store.models import (
@@ -6,9 +7,12 @@ from sora_lite.store.models import (
     Base,
     Cameo,
     CameoGrant,
+    ClipFingerprint,
     ClipRow,
     ModerationDecision,
+    SignInAttempt,
     User,
+    VisitorSignIn,
     utcnow,
 )
 
@@ -17,10 +21,13 @@ __all__ = [
     "Base",
     "Cameo",
     "CameoGrant",
+    "ClipFingerprint",
     "ClipRow",
     "ModerationDecision",
+    "SignInAttempt",
     "Store",
     "User",
+    "VisitorSignIn",
     "database_url",
     "home_dir",
     "open_store",

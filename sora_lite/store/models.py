@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -56,6 +56,24 @@ class ClipRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     created_ts: Mapped[float] = mapped_column(Float, default=0.0)  # ClipRecord.created_at (epoch), exact
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ClipFingerprint(Base):
+    """The perceptual fingerprint of a stored clip (sora_lite/provenance/fingerprint.py): reverse search
+    when a copy lost its watermark and C2PA. Raw little-endian arrays; shapes alongside."""
+
+    __tablename__ = "clip_fingerprints"
+
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    step_s: Mapped[float] = mapped_column(Float, default=0.25)
+    video_shape: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    video_hashes: Mapped[bytes] = mapped_column(LargeBinary)
+    colour: Mapped[bytes] = mapped_column(LargeBinary)
+    audio_hashes: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    audio_mask: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    audio_hops: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Cameo(Base):
@@ -111,3 +129,27 @@ class ModerationDecision(Base):
     categories: Mapped[list[Any]] = mapped_column(JSON, default=list)
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SignInAttempt(Base):
+    """One sign-in (or sign-up) try, kept to throttle guessing: per account name and per client."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(96), index=True)
+    client: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="sign_in")  # sign_in | sign_up
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class VisitorSignIn(Base):
+    """A browser (its signed visitor cookie) signed in to an account; the session hash plays no part."""
+
+    __tablename__ = "visitor_sign_ins"
+
+    visitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
