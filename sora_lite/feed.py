@@ -189,7 +189,7 @@ def delete_clip(store: Store, clip_id: str, user: UserInfo) -> "_studio.ClipReco
             raise ClipNotFound(f"no clip with id {clip_id!r}")
         refusal = None
         if not user.can_own_clips:
-            refusal = NotOwner("sign in to delete clips: signed-out visitors share one identity and own nothing")
+            refusal = NotOwner("sign in to delete clips: this signed-out visitor owns nothing here")
         elif row.user_id != user.id:
             refusal = NotOwner(f"clip {clip_id} belongs to another user; you can only delete your own clips")
         if refusal is None:

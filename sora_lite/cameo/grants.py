@@ -161,7 +161,9 @@ def set_visibility(store: Store, owner: UserInfo, handle: str, visibility: str) 
 def request_access(store: Store, requester: UserInfo, handle: str) -> AccessRequest:
     """Ask the owner for permission; one pending request per person and cameo."""
     if not requester.can_own:
-        raise CameoError("sign in to ask for a cameo: signed-out visitors share one identity")
+        with store.session() as s:
+            log_action(s, requester.id, "cameo.request_refused", f"@{handle.lstrip('@')}", {"why": "not signed in"})
+        raise CameoError("sign in to ask for a cameo: a signed-out visitor cannot be granted anyone's likeness")
     with store.session() as s:
         row = live_cameo_row(s, handle)
         if row.user_id == requester.id:
