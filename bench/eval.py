@@ -16,8 +16,9 @@
 cost does not depend on weight values, so the real architectures with random init (bench/references.py
 builds them from configs, offline, once, into --work/random-weights) time like the real models:
 - ours: ONE `python -m eval.run --metrics clip,fvd,av_sync,physics` with a random open_clip ViT-B-32 file
-  (--clip-pretrained) and cd-FVD's VideoMAE (--fvd-features videomae --fvd-model <random VideoMAE-base
-  folder>), reference set = the same files;
+  (--clip-pretrained) and the cd-FVD recipe (--fvd-protocol cd-fvd --fvd-model <random VideoMAE-base
+  folder>: a VideoMAE-base, not cd-FVD's ViT-g/14 — the bench times, it does not reproduce their numbers),
+  reference set = the same files;
 - the references, each its own process with its own decode of every file, as a researcher chaining the
   authors' tools would: torchmetrics CLIPScore (transformers CLIP ViT-B/32, 8 frames per video), cd-FVD
   (16 frames, VideoMAE, scipy sqrtm), AV-Align (TempoTokens' av_align.py: Farneback flow on full-size
@@ -197,6 +198,8 @@ def bench_frechet(n: int = 256, dim: int = 400, repeat: int = 5) -> None:
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(n, dim)), rng.normal(0.1, 1.1, size=(n, dim))
+    # Only the arithmetic is compared here: both sides get the same covariances (np.cov's ÷(N−1); the
+    # references' FeatureStats use ÷N, see tests/test_protocols_fvd.py for that golden test).
     m1, m2, c1, c2 = a.mean(0), b.mean(0), np.cov(a, rowvar=False), np.cov(b, rowvar=False)
 
     def scipy_fd() -> float:
@@ -288,7 +291,7 @@ def print_reference(label: str, wall: float, n: int, got: dict | None = None) ->
 
 def bench_whole_random(folder: Path, weights: references.RandomWeights, n: int) -> None:
     ours_args = ["--clip-model", references.OPEN_CLIP_MODEL, "--clip-pretrained", str(weights.open_clip_file),
-                 "--fvd-features", "videomae", "--fvd-model", str(weights.videomae_dir), "--reference", f"videos:{folder}"]
+                 "--fvd-protocol", "cd-fvd", "--fvd-model", str(weights.videomae_dir), "--reference", f"videos:{folder}"]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         print(f"whole    {n} clips, reference set for FVD = the same {n} files (FVD runs VideoMAE on 2×{n} videos on both sides)")
@@ -309,7 +312,7 @@ def bench_whole_random(folder: Path, weights: references.RandomWeights, n: int) 
         print_reference("torchmetrics CLIPScore (8 frames)", clip_wall, n, clip_got)
         fvd_wall, fvd_got = run_reference(
             "cdfvd", ["--folder", str(folder), "--reference", str(folder), "--model", str(weights.videomae_dir)])
-        print_reference("cd-FVD (VideoMAE-base, scipy sqrtm)", fvd_wall, n, fvd_got)
+        print_reference("cd-FVD recipe (VideoMAE-base, not cd-FVD's ViT-g; scipy sqrtm)", fvd_wall, n, fvd_got)
         av_wall, av_got = run_reference("avalign", ["--folder", str(folder)])
         print_reference("AV-Align (Farneback + librosa onsets)", av_wall, n, av_got)
         phys_wall = eval_run(folder, "physics", out / "physics")

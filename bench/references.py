@@ -246,7 +246,8 @@ def clipscore(folder: Path, model_dir: Path, num_frames: int = 8) -> ToolTiming:
 # --- (b) cd-FVD ----------------------------------------------------------------------------------------
 
 def _cdfvd_clip(video: np.ndarray, resolution: int = 256, length: int = 16) -> np.ndarray:
-    """cd-FVD's VideoDataset + preprocess: first 16 frames, short side → 256 (antialiased), centre crop, back to uint8."""
+    """cd-FVD's VideoDataset + preprocess: short side → 256 (antialiased), centre crop, back to uint8 — but the
+    *first* 16 frames (cd-FVD draws a random clip; the bench compares time, and fixed frames keep it repeatable)."""
     import math
 
     import torch
@@ -277,11 +278,11 @@ def _videomae_features(model: Any, clips: list[np.ndarray]) -> np.ndarray:
 
 
 def scipy_frechet(a: np.ndarray, b: np.ndarray) -> float:
-    """cd-FVD's compute_fvd_from_stats."""
+    """cd-FVD's FeatureStats.get_mean_cov (covariance ÷N, i.e. np.cov with ddof=0) + compute_fvd_from_stats."""
     import scipy.linalg
 
     mu_a, mu_b = a.mean(0), b.mean(0)
-    sigma_a, sigma_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    sigma_a, sigma_b = np.cov(a, rowvar=False, ddof=0), np.cov(b, rowvar=False, ddof=0)
     s = scipy.linalg.sqrtm(sigma_a @ sigma_b)  # cd-FVD passes disp=False, deprecated in SciPy 1.17: same work
     return float(np.real(np.square(mu_a - mu_b).sum() + np.trace(sigma_a + sigma_b - 2 * s)))
 
@@ -291,7 +292,7 @@ def cdfvd(folder: Path, reference: Path, model_dir: Path, batch_size: int = 16) 
     from transformers import VideoMAEForVideoClassification
 
     fake, real = video_files(folder), video_files(reference)
-    timing = ToolTiming("cd-FVD (VideoMAE + scipy sqrtm)", len(fake))
+    timing = ToolTiming("cd-FVD recipe (VideoMAE-base, not their ViT-g; + scipy sqrtm)", len(fake))
     watch = Stopwatch(timing)
     with watch("load_s"):
         model = VideoMAEForVideoClassification.from_pretrained(model_dir, local_files_only=True).eval()

@@ -17,7 +17,8 @@ from eval.metrics.fvd import FVD, reference_features, score_sample
 
 
 def scipy_frechet(a: np.ndarray, b: np.ndarray) -> float:
-    """The StyleGAN-V / cd-FVD formula, verbatim in spirit: scipy.linalg.sqrtm of Σ1Σ2."""
+    """scipy.linalg.sqrtm of Σ1Σ2 on np.cov moments — covariance ÷(N−1), the "sora-lite" protocol's, NOT the
+    references' ÷N (their FeatureStats arithmetic is golden-tested in tests/test_protocols_fvd.py)."""
     mu1, s1 = a.mean(0), np.cov(a, rowvar=False)
     mu2, s2 = b.mean(0), np.cov(b, rowvar=False)
     root = scipy.linalg.sqrtm(s1 @ s2)

@@ -9,6 +9,14 @@ Per video: N = 8 frames (`NUM_FRAMES`) at the centres of 8 equal segments (all f
 Backends: open_clip (default `ViT-B-32` / `laion2b_s34b_b79k`, configurable) or a transformers
 `CLIPModel` (local dir or Hub id). Weights are read from the local cache only; when they are missing the
 metric raises `MetricSkipped` naming the model and how to fetch it.
+
+That default is the project's own "sora-lite" recipe. `protocol` (eval/protocols.py, `--clip-protocol`)
+switches frames, preprocessing and aggregation to another tool's: torchmetrics (100·max(mean cos, 0)),
+EvalCrafter (every frame, cv2 squash to 224², raw 0–255 floats into the model, mean raw cosine), VBench
+(every frame, model preprocessing, mean cosine), t2v_metrics (8 frames tiled into one image).
+
+`frame_consistency` is this project's own measure (mean cosine between *sampled* frames T/8 apart); it
+is NOT EvalCrafter's CLIP-Temp, which compares consecutive frames.
 """
 
 from __future__ import annotations
@@ -67,6 +75,12 @@ class HFClipEncoder:
         return _normalise(_pooled(out).float().cpu())
 
     @torch.no_grad()
+    def raw_image_embeddings(self, pixels: torch.Tensor) -> torch.Tensor:
+        """N×3×S×S float pixels straight into the vision tower, no processor (EvalCrafter feeds 0–255 this way)."""
+        out = self.model.get_image_features(pixels.to(device=self.device, dtype=self.dtype))
+        return _normalise(_pooled(out).float().cpu())
+
+    @torch.no_grad()
     def text_embeddings(self, texts: list[str]) -> torch.Tensor:
         max_len = int(self.model.config.text_config.max_position_embeddings)
         tokens = self.processor(text=texts, return_tensors="pt", padding=True, truncation=True, max_length=max_len)
@@ -95,6 +109,10 @@ class OpenClipEncoder:
         from PIL import Image
 
         pixels = torch.stack([self.preprocess(Image.fromarray(f)) for f in frames])
+        return _normalise(self.model.encode_image(pixels.to(device=self.device, dtype=self.dtype)).float().cpu())
+
+    @torch.no_grad()
+    def raw_image_embeddings(self, pixels: torch.Tensor) -> torch.Tensor:
         return _normalise(self.model.encode_image(pixels.to(device=self.device, dtype=self.dtype)).float().cpu())
 
     @torch.no_grad()
@@ -183,21 +201,69 @@ def _load_open_clip(model: str, pretrained: str | None, device: str, dtype: torc
     )
 
 
-def score_sample(frames: Any, prompt: str, encoder: ClipEncoder, num_frames: int = NUM_FRAMES) -> dict[str, float]:
-    """One video × prompt → clip_score (0–100), frame_consistency (cosine) and the frames used."""
+def evalcrafter_pixels(frames: np.ndarray, size: int = 224) -> torch.Tensor:
+    """EvalCrafter's Scores_with_CLIP.py: cv2.resize each RGB frame to size² (INTER_LINEAR), float 0–255, CHW."""
+    import cv2
+
+    return torch.stack([torch.from_numpy(cv2.resize(np.ascontiguousarray(f), (size, size))).permute(2, 0, 1).float()
+                        for f in frames])
+
+
+def tile_frames(frames: np.ndarray, columns: int = 4) -> np.ndarray:
+    """Frames side by side in a grid (rows of `columns`), one image: t2v_metrics-style video-as-image."""
+    t, h, w, c = frames.shape
+    rows = -(-t // columns)
+    grid = np.zeros((rows * h, columns * w, c), dtype=frames.dtype)
+    for k, f in enumerate(frames):
+        r, col = divmod(k, columns)
+        grid[r * h : (r + 1) * h, col * w : (col + 1) * w] = f
+    return grid
+
+
+def select_frames(video: np.ndarray, policy: str, num_frames: int = NUM_FRAMES) -> np.ndarray:
+    """"uniform8": centres of `num_frames` equal segments; "all": every frame; "tile8": uniform then tiled."""
+    if policy == "all":
+        return video
+    picked = video[uniform_indices(len(video), num_frames)]
+    if policy == "tile8":
+        return tile_frames(picked)[None]
+    if policy != "uniform8":
+        raise ValueError(f"unknown frame selection {policy!r}")
+    return picked
+
+
+def score_sample(
+    frames: Any, prompt: str, encoder: ClipEncoder, num_frames: int = NUM_FRAMES, protocol: Any = None
+) -> dict[str, float]:
+    """One video × prompt → clip_score, frame_consistency (cosine) and the frames used, under `protocol`
+    (an eval.protocols.CLIPProtocol; None = "sora-lite"). clip_score is 0–100 for the clamped
+    aggregations, a raw cosine (−1…1) for EvalCrafter / VBench / t2v_metrics, as those tools report."""
+    from eval.protocols import clip_protocol
+
+    proto = protocol or clip_protocol("sora-lite")
     if not isinstance(prompt, str) or not prompt.strip():
         raise MetricInputError("CLIP alignment needs a non-empty prompt")
     video = as_frames(frames)
-    picked = video[uniform_indices(len(video), num_frames)]
-    images = encoder.image_embeddings(picked)
+    picked = select_frames(video, proto.frames, num_frames)
+    if proto.preprocess == "squash-raw":
+        images = encoder.raw_image_embeddings(evalcrafter_pixels(picked))  # type: ignore[attr-defined]
+    else:
+        images = encoder.image_embeddings(picked)
     text = encoder.text_embeddings([prompt])
     cosines = (images @ text.T).squeeze(-1)
-    per_frame = 100.0 * cosines.clamp(min=0.0)
+    if proto.aggregate == "clamp-per-frame":
+        score = float((100.0 * cosines.clamp(min=0.0)).mean())
+    elif proto.aggregate == "clamp-mean":
+        score = float(100.0 * cosines.mean().clamp(min=0.0))
+    elif proto.aggregate == "cosine":
+        score = float(cosines.mean())
+    else:
+        raise ValueError(f"unknown aggregation {proto.aggregate!r}")
     consistency = (images[1:] * images[:-1]).sum(-1).mean().item() if len(images) > 1 else 1.0
     return {
-        "clip_score": float(per_frame.mean()),
+        "clip_score": score,
         "frame_consistency": float(consistency),
-        "frames_used": float(len(picked)),
+        "frames_used": float(len(uniform_indices(len(video), num_frames)) if proto.frames == "tile8" else len(picked)),
     }
 
 

@@ -18,30 +18,36 @@ import numpy as np
 
 @dataclass(frozen=True)
 class GaussianMoments:
-    """Mean and (unbiased) covariance of a feature set, and how many samples made them."""
+    """Mean and covariance (÷(N − ddof)) of a feature set, and how many samples made them."""
 
     mean: np.ndarray
     cov: np.ndarray
     n: int
 
 
-def moments_from_sums(total: np.ndarray, outer_total: np.ndarray, n: int) -> GaussianMoments:
-    """Mean/covariance from running sums Σx and Σxxᵀ (the mergeable form, as torchmetrics' FID keeps)."""
+def moments_from_sums(total: np.ndarray, outer_total: np.ndarray, n: int, ddof: int = 1) -> GaussianMoments:
+    """Mean/covariance from running sums Σx and Σxxᵀ (the mergeable form, as torchmetrics' FID keeps).
+
+    ddof=1: the unbiased ÷(N−1) (torchmetrics, np.cov); ddof=0: ÷N, what StyleGAN-V's and cd-FVD's
+    `FeatureStats.get_mean_cov` compute (raw_cov/N − μμᵀ) and so what published FVDs use."""
     if n < 2:
         raise ValueError(f"need at least 2 samples for a covariance, got {n}")
+    if ddof not in (0, 1):
+        raise ValueError(f"ddof must be 0 (÷N) or 1 (÷(N−1)), got {ddof}")
     total = np.asarray(total, dtype=np.float64)
     outer_total = np.asarray(outer_total, dtype=np.float64)
     mean = total / n
-    cov = (outer_total - n * np.outer(mean, mean)) / (n - 1)
+    cov = (outer_total - n * np.outer(mean, mean)) / (n - ddof)
     return GaussianMoments(mean=mean, cov=(cov + cov.T) / 2, n=n)
 
 
-def moments(features: np.ndarray) -> GaussianMoments:
+def moments(features: np.ndarray, ddof: int = 1) -> GaussianMoments:
+    """Mean and covariance ÷(N − ddof) of N×D features (ddof=0: the references' ÷N)."""
     feats = np.asarray(features, dtype=np.float64)
     if feats.ndim != 2 or feats.shape[0] < 2:
         raise ValueError(f"features must be N×D with N ≥ 2, got shape {feats.shape}")
     return GaussianMoments(
-        mean=feats.mean(0), cov=np.cov(feats, rowvar=False).reshape(feats.shape[1], -1), n=len(feats)
+        mean=feats.mean(0), cov=np.cov(feats, rowvar=False, ddof=ddof).reshape(feats.shape[1], -1), n=len(feats)
     )
 
 

@@ -8,6 +8,11 @@ precomputed moments is held fixed in the bootstrap.
 N and a warning are reported with every value: FVD is biased upward at small N and values at different
 N are not comparable. The warning fires below `stable_floor` (default 2048, the N used by StyleGAN-V and
 cd-FVD) and says so more strongly when N ≤ feature dim (the covariance is then rank-deficient).
+
+`protocol` (eval/protocols.py) decides the covariance divisor and the N cap: "stylegan-v" and "cd-fvd"
+use ÷N and stop at 2048 per side, as their FeatureStats do; the default "sora-lite" uses ÷(N−1). Every
+result carries `protocol` and a `comparability` label; below N = 2048 it says "not comparable with
+published FVD (N=…)". The bootstrap CI always uses ÷(N−1) resamples (a spread, not a published number).
 """
 
 from __future__ import annotations
@@ -22,7 +27,12 @@ from torchmetrics import Metric
 from torchmetrics.utilities.data import dim_zero_cat
 
 from eval.metrics.errors import MetricInputError, MetricSkipped
-from eval.metrics.frechet import bootstrap_interval, frechet_distance_of, moments_from_sums
+from eval.metrics.frechet import (
+    bootstrap_interval,
+    frechet_distance_of,
+    moments_from_sums,
+)
+from eval.protocols import comparability
 
 STABLE_FLOOR = 2048
 SIDES = ("real", "fake")
@@ -33,6 +43,18 @@ class VideoFeatureExtractor(Protocol):
     feature_dim: int
 
     def __call__(self, videos: Sequence[Any]) -> np.ndarray: ...
+
+
+def extract(extractor: Any, videos: Sequence[Any], real: bool) -> np.ndarray:
+    """Features of one side; `real` reaches extractors that take it (the protocol's offset policy per side),
+    an extension extractor without sides is called as before."""
+    import inspect
+
+    try:
+        sided = "real" in inspect.signature(extractor).parameters
+    except (TypeError, ValueError):  # no introspectable signature
+        sided = False
+    return extractor(videos, real=real) if sided else extractor(videos)
 
 
 def _side(real: bool) -> str:
@@ -53,9 +75,13 @@ class FVD(Metric):
         bootstrap_rounds: int = 200,
         seed: int = 0,
         stable_floor: int = STABLE_FLOOR,
+        protocol: Any = None,
         **kwargs: Any,
     ) -> None:
+        from eval.protocols import fvd_protocol
+
         super().__init__(**kwargs)
+        self.protocol = fvd_protocol(protocol) if isinstance(protocol, str) else (protocol or fvd_protocol("sora-lite"))
         dim = feature_dim or (extractor.feature_dim if extractor is not None else None)
         if not dim:
             raise ValueError("FVD needs an extractor or a feature_dim")
@@ -76,7 +102,7 @@ class FVD(Metric):
             raise MetricSkipped(
                 "FVD has no feature extractor", "build FVD with extractor=I3DFeatures.load() or VideoMAEFeatures.load()"
             )
-        self.update_features(self.extractor(list(videos)), real=real)
+        self.update_features(extract(self.extractor, list(videos), real=real), real=real)
 
     def update_features(self, features: Any, real: bool = False) -> None:
         feats = torch.as_tensor(np.asarray(features), dtype=torch.float64)
@@ -87,6 +113,11 @@ class FVD(Metric):
         if not torch.isfinite(feats).all():
             raise MetricInputError("features contain NaN or inf")
         side = _side(real)
+        cap = self.protocol.max_items
+        if cap is not None:  # the references' FeatureStats.append: items past max_items are dropped
+            feats = feats[: max(cap - int(getattr(self, f"{side}_n")), 0)]
+            if not len(feats):
+                return
         setattr(self, f"{side}_sum", getattr(self, f"{side}_sum") + feats.sum(0))
         setattr(self, f"{side}_outer", getattr(self, f"{side}_outer") + feats.T @ feats)
         setattr(self, f"{side}_n", getattr(self, f"{side}_n") + feats.shape[0])
@@ -100,7 +131,8 @@ class FVD(Metric):
             raise MetricInputError(f"moments must be mean[{self.feature_dim}], cov[{self.feature_dim}²], n ≥ 2")
         side = _side(real)
         setattr(self, f"{side}_sum", getattr(self, f"{side}_sum") + n * mu)
-        setattr(self, f"{side}_outer", getattr(self, f"{side}_outer") + (n - 1) * sigma + n * torch.outer(mu, mu))
+        ddof = self.protocol.cov_ddof  # the moments are taken to be ÷(n − ddof), as this protocol computes them
+        setattr(self, f"{side}_outer", getattr(self, f"{side}_outer") + (n - ddof) * sigma + n * torch.outer(mu, mu))
         setattr(self, f"{side}_n", getattr(self, f"{side}_n") + int(n))
 
     def _features(self, side: str) -> np.ndarray | None:
@@ -117,8 +149,9 @@ class FVD(Metric):
         n_real, n_fake = int(self.real_n), int(self.fake_n)
         if n_real < 2 or n_fake < 2:
             raise MetricInputError(f"FVD needs at least 2 reference and 2 generated videos, got {n_real} and {n_fake}")
-        real = moments_from_sums(self.real_sum.cpu().numpy(), self.real_outer.cpu().numpy(), n_real)
-        fake = moments_from_sums(self.fake_sum.cpu().numpy(), self.fake_outer.cpu().numpy(), n_fake)
+        ddof = self.protocol.cov_ddof
+        real = moments_from_sums(self.real_sum.cpu().numpy(), self.real_outer.cpu().numpy(), n_real, ddof)
+        fake = moments_from_sums(self.fake_sum.cpu().numpy(), self.fake_outer.cpu().numpy(), n_fake, ddof)
         value = frechet_distance_of(real, fake)
         low = high = float("nan")
         real_feats, fake_feats = self._features("real"), self._features("fake")
@@ -134,6 +167,8 @@ class FVD(Metric):
             "n_fake": n_fake,
             "feature_dim": self.feature_dim,
             "warning": self._warning(min(n_real, n_fake)),
+            "protocol": self.protocol.name,
+            "comparability": comparability(self.protocol, min(n_real, n_fake)),
         }
 
     def _warning(self, n: int) -> str | None:
