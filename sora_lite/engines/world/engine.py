@@ -2,17 +2,17 @@
 
 One `generate` call runs: plan the shots (each shot's spec and camera) → simulate every shot on one
 continuing simulation (rebuilding the model only when a shot adds objects or changes the world, carrying
-the state of persisting bodies) → camera poses per frame → render → audio from the contact events →
-ground truth. Nothing here needs model weights.
+the state of persisting bodies) → each shot's camera planned from its simulated motion and the subjects its
+text names (`framing.py`) → render (while the next shot simulates) → audio from the contact events → ground
+truth. Image-to-video fits the still to the first shot's camera (`still.py`). Nothing here needs model weights.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -20,9 +20,12 @@ import numpy as np
 
 from sora_lite.engines.base import Cancelled, GenerationRequest, GenerationResult, ProgressFn, RequestError
 from sora_lite.engines.world import audio as sound
-from sora_lite.engines.world.camera import CameraPose, base_pose, camera_path, find_target, project
-from sora_lite.engines.world.parse import ParseResult, parse_prompt
-from sora_lite.engines.world.render import PARALLEL_MIN_PIXELS, RenderJob, RenderStream
+from sora_lite.engines.world.camera import CameraPose, fovy_from_lens, project
+from sora_lite.engines.world.still import (STILL_ROOM, StillGround, backdrop_depth, fit_ground, fit_still,
+                                           still_camera_path, still_ground)
+from sora_lite.engines.world.framing import FramingDecision, entry_names, floor_reach, plan_shot, says_static
+from sora_lite.engines.world.parse import ParseResult, parse_prompt, parse_with_subjects
+from sora_lite.engines.world.render import PARALLEL_MIN_PIXELS, PreviewFn, RenderJob, RenderStream
 from sora_lite.engines.world.scene import CameoLook, Scene, granted_looks, layout_bodies
 from sora_lite.engines.world.simulate import Segment, Simulation
 from sora_lite.engines.world.spec import CAMERA_MOVES, CameraSpec, Perturbation, SceneSpec, SpecError
@@ -41,6 +44,9 @@ class ShotPlan:
     camera: CameraSpec
     start_frame: int
     n_frames: int
+    named: list[str] = field(default_factory=list)  # bodies the shot's text names (the camera holds them)
+    exits: list[str] = field(default_factory=list)  # named, but the text lets them leave the frame
+    still: bool = False  # the text or the storyboard asked for a camera that does not move
 
 
 def _nothing_parsed(spec: SceneSpec) -> ParseResult:
@@ -58,13 +64,24 @@ def merge_dict(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _camera_from(value: Any, current: CameraSpec, where: str) -> CameraSpec:
+def _camera_from(value: Any, current: CameraSpec, where: str, spec: SceneSpec | None = None) -> CameraSpec:
+    """A storyboard shot's camera: a move name, the camera words a prompt takes ("tracking shot", "handheld",
+    "close up", "slow pan left"), or an object of camera settings."""
     if value is None:
         return current
     if isinstance(value, str):
-        if value not in CAMERA_MOVES:
-            raise RequestError(f"{where}: camera is {value!r}; choose one of: {', '.join(CAMERA_MOVES)}")
-        return replace(current, move=value)
+        if value.strip().lower() in CAMERA_MOVES:
+            return replace(current, move=value.strip().lower())
+        base = replace(spec if spec is not None else SceneSpec(), camera=current)
+        parsed, subjects = parse_with_subjects(value, base=base)
+        if not parsed.used or len(parsed.spec.objects) != len(base.objects):
+            bad = f" (not understood: {', '.join(parsed.ignored)})" if parsed.ignored else ""
+            raise RequestError(f"{where}: camera is {value!r}{bad}; use a move ({', '.join(CAMERA_MOVES)}) or the "
+                               "camera words a prompt takes, e.g. 'tracking shot', 'handheld', 'close up', "
+                               "'pan left', 'low angle', 'macro'")
+        if not subjects.named:  # "tracking shot" names nobody: the shot's text says whom (framing.py)
+            return replace(parsed.spec.camera, target=current.target)
+        return parsed.spec.camera
     if isinstance(value, dict):
         merged = merge_dict(current.__dict__, value)
         spec = SceneSpec.from_dict({"camera": merged, "objects": [{}]})
@@ -78,6 +95,24 @@ def _world_key(spec: SceneSpec) -> str:
     for k in ("camera", "pacing", "perturbations"):
         d.pop(k, None)
     return repr(d)
+
+
+def _spec_says_static(spec: Any) -> bool:
+    """A scene spec that spells out a static camera means it (eval controls read physics off a still view)."""
+    cam = spec.get("camera") if isinstance(spec, dict) else None
+    return isinstance(cam, dict) and cam.get("move") == "static"
+
+
+def _relaunched(before: SceneSpec, after: SceneSpec) -> set[str]:
+    """Bodies a later shot sets moving anew (their entry's velocity changed): they start it where they are."""
+    old = {o.name: o.velocity for o in before.objects}
+    names = after.object_names()
+    out, k = set(), 0
+    for o in after.objects:
+        if o.name in old and list(old[o.name]) != list(o.velocity) and any(abs(v) > 0 for v in o.velocity):
+            out.update(names[k:k + o.count])
+        k += o.count
+    return out
 
 
 def read_still(path: str, width: int, height: int) -> np.ndarray:
@@ -128,13 +163,23 @@ class WorldEngine:
             return parse_prompt(request.prompt)
         return _nothing_parsed(SceneSpec())
 
+    def _base_subjects(self, request: GenerationRequest) -> tuple[ParseResult, list[str], list[str]]:
+        """The request's own scene, the bodies its prompt names and those it lets exit; a scene spec names
+        every object it lists."""
+        if request.spec is None and request.prompt.strip():
+            parsed, subjects = parse_with_subjects(request.prompt)
+            return parsed, entry_names(parsed.spec, subjects.named), entry_names(parsed.spec, subjects.exits)
+        parsed = self._base_spec(request)
+        return parsed, (parsed.spec.object_names() if request.spec is not None else []), []
+
     def _plan(self, request: GenerationRequest) -> tuple[list[ShotPlan], ParseResult]:
         """The shots to simulate, and the words used / ignored and parse notes across all their prompts."""
         fps = request.fps
         if not request.shots:
-            parsed = self._base_spec(request)
+            parsed, named, exits = self._base_subjects(request)
             n = int(round(float(request.seconds) * fps))
-            return [ShotPlan(0, request.prompt, parsed.spec, parsed.spec.camera, 0, n)], parsed
+            return [ShotPlan(0, request.prompt, parsed.spec, parsed.spec.camera, 0, n, named, exits,
+                             says_static(request.prompt) or _spec_says_static(request.spec))], parsed
         shots = request.shots
         seconds = []
         for i, shot in enumerate(shots):
@@ -148,12 +193,21 @@ class WorldEngine:
         total = sum(seconds)
         if not 1.0 <= total <= 20.0:
             raise RequestError(f"the storyboard lasts {total:g} s; it must last from 1 to 20 seconds")
-        if request.spec is not None or request.prompt.strip():
-            words = self._base_spec(request)
+        first_named: tuple[list[str], list[str]] = ([], [])
+        # The studio titles a storyboard with its shot texts joined by " / ": that is not a scene to start from
+        # (read whole, "close up of the cube" in shot 3 would make shot 1 a close-up)
+        joined = " / ".join(str(s.get("prompt") or "").strip() for s in shots if isinstance(s, dict))
+        titled = request.spec is None and request.prompt.strip() == joined
+        if request.spec is not None or (request.prompt.strip() and not titled):
+            words, *first_named = self._base_subjects(request)
             first_prompt_applied = False
         else:
             first = shots[0].get("prompt") or ""
-            words = parse_prompt(first) if first.strip() else _nothing_parsed(SceneSpec())
+            if first.strip():
+                words, subjects = parse_with_subjects(first)
+                first_named = (entry_names(words.spec, subjects.named), entry_names(words.spec, subjects.exits))
+            else:
+                words = _nothing_parsed(SceneSpec())
             first_prompt_applied = True
         current = words.spec
         plans = []
@@ -163,9 +217,11 @@ class WorldEngine:
             text = shot.get("prompt") or ""
             if not isinstance(text, str):
                 raise RequestError(f"{where}: prompt must be text")
+            named, exits = first_named if i == 0 else ([], [])
             if text.strip() and not (i == 0 and first_prompt_applied):
-                p = parse_prompt(text, base=current)
+                p, subjects = parse_with_subjects(text, base=current)
                 current = p.spec
+                named, exits = entry_names(current, subjects.named), entry_names(current, subjects.exits)
                 words.used, words.ignored, words.notes = words.used + p.used, words.ignored + p.ignored, words.notes + p.notes
             if shot.get("spec") is not None:
                 if not isinstance(shot["spec"], dict):
@@ -174,28 +230,33 @@ class WorldEngine:
                     current = SceneSpec.from_dict(merge_dict(current.to_dict(), shot["spec"]))
                 except SpecError as e:
                     raise SpecError(f"{where}: {e}") from None
-            camera = _camera_from(shot.get("camera"), current.camera, where)
+            camera = _camera_from(shot.get("camera"), current.camera, where, current)
             current = replace(current, camera=camera)
             start = int(round(cum * request.fps))
             cum += seconds[i]
             end = int(round(cum * request.fps))
             if end <= start:
                 raise RequestError(f"{where} is shorter than one frame")
-            plans.append(ShotPlan(i, text, current, camera, start, end - start))
+            cam_words = shot.get("camera") if isinstance(shot.get("camera"), str) else ""
+            plans.append(ShotPlan(i, text, current, camera, start, end - start, named, exits,
+                                  says_static(text) or says_static(cam_words) or _spec_says_static(shot.get("spec"))
+                                  or (i == 0 and _spec_says_static(request.spec))))
         return plans, words
 
     # --- the run -----------------------------------------------------------------------------
     def generate(self, request: GenerationRequest, progress: ProgressFn | None = None,
-                 cancel: threading.Event | None = None) -> GenerationResult:
+                 cancel: threading.Event | None = None, preview: PreviewFn | None = None) -> GenerationResult:
+        """`preview(index, frame)`: frames as they are rendered (a few per second), for a live view."""
         opened: list[RenderStream] = []  # closed whatever happens: shared memory, the render pool's turn
         try:
-            return self._generate(request, progress, cancel, opened)
+            return self._generate(request, progress, cancel, opened, preview)
         finally:
             for stream in opened:
                 stream.close()
 
     def _generate(self, request: GenerationRequest, progress: ProgressFn | None,
-                  cancel: threading.Event | None, opened: list[RenderStream]) -> GenerationResult:
+                  cancel: threading.Event | None, opened: list[RenderStream],
+                  preview: PreviewFn | None = None) -> GenerationResult:
         request.validate()
         report = progress or (lambda stage, frac: None)
 
@@ -224,8 +285,9 @@ class WorldEngine:
         backdrop = None
         if request.image:
             backdrop = read_still(request.image, width, height)
-            for p in plans:
-                p.spec = replace(p.spec, environment=replace(p.spec.environment, backdrop="image"))
+            for p in plans:  # the picture is the place: no table, walls or floor of the engine's own in front of it
+                p.spec = replace(p.spec, environment=replace(p.spec.environment, backdrop="image", table=False,
+                                                             walls=False))
         elif any(p.spec.environment.backdrop == "image" for p in plans):
             raise RequestError("backdrop 'image' needs an image: pass one with the request")
         quality = opts.get("quality", "fast")
@@ -238,57 +300,78 @@ class WorldEngine:
         report("parse", 1.0)
         timings["parse"] = time.perf_counter() - t0
 
-        # --- simulate; the renderer starts on each chunk of frames as soon as it is recorded ---
+        # --- simulate each shot, plan its camera from the motion (framing.py), and hand its frames to the renderer,
+        # which draws them while the next shot simulates and the sound is made ---
         t0 = time.perf_counter()
         aspect = width / height
         total_frames = sum(p.n_frames for p in plans)
         stream = RenderStream(total_frames, width, height, workers, min_pixels)
         opened.append(stream)
-        scene0, backdrop_px = self._scene(plans[0], request.seed, width, height, quality, backdrop, aspect, looks=looks)
-        sim = Simulation(scene0, perturbations, speed, fps, backdrop_px)
+        # The still is only drawn, never simulated: the simulation runs on the scene alone, and the picture is
+        # fitted to the first shot's camera once that is planned (image-to-video, below).
+        scene0 = self._scene(plans[0], request.seed, width, height, quality, looks)
+        sim = Simulation(scene0, perturbations, speed, fps, None)
+        backdrop_px = None
+        still: StillGround | None = None
+        if backdrop is not None:
+            still = still_ground(backdrop, opts.get("horizon"))
         segments: list[Segment] = []
         seg_shots: list[list[ShotPlan]] = []
         key = _world_key(plans[0].spec)
         carried_log = []
         done = 0
+        poses: list[CameraPose] = []
+        framing: list[FramingDecision] = []
+        timings["camera"] = 0.0
+        previous: list[str] = []
         for plan in plans:
             check("simulation")
             if plan.index > 0 and _world_key(plan.spec) != key:
                 key = _world_key(plan.spec)
-                scene, _ = self._scene(plan, request.seed, width, height, quality, backdrop, aspect,
-                                       backdrop_size=scene0.backdrop_size, looks=looks)
-                carried = sim.rebuild(scene)
+                scene = self._scene(plan, request.seed, width, height, quality, looks)
+                carried = sim.rebuild(scene, _relaunched(plans[plan.index - 1].spec, plan.spec))
                 carried_log.append({"shot": plan.index, "carried": carried})
-            ship = None
-            if plan.camera.move != "follow":  # the path is known before the motion: render while simulating
-                path = camera_path(plan.camera, base_pose(plan.spec, plan.camera, sim.scene.bodies, aspect), plan.n_frames)
-                ship = lambda lo, hi, part, path=path: stream.submit(  # noqa: E731
-                    RenderJob(part.scene, backdrop_px, part.qpos[lo:hi], path[lo:hi], part.hidden[lo:hi]), part.start_frame + lo)
             seg = sim.run(plan.n_frames, plan.start_frame, cancel,
-                          lambda f, d=done, n=plan.n_frames: report("simulate", (d + f * n) / total_frames), ship)
+                          lambda f, d=done, n=plan.n_frames: report("simulate", (d + f * n) / total_frames))
             done += plan.n_frames
             segments.append(seg)
             seg_shots.append([plan])
+            # The whole shot's motion is known now: plan its camera from it, and hand its frames to the
+            # renderer (which draws them while the next shot simulates and the sound is made).
+            tc = time.perf_counter()
+            camera, hold_still = plan.camera, plan.still
+            if still is not None and plan.index == 0:  # the picture's own view: its horizon sets the angle
+                camera, hold_still = replace(camera, elevation=still.elevation(fovy_from_lens(camera.lens_mm)),
+                                             azimuth=90.0, move="static"), True
+            shot_poses, decision = plan_shot(plan.index, plan.spec, camera, seg.scene.bodies, seg.pos,
+                                             seg.hidden, aspect, fps, plan.named, plan.exits, previous, hold_still,
+                                             room=STILL_ROOM if still is not None and plan.index == 0 else 1.0,
+                                             quat=seg.quat)
+            if still is not None:
+                if plan.index == 0:
+                    shot_poses = still_camera_path(shot_poses[0], len(shot_poses), seg.pos)
+                    backdrop_px, backdrop_size = fit_still(backdrop, shot_poses[0], width, height, BACKDROP_PAD)
+                    ground_size, ground_px = fit_ground(backdrop, shot_poses[0], width, height,
+                                                        backdrop_depth(shot_poses[0]))
+                    decision.mode = "image"
+                    decision.notes.append(f"image-to-video: horizon at {still.horizon:.0%} of the height "
+                                          f"({still.source}); the first frame is the still, the objects enter "
+                                          "after it on its ground; a slow push-in")
+                    seg.hidden[0, :] = True  # the first frame is the still alone
+                seg.scene = replace(seg.scene, backdrop_size=backdrop_size,
+                                    backdrop_px=(backdrop_px.shape[1], backdrop_px.shape[0]),
+                                    ground_size=ground_size, ground_pixels=ground_px)
+            half = floor_reach(seg.pos, shot_poses)
+            if half > seg.scene.floor_half:  # the shot films beyond the usual floor: draw a bigger one
+                seg.scene = replace(seg.scene, floor_half=half)
+            timings["camera"] += time.perf_counter() - tc
+            previous = decision.subjects or previous
+            poses += shot_poses
+            framing.append(decision)
+            stream.submit(RenderJob(seg.scene, backdrop_px, seg.qpos, shot_poses, seg.hidden), seg.start_frame)
             report("simulate", done / total_frames)
         events = [e for s in segments for e in s.events]
         timings["simulate"] = time.perf_counter() - t0
-
-        # --- cameras ---
-        poses: list[CameraPose] = []
-        for seg, [plan] in zip(segments, seg_shots):
-            bodies = seg.scene.bodies
-            base = base_pose(plan.spec, plan.camera, bodies, aspect)
-            follow = None
-            if plan.camera.move == "follow":
-                k = find_target(plan.camera.target, bodies)
-                follow = seg.pos[:, 0 if k is None else k, :]
-            poses += camera_path(plan.camera, base, plan.n_frames, follow)
-
-        # --- render: follow shots now that their path is known; the sound is made while frames render ---
-        for seg, [plan] in zip(segments, seg_shots):
-            if plan.camera.move == "follow":
-                stream.submit(RenderJob(seg.scene, backdrop_px, seg.qpos,
-                                        poses[seg.start_frame:seg.start_frame + seg.n_frames], seg.hidden), seg.start_frame)
 
         # --- audio ---
         t0 = time.perf_counter()
@@ -302,13 +385,18 @@ class WorldEngine:
 
         t0 = time.perf_counter()
         check("rendering")
-        frames = stream.frames(cancel, lambda f: report("render", f))
+        frames = stream.frames(cancel, lambda f: report("render", f), preview)
+        if backdrop is not None:
+            # The first frame is the still itself (the objects enter after it): the rendered picture plane
+            # resamples the still, a few dB from it on fine texture.
+            frames[0] = backdrop
         report("render", 1.0)
         timings["render"] = stream.seconds  # first hand-over to last frame, overlapping simulate and audio
         timings["render_wait"] = time.perf_counter() - t0
 
         shots_info = [{"index": p.index, "start_frame": p.start_frame, "end_frame": p.start_frame + p.n_frames,
-                       "prompt": p.prompt, "camera": p.camera.move} for p in plans]
+                       "prompt": p.prompt, "camera": p.camera.move, "named": p.named, "exits": p.exits,
+                       "subjects": d.subjects, "framing": d.to_dict()} for p, d in zip(plans, framing)]
         t0 = time.perf_counter()
         truth = ground_truth(track, poses, fps, speed, width, height, events, shots_info, sim.applied, shift_ms)
         timings["truth"] = time.perf_counter() - t0
@@ -323,6 +411,7 @@ class WorldEngine:
                                                     else ""),
             "cameos": cameos_info,
             "shots": shots_info,
+            "framing": [d.to_dict() for d in framing],
             "carried": carried_log,
             "contacts": len(events),
             "perturbations": sim.applied,
@@ -339,30 +428,13 @@ class WorldEngine:
         return GenerationResult(clip=clip, spec=used_spec, info=info, ground_truth=truth)
 
     def _scene(self, plan: ShotPlan, seed: int, width: int, height: int, quality: str,
-               backdrop: np.ndarray | None, aspect: float,
-               backdrop_size: tuple | None = None,
-               looks: dict[str, CameoLook] | None = None) -> tuple[Scene, np.ndarray | None]:
+               looks: dict[str, CameoLook] | None = None) -> Scene:
+        """The shot's scene as simulated (an image-to-video still is added for drawing only, once planned)."""
         spec = plan.spec
         bodies = layout_bodies(spec, seed)
         scene = Scene(spec, bodies, seed, width, height, quality=quality)
         scene.faces = {b.index: looks[b.cameo].face for b in bodies if looks and b.cameo in looks}
-        if backdrop is None:
-            return scene, None
-        pad_w, pad_h = int(round(width * BACKDROP_PAD)), int(round(height * BACKDROP_PAD))
-        pixels = np.pad(backdrop, ((pad_h, pad_h), (pad_w, pad_w), (0, 0)), mode="reflect")
-        pixels = np.ascontiguousarray(pixels)
-        scene.backdrop_px = (pixels.shape[1], pixels.shape[0])
-        if backdrop_size is None:
-            pose = base_pose(spec, plan.camera, bodies, aspect)
-            right, up, fwd = pose.basis()
-            plane_dist = pose.distance + max(2.0, 0.8 * pose.distance)
-            half_h = plane_dist * math.tan(math.radians(pose.fovy) / 2)
-            half_w = half_h * aspect
-            centre = pose.position() + plane_dist * fwd
-            backdrop_size = (half_w * pixels.shape[1] / width, half_h * pixels.shape[0] / height,
-                             [float(v) for v in centre], [float(v) for v in (*right, *up)])
-        scene.backdrop_size = backdrop_size
-        return scene, pixels
+        return scene
 
     def _audio(self, request: GenerationRequest, plans: list[ShotPlan], events: list, track, poses: list[CameraPose],
                sim: Simulation, width: int, height: int, fps: int, total_frames: int) -> tuple[np.ndarray, float]:

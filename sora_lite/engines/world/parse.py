@@ -41,9 +41,11 @@ class ParseResult:
     used: list[str]  # words/phrases of the (normalised) prompt that changed the spec, in prompt order
     ignored: list[str]  # content words it did not understand or could not apply
     notes: list[str]  # human-readable remarks: unknown things, clamped numbers, defaults chosen
+    language: str = "en"  # ISO 639-1 code of the language the prompt was read as (the vocabulary is English)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"spec": self.spec.to_dict(), "used": self.used, "ignored": self.ignored, "notes": self.notes}
+        return {"spec": self.spec.to_dict(), "used": self.used, "ignored": self.ignored, "notes": self.notes,
+                "language": self.language}
 
 
 def normalize(text: str) -> str:
@@ -56,7 +58,31 @@ def parse_prompt(text: str, base: SceneSpec | None = None) -> ParseResult:
     """Read `text` into a scene spec; with `base`, return a copy of base updated by the text."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    return _Reader(normalize(text), base).read()
+    result = _Reader(normalize(text), base).read()
+    result.language = _language_of(text)
+    if result.language not in ("en", "und"):
+        from sora_lite.safety.language import language_name
+
+        result.notes.append(f"the prompt reads as {language_name(result.language)}, but the scene vocabulary is "
+                            "English: words in other languages are not understood")
+    return result
+
+
+def _language_of(text: str) -> str:
+    """The prompt's language as moderation detected it (the same offline detector); "und" without one."""
+    if not text.strip():
+        return "und"
+    try:
+        from sora_lite.safety.language import (
+            LanguageDetectorUnavailable,
+            detect_language,
+        )
+    except ImportError:
+        return "und"
+    try:
+        return detect_language(text).language
+    except LanguageDetectorUnavailable:
+        return "und"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -110,7 +136,7 @@ _DICT_SECTIONS = {
     "ramp_adjectives": "ramp_adj", "unsupported": "unsupported", "relations": "relation",
 }
 _LIST_SECTIONS = {
-    "function_words": "function", "outcome_words": "function", "determiners": "det", "link_words": "link", "angle_units": "angle_unit",
+    "function_words": "function", "outcome_words": "function", "frame_exits": "function", "determiners": "det", "link_words": "link", "angle_units": "angle_unit",
     "lens_units": "lens_unit", "multiplier_units": "mult_unit", "silence": "silence", "pronouns": "pronoun",
 }
 
@@ -1230,3 +1256,43 @@ def _clamp(value: float, lo: float, hi: float) -> float:
     if math.isnan(value):
         return lo
     return max(lo, min(hi, value))
+
+
+@dataclass
+class ShotSubjects:
+    """What a shot's text names, for the camera: object entries (indices into the parsed spec's objects) it
+    mentions, and those a frame-exit phrase ("rolls out of frame", "exits left") lets leave the picture."""
+
+    named: list[int]
+    exits: list[int]
+
+
+def parse_with_subjects(text: str, base: SceneSpec | None = None) -> tuple[ParseResult, ShotSubjects]:
+    """`parse_prompt`, plus the entries the text names and lets exit (engine framing reads these)."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    result = parse_prompt(text, base)
+    reader = _Reader(normalize(text), base)  # the same (deterministic) reading again, for its mentions
+    reader.read()
+    n = len(result.spec.objects)
+    named = sorted({m.obj for m in reader.mentions if not m.implicit and 0 <= m.obj < n})
+    exit_phrases = {" ".join(_key(p)) for p in reader.vocab.raw.get("frame_exits", [])}
+    exits: set[int] = set()
+    for item in reader.items:
+        if item.kind != "function" or " ".join(_key(item.text)) not in exit_phrases:
+            continue
+        # the subjects of the last verb before the phrase in its clause ("the ball hits the cube and exits the
+        # frame": the ball), else the last thing named with what is joined to it ("a ball and a cube roll off screen")
+        verbs = [b for b in reader.bindings if b.kind == "motion" and b.target is not None
+                 and b.item.clause == item.clause and b.item.first < item.first]
+        before = [i for i, m in enumerate(reader.mentions) if m.noun.first < item.first and 0 <= m.obj < n]
+        if verbs:
+            who = verbs[-1].group or [verbs[-1].target]
+        elif before:
+            who = reader._conjoined(before[-1]) if reader.mentions[before[-1]].noun.first >= 0 else [before[-1]]
+        else:
+            who = []
+        exits.update(reader.mentions[i].obj for i in who if 0 <= reader.mentions[i].obj < n)
+        if not who and n:
+            exits.add(0)
+    return result, ShotSubjects(named, sorted(exits))

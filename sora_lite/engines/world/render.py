@@ -56,6 +56,8 @@ SHADOW_MARGIN = 2.0  # ... and room beyond the farthest object for what rolls aw
 LIGHT_DISTANCE = 10.0  # metres from the objects back along a shadow-casting light (above walls and drops)
 RENDERER_CACHE = 2  # compiled scenes kept per process (a storyboard rebuild, then the next clip)
 STALL_SECONDS = 60.0  # no word from the render processes for this long: give up on them, draw here
+PREVIEW_SECONDS = 0.3  # at most one preview frame this often (a browser shows it; more would only cost)
+PreviewFn = Callable[[int, np.ndarray], None]  # (frame index, H×W×3 uint8 copy) while a clip renders
 
 
 @dataclass
@@ -178,6 +180,9 @@ class FrameRenderer:
         # The floor plane receives shadows but nothing lies below it to shade: drawn as "decor", MuJoCo leaves it
         # out of the shadow map, which then only rasterizes the objects (18 % of a 256² frame, same pixels).
         self.floor = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "floor")
+        # the still's layers (image-to-video) receive shadows but cast none (they are the picture, not things)
+        self.flat = {g for g in (self.floor, *(mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, n)
+                                              for n in ("backdrop", "ground_layer"))) if g >= 0}
 
     def draw(self, qpos: np.ndarray, poses: list[CameraPose], hidden: np.ndarray, out: np.ndarray,
              tick: Callable[[int], None] | None = None) -> None:
@@ -207,13 +212,16 @@ class FrameRenderer:
                 tick(i + 1)
 
     def _floor_casts_no_shadow(self) -> None:
-        if self.floor < 0:
+        if not self.flat:
             return
+        left = len(self.flat)
         for j in range(self.scene.ngeom):
             g = self.scene.geoms[j]
-            if g.objtype == mujoco.mjtObj.mjOBJ_GEOM and g.objid == self.floor:
+            if g.objtype == mujoco.mjtObj.mjOBJ_GEOM and g.objid in self.flat:
                 g.category = mujoco.mjtCatBit.mjCAT_DECOR.value
-                return
+                left -= 1
+                if not left:
+                    return
 
     def close(self) -> None:
         self.context.free()
@@ -575,19 +583,24 @@ class RenderStream:
                               np.ascontiguousarray(job.hidden)))
 
     def frames(self, cancel: threading.Event | None = None,
-               progress: Callable[[float], None] | None = None) -> np.ndarray:
-        """Wait for (or draw) every frame; a copy the caller owns."""
+               progress: Callable[[float], None] | None = None,
+               preview: PreviewFn | None = None) -> np.ndarray:
+        """Wait for (or draw) every frame; a copy the caller owns. `preview(index, frame)` gets a finished frame
+        every PREVIEW_SECONDS or so while the clip renders."""
         if self._t0 is None:
             self._t0 = time.perf_counter()
         handed = sum(t.job.qpos.shape[0] for t in self.tasks)
         if handed != self.n_frames:
             raise ValueError(f"{handed} frames were handed over for a clip of {self.n_frames}")
         done = [0]
+        self._preview, self._previewed = preview, -1.0
 
-        def report(n: int) -> None:
+        def report(n: int, last: int | None = None) -> None:
             done[0] += n
             if progress is not None:
                 progress(min(1.0, done[0] / max(1, self.n_frames)))
+            if last is not None:
+                self._show(last)
 
         if self._pool is not None:
             self._collect(cancel, report)
@@ -597,7 +610,7 @@ class RenderStream:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("generation was cancelled during rendering")
                 self._thread.join(timeout=0.05)
-                report(self._drawn - done[0])
+                report(self._drawn - done[0], self._drawn - 1)
             if self._error is not None:
                 raise self._error
         for task in self.tasks:  # whatever the pool did not draw (or everything, without a pool)
@@ -608,7 +621,7 @@ class RenderStream:
             def tick(k: int, drawn: list[int] = drawn) -> None:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("generation was cancelled during rendering")
-                report(k - drawn[0])
+                report(k - drawn[0], task.start + k - 1)
                 drawn[0] = k
 
             n = task.job.qpos.shape[0]
@@ -644,8 +657,16 @@ class RenderStream:
             if kind == "done":
                 task.done = True
                 self.remote_seconds += float(info)
-                report(task.job.qpos.shape[0])
+                report(task.job.qpos.shape[0], task.start + task.job.qpos.shape[0] - 1)
             # "error": drawn here afterwards; a GL failure there is not a reason to fail the clip
+
+    def _show(self, index: int) -> None:
+        preview = getattr(self, "_preview", None)
+        now = time.perf_counter()
+        if preview is None or index < 0 or now - self._previewed < PREVIEW_SECONDS:
+            return
+        self._previewed = now
+        preview(int(index), self._out[index].copy())
 
     def close(self) -> None:
         """Free the shared memory, stop the local thread, and tell the pool to skip what is left of this clip."""

@@ -22,7 +22,9 @@ TABLE_TOP = 0.6  # metres
 FACE_HALF = 0.38  # half-width of a cameo head's face, in units of the character's size
 DROP_HEIGHT = 1.0  # metres between the floor (or table) and the bottom of a dropped object
 RAMP_LENGTH = 1.6
-FLOOR_HALF = 6.0
+FLOOR_HALF = 6.0  # metres: the drawn floor's half-size (collisions see an infinite plane) ...
+FLOOR_HALF_MAX = 40.0  # ... grown per shot up to this when what is filmed goes further (`Scene.floor_half`);
+# a bigger floor costs render time (it reaches the horizon), so only shots that need it draw one
 TEXTURE_SIZE = 256
 FACE_SIZE = 256  # side of a cameo face texture (the registry writes 256² PNGs)
 
@@ -66,7 +68,13 @@ class Scene:
     height: int
     backdrop_size: tuple[float, float, list[float], list[float]] | None = None  # half w, half h, centre, xyaxes
     backdrop_px: tuple[int, int] | None = None  # width, height of the backdrop texture
+    # image-to-video: the picture's ground as a layer on the floor (half x, half y, centre), its texture (H×W×3
+    # uint8, the still resampled onto the ground), and its emission (so that, lit, it shows the picture's colours
+    # and the objects' shadows darken it)
+    ground_size: tuple[float, float, list[float]] | None = None
+    ground_pixels: np.ndarray | None = None
     quality: str = "fast"
+    floor_half: float = FLOOR_HALF  # metres, the drawn floor's half-size; the texture keeps its scale
     # body index → FACE_SIZE² RGB uint8: the granted cameo face that character wears (engine.py fills it only
     # from the request's checked cameos; without one a character keeps the plain proxy head)
     faces: dict[int, np.ndarray] = field(default_factory=dict)
@@ -293,10 +301,17 @@ def lights_for(spec: SceneSpec) -> Lights:
         ambient *= 0.6
     if image:
         ambient = max(ambient, 0.45)  # objects in front of a backlit still need some front light
+    if image:  # white light: the picture's ground, lit, keeps the picture's own colours ...
+        rgb = (1.0, 1.0, 1.0)
+        fill_down = 0.6 / math.sqrt(key_dir[0] ** 2 + key_dir[1] ** 2 + 0.36)
+        lit = ambient + key_gain * max(0.0, -key_dir[2]) + fill_gain * fill_down
+        if lit > 0.95:  # ... and never more light than the picture had (emission tops it up, see ground_emission)
+            k = max(0.0, 0.95 - ambient) / max(1e-6, lit - ambient)
+            key_gain, fill_gain = key_gain * k, fill_gain * k
     return Lights(
         key_dir=key_dir,
         key_rgb=tuple(min(1.0, c * key_gain) for c in rgb),  # type: ignore[arg-type]
-        fill_rgb=tuple(min(1.0, c * fill_gain) for c in kelvin_rgb(9000)),  # type: ignore[arg-type]
+        fill_rgb=tuple(min(1.0, c * fill_gain) for c in (kelvin_rgb(9000) if not image else rgb)),  # type: ignore[arg-type]
         ambient=ambient,
         kelvin=kelvin,
     )
@@ -458,9 +473,9 @@ def scene_xml(scene: Scene) -> str:
         parts.append('<texture name="floor" type="2d" builtin="checker" rgb1="0.78 0.78 0.8" rgb2="0.32 0.34 0.38" width="256" height="256"/>')
     else:
         parts.append(f'<texture name="floor" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{TEXTURE_SIZE}" height="{TEXTURE_SIZE}"/>')
-    repeat = {"checker": 6, "tiles": 3, "wood": 3}.get(env.floor, 4)
+    repeat = {"checker": 6, "tiles": 3, "wood": 3}.get(env.floor, 4) * scene.floor_half / FLOOR_HALF
     parts += [
-        f'<material name="floor" texture="floor" texrepeat="{repeat} {repeat}" reflectance="{_f(reflect)}" specular="0.1"/>',
+        f'<material name="floor" texture="floor" texrepeat="{_f(repeat)} {_f(repeat)}" reflectance="{_f(reflect)}" specular="0.1"/>',
         '<material name="obj" specular="0.35" shininess="0.4"/>',
         '<material name="prop" rgba="0.62 0.5 0.38 1" specular="0.2"/>',
         '<material name="wall" rgba="0.78 0.76 0.72 1" specular="0.05"/>',
@@ -470,6 +485,11 @@ def scene_xml(scene: Scene) -> str:
         bw, bh = scene.backdrop_px or (64, 64)
         parts.append(f'<texture name="backdrop" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{bw}" height="{bh}"/>')
         parts.append(f'<material name="backdrop" texture="backdrop" emission="{_f(max(0.0, 1.0 - lights.ambient))}" specular="0" shininess="0"/>')
+    if scene.ground_size is not None and scene.ground_pixels is not None:
+        gh, gw = scene.ground_pixels.shape[:2]
+        parts.append(f'<texture name="ground_layer" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{gw}" height="{gh}"/>')
+        parts.append(f'<material name="ground_layer" texture="ground_layer" emission="{_f(ground_emission(lights))}" '
+                     'specular="0" shininess="0" reflectance="0"/>')
     for b in scene.bodies:
         if scene.wears_face(b):
             # Emission tops the light on the face up to about the photo's own exposure, so the likeness reads
@@ -490,7 +510,7 @@ def scene_xml(scene: Scene) -> str:
     fill_dir = [-lights.key_dir[0], -lights.key_dir[1] if env.backdrop != "image" else lights.key_dir[1], -0.6]
     parts.append(f'<light name="fill" directional="true" pos="0 0 6" dir="{_v(fill_dir)}" diffuse="{_v(lights.fill_rgb)}" specular="0 0 0" castshadow="false"/>')
     group = ' group="3"' if scene.hidden_floor else ""
-    parts.append(f'<geom name="floor" type="plane" size="{FLOOR_HALF} {FLOOR_HALF} 0.1" pos="0 0 {floor_z}" material="floor"{group}/>')
+    parts.append(f'<geom name="floor" type="plane" size="{_f(scene.floor_half)} {_f(scene.floor_half)} 0.1" pos="0 0 {floor_z}" material="floor"{group}/>')
     if env.table:
         t = TABLE_TOP
         parts.append(f'<geom name="table" type="box" size="1.2 0.7 0.03" pos="0 0 {_f(t - 0.03)}" material="prop"/>')
@@ -509,6 +529,12 @@ def scene_xml(scene: Scene) -> str:
         parts.append(
             f'<geom name="ramp" type="box" size="{_f(RAMP_LENGTH / 2)} 0.45 {t}" pos="{_v(centre)}" '
             f'euler="0 {_f(math.degrees(a))} 0" material="prop"/>'
+        )
+    if scene.ground_size is not None and scene.ground_pixels is not None:
+        gx, gy, gc = scene.ground_size
+        parts.append(
+            f'<geom name="ground_layer" type="plane" size="{_f(gx)} {_f(gy)} 0.1" pos="{_v(gc)}" '
+            f'material="ground_layer" contype="0" conaffinity="0"/>'
         )
     if scene.backdrop_size is not None:
         hw, hh, centre, axes = scene.backdrop_size
@@ -540,10 +566,24 @@ def compile_scene(scene: Scene, backdrop_pixels: np.ndarray | None = None):  # -
         _fill_texture(model, "floor", floor_texture(env.floor, scene.seed))
     if backdrop_pixels is not None and scene.backdrop_size is not None:
         _fill_texture(model, "backdrop", backdrop_pixels)
+    if scene.ground_size is not None and scene.ground_pixels is not None:
+        _fill_texture(model, "ground_layer", scene.ground_pixels)
     for b in scene.bodies:
         if scene.wears_face(b):
             _fill_texture(model, f"face{b.index}", scene.faces[b.index])
     return model
+
+
+def ground_emission(lights: Lights) -> float:
+    """Emission that tops an up-facing surface's light (ambient + key + fill) up to 1: unshadowed, the picture's
+    ground shows its own colours; where an object shadows the key light it darkens by the key's share."""
+    def down(d: list[float]) -> float:
+        n = math.sqrt(sum(v * v for v in d)) or 1.0
+        return max(0.0, -d[2] / n)
+
+    fill_dir = [-lights.key_dir[0], lights.key_dir[1], -0.6]
+    lit = lights.ambient + max(lights.key_rgb) * down(lights.key_dir) + max(lights.fill_rgb) * down(fill_dir)
+    return float(min(1.0, max(0.0, 1.0 - lit)))
 
 
 def face_emission(lights: Lights) -> float:

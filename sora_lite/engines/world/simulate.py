@@ -144,8 +144,10 @@ class Simulation:
         qa, va = m.jnt_qposadr[jid], m.jnt_dofadr[jid]
         return d.qpos[qa:qa + nq].copy(), d.qvel[va:va + nv].copy()
 
-    def rebuild(self, scene: Scene) -> list[str]:
-        """Swap in a new model (new objects, new lights ...); bodies with the same name keep their state.
+    def rebuild(self, scene: Scene, relaunch: set[str] | None = None) -> list[str]:
+        """Swap in a new model (new objects, new lights ...); bodies with the same name keep their state,
+        except that those in `relaunch` (a later shot gave them a new motion: "the ball rolls toward the cube")
+        take their new spec velocity where they are.
 
         Returns the names of bodies carried over.
         """
@@ -165,6 +167,8 @@ class Simulation:
                 if qpos.size == (7 if m.jnt_type[jid] == mujoco.mjtJoint.mjJNT_FREE else 1):
                     d.qpos[qa:qa + qpos.size] = qpos
                     d.qvel[va:va + qvel.size] = qvel
+                    if relaunch and b.name in relaunch and qpos.size == 7:
+                        d.qvel[va:va + 3] = b.vel[:3]
                     carried.append(b.name)
                 if old_hidden.get(b.name):
                     self._vanish(k)

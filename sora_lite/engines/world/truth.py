@@ -132,3 +132,18 @@ def ground_truth(track: Track, poses: list[CameraPose], fps: int, speed: float, 
             "contact.frame": "first frame at or after the contact time",
         },
     }
+
+
+def in_frame_shares(truth: dict) -> list[dict]:
+    """For each shot and each object its text names (less those it lets exit), the share of the shot's frames
+    in which the object is visible (present, centre inside the picture), read from a sidecar."""
+    frames = truth["frames"]
+    out = []
+    for shot in truth.get("shots", []):
+        span = frames[shot["start_frame"]:shot["end_frame"]]
+        for name in shot.get("named", []):
+            if name in shot.get("exits", []):
+                continue
+            seen = sum(1 for f in span for o in f["objects"] if o["name"] == name and o["visible"])
+            out.append({"shot": shot["index"], "object": name, "share": seen / max(1, len(span))})
+    return out
