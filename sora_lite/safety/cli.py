@@ -2,7 +2,8 @@
 
     python -m sora_lite moderate "a chef sharpening a knife"      → one JSON verdict
     python -m sora_lite moderate --jsonl prompts.jsonl             → one verdict per input line, in order
-    python -m sora_lite moderate --eval [--split test|tune]        → precision/recall per category
+    python -m sora_lite moderate --eval [--split all|test|ml-holdout|ml-fresh|ml-dev|tune|FILE]
+                                                                   → per language and per category
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 from sora_lite.safety.moderation import PromptModerator, Verdict
@@ -28,7 +28,9 @@ def add_moderate_parser(subparsers: Any) -> argparse.ArgumentParser:
     source.add_argument("--jsonl", metavar="FILE",
                         help='read {"prompt": ...} lines ("-" for stdin); prints one verdict per line, in order')
     source.add_argument("--eval", action="store_true", help="print precision/recall per category on a labelled split")
-    parser.add_argument("--split", default="test", help="labelled split for --eval: test, tune, or a JSONL path")
+    parser.add_argument("--split", default="all",
+                        help="labelled split for --eval: all (English test + multilingual held-out and fresh sets, "
+                             "the default), test, ml-holdout, ml-fresh, multilingual, ml-dev, tune, or a JSONL path")
     parser.add_argument("--json", action="store_true", help="with --eval: print the report as JSON")
     parser.add_argument("--rules-only", action="store_true", help="skip the classifier (no model load)")
     parser.set_defaults(func=run_moderate)
@@ -64,22 +66,16 @@ def run_moderate(args: argparse.Namespace) -> int:
     """Run the subcommand; returns the process exit code (0 ok, 1 eval below goal, 2 bad usage/input)."""
     moderator = PromptModerator(use_classifier=False) if args.rules_only else PromptModerator()
     if args.eval:
-        from sora_lite.safety.evaluate import (
-            SPLITS,
-            evaluate,
-            format_report,
-            load_split,
-        )
+        from sora_lite.safety.evaluate import evaluate, format_report, load_named
 
-        path = SPLITS.get(args.split, Path(args.split))
         try:
-            examples = load_split(path)
+            examples = load_named(args.split)
         except (OSError, ValueError) as exc:
             print(f"error: cannot read split {args.split!r}: {exc}", file=sys.stderr)
             return 2
         report = evaluate(examples, moderator, split=args.split)
         print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
-        return 0 if report.blocked_rate >= GOAL and report.allowed_rate >= GOAL else 1
+        return 0 if report.meets_goals() else 1
     if args.jsonl:
         try:
             if args.jsonl == "-":

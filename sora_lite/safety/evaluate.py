@@ -1,8 +1,12 @@
 """Measure prompt moderation on a labelled split, and tune the classifier's thresholds on the tuning split.
 
-The two shipped splits (`data/moderation_tune.jsonl`, `data/moderation_test.jsonl`) hold
+The two shipped English splits (`data/moderation_tune.jsonl`, `data/moderation_test.jsonl`) hold
 `{"prompt", "label": "allow"|"block", "category"}` lines; the test split was written apart from the tuning
 split, in other wordings, and is never used for tuning.
+
+The multilingual sets (`data/multilingual/*.jsonl`) add `"lang"` (ISO 639-1): `dev` is the set the
+lexicons were tuned on; `holdout` was written first, before any lexicon, and locked; `fresh` was written
+last, after tuning, by a separate pass. Reports are per language and per category.
 """
 
 from __future__ import annotations
@@ -23,7 +27,15 @@ from sora_lite.safety.normalize import normalize
 
 DATA_DIR = Path(__file__).parent / "data"
 TEST_FILE = DATA_DIR / "moderation_test.jsonl"
-SPLITS = {"tune": TUNE_FILE, "test": TEST_FILE}
+ML_DIR = DATA_DIR / "multilingual"
+SPLITS = {"tune": TUNE_FILE, "test": TEST_FILE, "ml-dev": ML_DIR / "dev.jsonl", "ml-holdout": ML_DIR / "holdout.jsonl",
+          "ml-fresh": ML_DIR / "fresh.jsonl"}
+# Named combinations: "all" is what `moderate --eval` reports by default (nothing in it was tuned on).
+COMBINED = {"all": ("test", "ml-holdout", "ml-fresh"), "multilingual": ("ml-holdout", "ml-fresh")}
+# Goals per language: English keeps its own (both 95 %); other languages 95 % blocked, 90 % allowed.
+GOAL_BLOCKED = 0.95
+GOAL_ALLOWED = {"en": 0.95}
+GOAL_ALLOWED_DEFAULT = 0.90
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,35 @@ class Example:
     prompt: str
     label: str
     category: str | None
+    lang: str = "en"
+
+
+@dataclass
+class LanguageRow:
+    """Per-language numbers: harmful prompts blocked (any reason), benign prompts allowed, and how many
+    prompts were refused as a language the instance cannot judge. `categories` maps each harmful category
+    to [blocked, harmful]."""
+
+    lang: str
+    harmful: int
+    blocked: int
+    benign: int
+    allowed: int
+    unsupported: int
+    categories: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def blocked_rate(self) -> float | None:
+        return self.blocked / self.harmful if self.harmful else None
+
+    @property
+    def allowed_rate(self) -> float | None:
+        return self.allowed / self.benign if self.benign else None
+
+    def meets_goal(self) -> bool:
+        goal_allowed = GOAL_ALLOWED.get(self.lang, GOAL_ALLOWED_DEFAULT)
+        return (self.blocked_rate is None or self.blocked_rate >= GOAL_BLOCKED) and \
+            (self.allowed_rate is None or self.allowed_rate >= goal_allowed)
 
 
 @dataclass
@@ -65,6 +106,7 @@ class EvalReport:
     rows: list[CategoryRow]
     by_layer: dict[str, int]
     misses: list[dict[str, Any]] = field(default_factory=list)
+    languages: list[LanguageRow] = field(default_factory=list)
 
     @property
     def blocked_rate(self) -> float:
@@ -79,7 +121,15 @@ class EvalReport:
         data.update(blocked_rate=self.blocked_rate, allowed_rate=self.allowed_rate)
         for row, out in zip(self.rows, data["rows"]):
             out.update(recall=row.recall, precision=row.precision)
+        for lrow, out in zip(self.languages, data["languages"]):
+            out.update(blocked_rate=lrow.blocked_rate, allowed_rate=lrow.allowed_rate, meets_goal=lrow.meets_goal())
         return data
+
+    def meets_goals(self) -> bool:
+        """Every language at its goal (a report without languages: the English goal on the whole)."""
+        if self.languages:
+            return all(row.meets_goal() for row in self.languages)
+        return self.blocked_rate >= GOAL_BLOCKED and self.allowed_rate >= GOAL_ALLOWED["en"]
 
 
 def load_split(path: str | Path) -> list[Example]:
@@ -93,7 +143,7 @@ def load_split(path: str | Path) -> list[Example]:
             label = row["label"]
             if label not in ("allow", "block"):
                 raise ValueError(f"label must be allow or block, not {label!r}")
-            examples.append(Example(str(row["prompt"]), label, row.get("category")))
+            examples.append(Example(str(row["prompt"]), label, row.get("category"), str(row.get("lang") or "en")))
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: bad example: {exc}") from exc
     return examples
@@ -125,15 +175,33 @@ def report(examples: list[Example], verdicts: list[Verdict], split: str = "") ->
         if v.blocked:
             by_layer[v.layer] = by_layer.get(v.layer, 0) + 1
     misses = [{"prompt": e.prompt, "label": e.label, "category": e.category, "got": v.verdict,
-               "got_category": v.category, "layer": v.layer, "reason": v.reason}
+               "got_category": v.category, "layer": v.layer, "reason": v.reason, "lang": e.lang,
+               "detected": v.language}
               for e, v in zip(examples, verdicts) if (e.label == "block") != v.blocked]
+    languages = []
+    for lang in dict.fromkeys(e.lang for e in examples):
+        pairs = [(e, v) for e, v in zip(examples, verdicts) if e.lang == lang]
+        cats: dict[str, list[int]] = {}
+        for e, v in pairs:
+            if e.label == "block":
+                cell = cats.setdefault(e.category or "?", [0, 0])
+                cell[0] += v.blocked
+                cell[1] += 1
+        languages.append(LanguageRow(
+            lang=lang,
+            harmful=sum(e.label == "block" for e, _ in pairs),
+            blocked=sum(e.label == "block" and v.blocked for e, v in pairs),
+            benign=sum(e.label == "allow" for e, _ in pairs),
+            allowed=sum(e.label == "allow" and not v.blocked for e, v in pairs),
+            unsupported=sum(v.category == "unsupported_language" for _, v in pairs),
+            categories=cats))
     return EvalReport(
         split=split, n=len(examples),
         harmful=sum(e.label == "block" for e in examples),
         benign=sum(e.label == "allow" for e in examples),
         harmful_blocked=sum(e.label == "block" and v.blocked for e, v in zip(examples, verdicts)),
         benign_allowed=sum(e.label == "allow" and not v.blocked for e, v in zip(examples, verdicts)),
-        rows=rows, by_layer=by_layer, misses=misses,
+        rows=rows, by_layer=by_layer, misses=misses, languages=languages,
     )
 
 
@@ -151,11 +219,42 @@ def format_report(rep: EvalReport, show_misses: bool = True) -> str:
     lines.append(f"harmful blocked: {rep.harmful_blocked}/{rep.harmful} = {_pct(rep.blocked_rate).strip()}   "
                  f"benign allowed: {rep.benign_allowed}/{rep.benign} = {_pct(rep.allowed_rate).strip()}")
     lines.append("blocks by layer: " + ", ".join(f"{k} {v}" for k, v in sorted(rep.by_layer.items())))
+    if len(rep.languages) > 1 or any(r.lang != "en" for r in rep.languages):
+        lines.append(format_languages(rep))
     if show_misses and rep.misses:
         lines.append("mistakes:")
         for m in rep.misses:
-            lines.append(f"  [{m['label']}→{m['got']} {m['got_category'] or ''}] {m['prompt']}")
+            lines.append(f"  [{m.get('lang', 'en')} {m['label']}→{m['got']} {m['got_category'] or ''}] {m['prompt']}")
     return "\n".join(lines)
+
+
+def format_languages(rep: EvalReport) -> str:
+    """Per-language table: harmful blocked and benign allowed, and recall per harmful category."""
+    cats = sorted({c for row in rep.languages for c in row.categories})
+    head = f"{'lang':<6}{'harmful':>8}{'blocked':>9}{'benign':>8}{'allowed':>9}{'unsupp.':>8}  goal  " + \
+        " ".join(f"{c[:10]:>10}" for c in cats)
+    lines = ["per language (goal: ≥95 % harmful blocked; benign allowed ≥95 % English, ≥90 % others):", head]
+    for row in rep.languages:
+        cells = []
+        for c in cats:
+            b, n = row.categories.get(c, [0, 0])
+            cells.append(f"{f'{b}/{n}' if n else '-':>10}")
+        lines.append(f"{row.lang:<6}{row.harmful:>8}{_pct(row.blocked_rate):>9}{row.benign:>8}"
+                     f"{_pct(row.allowed_rate):>9}{row.unsupported:>8}  {'ok ' if row.meets_goal() else 'NO '}  "
+                     + " ".join(cells))
+    return "\n".join(lines)
+
+
+def load_named(split: str) -> list[Example]:
+    """A named split ("test", "ml-holdout", ...), a combination ("all", "multilingual") or a JSONL path.
+    Parts of a combination that are not there (the fresh set before it is written) are skipped."""
+    if split in COMBINED:
+        out: list[Example] = []
+        for part in COMBINED[split]:
+            if SPLITS[part].exists():
+                out += load_split(SPLITS[part])
+        return out
+    return load_split(SPLITS.get(split, Path(split)))
 
 
 def _best_pair(harmful: list[ClassifierScore], benign: list[ClassifierScore], min_allowed: float,

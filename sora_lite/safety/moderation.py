@@ -1,7 +1,13 @@
-"""Prompt moderation: normalise → rules → classifier (→ optional external service), one verdict.
+"""Prompt moderation: normalise → rules → language → lexicons → classifier (→ optional service), one verdict.
 
 Layered so that the cheap, explainable layer decides most prompts and the model only sees the rest.
 The studio flow calls `moderate_prompt` before anything is generated; a "block" verdict means no file.
+
+Every prompt gets a language (language.py). Prompts in a supported language other than English are
+judged by that language's lexicon (lexicon.py); the English embedding classifier only reads English
+(it misreads foreign words: "un perro juega con una pelota roja" sits near its *sexual* examples). A
+language the instance cannot judge is refused by name, or allowed with a warning where the operator
+says so.
 
 Operator settings (environment):
     SORA_LITE_MODERATION_CLASSIFIER=off     rules only (no model load)
@@ -9,6 +15,8 @@ Operator settings (environment):
     SORA_LITE_MODERATION_ENDPOINT=<url>     an external moderation service (see endpoint.py)
     SORA_LITE_MODERATION_FAIL_CLOSED=1      block when a configured layer is unavailable
     SORA_LITE_MODERATION_RULES_DIR=<dir>    extra rule files (see rules.py)
+    SORA_LITE_UNSUPPORTED_LANGUAGE=refuse   (default) refuse prompts in languages no lexicon covers;
+                                  =allow-with-warning for a private instance: allow them, saying so
 """
 
 from __future__ import annotations
@@ -25,12 +33,24 @@ from sora_lite.safety.classifier import (
     ExemplarClassifier,
 )
 from sora_lite.safety.endpoint import EndpointError, check_endpoint, endpoint_url
+from sora_lite.safety.language import (
+    SUPPORTED,
+    LanguageDetectorUnavailable,
+    LanguageReading,
+    detect_language,
+    supported_names,
+    warm_up_detector,
+)
+from sora_lite.safety.lexicon import check_languages
 from sora_lite.safety.normalize import normalize
 from sora_lite.safety.rules import RuleBook, default_rules
 
 CLASSIFIER_ENV = "SORA_LITE_MODERATION_CLASSIFIER"
 FAIL_CLOSED_ENV = "SORA_LITE_MODERATION_FAIL_CLOSED"
 UNAVAILABLE = "moderation_unavailable"
+UNSUPPORTED_ENV = "SORA_LITE_UNSUPPORTED_LANGUAGE"
+UNSUPPORTED_CHOICES = ("refuse", "allow-with-warning")
+UNSUPPORTED_CATEGORY = "unsupported_language"
 MAX_PROMPT_CHARS = 20_000
 
 
@@ -44,6 +64,8 @@ class Verdict:
     reason: str
     layer: str
     score: float | None = None
+    language: str | None = None  # ISO 639-1 code of the prompt's main language ("und": none found)
+    languages: list[str] | None = None  # every language found in the prompt, main first
 
     @property
     def blocked(self) -> bool:
@@ -57,7 +79,8 @@ class Verdict:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verdict:
-        return cls(**{k: data.get(k) for k in ("prompt", "verdict", "category", "reason", "layer", "score")})
+        return cls(**{k: data.get(k) for k in ("prompt", "verdict", "category", "reason", "layer", "score",
+                                               "language", "languages")})
 
 
 def env_flag(name: str, default: bool) -> bool:
@@ -72,8 +95,12 @@ class PromptModerator:
 
     def __init__(self, rules: RuleBook | None = None, classifier: ExemplarClassifier | None = None,
                  use_classifier: bool | None = None, fail_closed: bool | None = None,
-                 endpoint: str | None = None) -> None:
+                 endpoint: str | None = None, unsupported: str | None = None) -> None:
         self.rules = rules or default_rules()
+        self.unsupported = unsupported_policy() if unsupported is None else unsupported
+        if self.unsupported not in UNSUPPORTED_CHOICES:
+            raise ValueError(f"unsupported-language policy must be one of {UNSUPPORTED_CHOICES}, "
+                             f"got {self.unsupported!r}")
         self.use_classifier = env_flag(CLASSIFIER_ENV, True) if use_classifier is None else use_classifier
         self.fail_closed = env_flag(FAIL_CLOSED_ENV, False) if fail_closed is None else fail_closed
         self.endpoint = endpoint if endpoint is not None else endpoint_url()
@@ -97,10 +124,25 @@ class PromptModerator:
         readings = []
         for i, text in enumerate(texts):
             early = self._rule_verdict(text)
+            english = ""
+            if early is None:
+                lang = self._language(text)
+                early = self._lexicon_verdict(text, lang) or self._unsupported_verdict(text, lang)
+                english = self._english_reading(text, lang)
+            elif early.verdict == "block" and early.layer == "rules":
+                lang = self._language(text)
+                early.language, early.languages = lang.language, list(lang.languages)
             verdicts.append(early)
-            readings.append(self.rules.without_allowed(normalize(text).clearest) if early is None else "")
+            readings.append(english)
             if early is None:
                 undecided.append(i)
+        classify = [i for i in undecided if readings[i]]
+        for i in undecided:
+            if not readings[i]:  # not English: the rules and its language's lexicon have spoken
+                verdicts[i] = self._endpoint_verdict(texts[i]) if self.endpoint else Verdict(
+                    texts[i], "allow", None, "No policy category matched (rules and the lexicon of its language).",
+                    "lexicon")
+        undecided = classify
         if undecided and self.use_classifier:
             try:
                 scores = self.classifier.score_many(
@@ -119,7 +161,49 @@ class PromptModerator:
                 undecided = still
         for i in undecided:
             verdicts[i] = self._endpoint_verdict(texts[i]) if self.endpoint else self._allowed(texts[i])
-        return [v for v in verdicts if v is not None]
+        out = [v for v in verdicts if v is not None]
+        for v in out:
+            if v.language is None and v.layer != "input":
+                lang = self._language(v.prompt)
+                v.language, v.languages = lang.language, list(lang.languages)
+        return out
+
+    def _language(self, text: str) -> LanguageReading:
+        try:
+            return detect_language(text)
+        except LanguageDetectorUnavailable:
+            # No detector: check the prompt against every lexicon and let the classifier read it as before.
+            return LanguageReading("und", "undetermined", 0.0, tuple(SUPPORTED), (), text)
+
+    def _lexicon_verdict(self, text: str, lang: LanguageReading) -> Verdict | None:
+        hit = check_languages(text, [c for c in lang.languages if c != "en"], lang.scripts)
+        if hit is None:
+            return None
+        cat = self.rules.category(hit.category)
+        name = SUPPORTED.get(hit.language, hit.language)
+        return Verdict(text, "block", cat.name, f'{cat.reason} (matched "{hit.matched.strip()}", {name})',
+                       f"lexicon:{hit.language}", 1.0, lang.language, list(lang.languages))
+
+    def _unsupported_verdict(self, text: str, lang: LanguageReading) -> Verdict | None:
+        if lang.supported:
+            return None
+        names = " and ".join(lang.unsupported)
+        message = f"Prompts in {names} cannot be checked here; write in one of {supported_names()}."
+        if self.unsupported == "allow-with-warning":
+            return Verdict(text, "allow", None, f"Warning: {message} Allowed unchecked because this instance "
+                           f"sets {UNSUPPORTED_ENV}=allow-with-warning.", "language", None,
+                           lang.language, list(lang.languages))
+        return Verdict(text, "block", UNSUPPORTED_CATEGORY, message, "language", None, lang.language,
+                       list(lang.languages))
+
+    def _english_reading(self, text: str, lang: LanguageReading) -> str:
+        """What the English classifier may read: the whole prompt when it is English (or its language is
+        unclear), only the English part of a prompt in another language, nothing otherwise."""
+        if lang.language == "und":
+            return self.rules.without_allowed(normalize(text).clearest)
+        if lang.english:
+            return self.rules.without_allowed(normalize(lang.english).clearest)
+        return ""
 
     def _rule_verdict(self, text: str) -> Verdict | None:
         if not isinstance(text, str):
@@ -185,11 +269,23 @@ def default_moderator() -> PromptModerator:
 def warm_up() -> None:
     """Load the rules and the classifier now (call at app start so the first request is not slow)."""
     moderator = default_moderator()
+    try:
+        warm_up_detector()
+    except LanguageDetectorUnavailable:
+        pass  # every lexicon is then checked; reported nowhere else because nothing is refused for it
     if moderator.use_classifier:
         try:
             moderator.classifier.score("warm up")
         except ClassifierUnavailable:
             pass  # reported on every verdict instead
+
+
+def unsupported_policy() -> str:
+    """The operator's choice for prompts in languages moderation cannot judge (refuse by default)."""
+    value = (os.environ.get(UNSUPPORTED_ENV) or "refuse").strip().lower().replace("_", "-")
+    if value not in UNSUPPORTED_CHOICES:
+        raise ValueError(f"{UNSUPPORTED_ENV}={value!r} is not one of {', '.join(UNSUPPORTED_CHOICES)}")
+    return value
 
 
 def moderate_prompt(text: str) -> Verdict:

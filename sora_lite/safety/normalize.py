@@ -136,3 +136,45 @@ def normalize(text: str) -> Readings:
     glued = _SPACES.sub(" ", join_spaced_letters(folded, keep_article=False)).strip()
     return Readings(plain=plain, leet=tuple(leet), folded=folded if folded != plain else "",
                     glued=glued if glued != plain else "", leet_words=has_leet_word(folded))
+
+
+# Latin letters and the Cyrillic letters that look like them, for words typed in a mix of both scripts.
+_LATIN_TO_CYRILLIC = str.maketrans({
+    "a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "y": "у", "x": "х", "k": "к", "m": "м", "t": "т",
+    "h": "н", "b": "в", "i": "і", "3": "з", "0": "о", "6": "б", "u": "и", "n": "п", "r": "г",
+    "A": "А", "E": "Е", "O": "О", "P": "Р", "C": "С", "Y": "У", "X": "Х", "K": "К", "M": "М", "T": "Т",
+    "H": "Н", "B": "В",
+})
+_CYRILLIC_TO_LATIN = str.maketrans({v: k for k, v in {
+    "a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "y": "у", "x": "х", "k": "к", "m": "м", "t": "т",
+    "h": "һ", "i": "і", "s": "ѕ", "j": "ј", "d": "ԁ", "q": "ԛ", "w": "ԝ", "l": "ӏ",
+    "A": "А", "E": "Е", "O": "О", "P": "Р", "C": "С", "Y": "У", "X": "Х", "K": "К", "M": "М", "T": "Т",
+    "H": "Н", "B": "В",
+}.items()})
+_MIXED_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u052f"
+
+
+def unmix_scripts(text: str) -> str:
+    """Words typed in a mix of Cyrillic and Latin letters, written in one script: the script of the letters
+    that have no look-alike in the other ("бoмбу" with a Latin o is Russian "бомбу"; "nаkеd" with Cyrillic
+    а and е is English "naked"). Words in one script are left alone."""
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        cyr = [ch for ch in word if _is_cyrillic(ch)]
+        lat = [ch for ch in word if ch.isascii() and ch.isalpha()]
+        if not cyr or not (lat or any(ch in "036" for ch in word)):
+            return word
+        cyr_only = sum(ch.translate(_CYRILLIC_TO_LATIN) == ch for ch in cyr)
+        lat_only = sum(ch.translate(_LATIN_TO_CYRILLIC) == ch for ch in lat)
+        if cyr_only and not lat_only:
+            return word.translate(_LATIN_TO_CYRILLIC)
+        if lat_only and not cyr_only:
+            return word.translate(_CYRILLIC_TO_LATIN)
+        return word.translate(_LATIN_TO_CYRILLIC) if len(cyr) >= len(lat) else word.translate(_CYRILLIC_TO_LATIN)
+
+    return _MIXED_WORD.sub(fix, text)

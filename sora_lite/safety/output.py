@@ -117,7 +117,7 @@ class ImageClassifier:
                 except (OSError, ValueError) as exc:
                     missing = ImageModelUnavailable(
                         f"image moderation model {self.model!r} is not on this machine ({type(exc).__name__}). "
-                        f"Download it where there is network (`huggingface-cli download {self.model}`) into the "
+                        f"Download it where there is network (`hf download {self.model}`; older huggingface_hub: `huggingface-cli download {self.model}`) into the "
                         f"Hugging Face cache, or set {MODEL_ENV} to a local folder")
                     self._missing = (time.monotonic(), missing)
                     raise missing from exc
