@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 
 from sora_lite.media import MediaError
-from sora_lite.provenance.verify import verify_file
+from sora_lite.provenance.verify import VerifyReport, verify_file
 
 
 def add_verify_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -22,10 +22,14 @@ def add_verify_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     return parser
 
 
-def run_verify(args: argparse.Namespace, *, store_lookup: Callable[[str], bool] | None = None) -> int:
-    """Exit codes: 0 checked (see the report), 2 the file could not be read as a video."""
+def run_verify(args: argparse.Namespace, *, store_lookup: Callable[[str], bool] | None = None,
+               verify: Callable[[str], VerifyReport] | None = None) -> int:
+    """Exit codes: 0 checked (see the report), 2 the file could not be read as a video.
+
+    `verify` (e.g. `Studio().verify`: watermark lookup and reverse search in this instance's clips)
+    replaces the plain `verify_file`."""
     try:
-        report = verify_file(args.file, store_lookup=store_lookup)
+        report = verify(args.file) if verify is not None else verify_file(args.file, store_lookup=store_lookup)
     except MediaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

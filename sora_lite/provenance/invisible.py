@@ -13,7 +13,8 @@ shared clip meets — re-encoding, downscaling, cropping:
   finds the tile again.
 * Cell size is relative to the frame (short side / 64), so a resized copy keeps the pattern in frame units;
   the tile repeats, so a crop only shifts it. The sum of patterns is rendered smoothly (cubic between cell
-  centres) and added to the luma of every frame, identically.
+  centres) and added to the luma of every frame, with a sign that alternates about once a second
+  (`modulation`: a static scene then cancels in the reader's signed frame weights).
 * The reader band-passes frames, folds them onto one tile for a fine grid of cell sizes (crop factors),
   flattens the folded spectrum (phase-only matching: the scene is strongly coloured, the mark is not —
   this alone took CRF 28 from failing to passing), finds the pilot by FFT cross-correlation, combines frames weighted by their pilot correlation (the
@@ -53,6 +54,10 @@ SEARCH_FRAMES = 12  # frames used to search the geometry
 GEOMETRY_TRIES = 4  # best coarse geometries decoded in turn until one reads
 LOCAL_RMS_CELLS = 1.5  # the reader's band is divided by its RMS over about this many cells (see `_band`)
 BAND_FLOOR = 1.0  # … floored at this many levels, so flat, noiseless regions are not blown up
+RMS_POWER = 1.5  # … raised to this power: textured regions vote less (see `_band`)
+TILE_WHITEN_POWER = 1.5  # see `_whiten`
+MODULATION_PERIOD_S = 1.0  # the mark's sign alternates over time (see `modulation`)
+MODULATION_SHARPNESS = 3.0  # clipped sine: ±1 for most of the period, ramps of ~0.1 s between
 DEFAULT_STRENGTH = 3.1  # RMS of the added luma pattern, in 8-bit levels (PSNR ≈ 38.3 dB on world clips)
 PUBLIC_KEY = b"sora-lite-watermark-v1"
 EMBED_MIN_SIDE = 64  # cells of 1 px: the smallest frame worth marking
@@ -184,10 +189,13 @@ def _band(luma: np.ndarray, cell: float) -> np.ndarray:
     the mark's and swamped the correlation ("a yellow ball dropped" read at symbol z ≈ 2.5 even unencoded).
     Dividing by the local RMS (floored at BAND_FLOOR levels) makes every region vote about equally: edges
     stop dominating and flat regions, where the mark is cleanest, count fully (z ≈ 6 on the same clip).
+    Dividing by RMS^1.5 rather than RMS (RMS_POWER) goes half-way to the matched filter's 1/σ² weight:
+    camera footage has textured regions (a star-spangled flag behind a talking head) whose residue swamped
+    the mark when they voted as much as the flat skin around them (bench/watermark_real.py).
     """
     band = cv2.GaussianBlur(luma, (0, 0), 0.5 * cell) - cv2.GaussianBlur(luma, (0, 0), 2.0 * cell)
     local_rms = np.sqrt(cv2.GaussianBlur(band * band, (0, 0), LOCAL_RMS_CELLS * cell))
-    return band / np.maximum(local_rms, BAND_FLOOR)
+    return band / np.maximum(local_rms, BAND_FLOOR) ** RMS_POWER
 
 
 def _fold_stack(stack: np.ndarray, cell: float) -> np.ndarray:
@@ -234,14 +242,34 @@ def watermark_pattern(height: int, width: int, payload: bytes, *, key: bytes = P
     return delta * (strength / float(np.sqrt(np.mean(delta**2)) + 1e-12))
 
 
+def modulation(n_frames: int, fps: float) -> np.ndarray:
+    """The mark's sign over time: a clipped sine of period MODULATION_PERIOD_S (±1 with short ramps),
+    scaled so its mean square is 1 (the clip's PSNR is that of a constant mark of the same strength).
+
+    Why: a static scene (a talking head before a flag) folds onto the tile the same way in every frame,
+    so averaging frames never removed it. The reader weights each frame by its signed pilot correlation,
+    so frames of either sign add up for the mark, while the static scene meets weights of both signs and
+    cancels (the worst camera clip went from symbol z 2.8 to 3.6–3.9 after CRF 28 + half size + crop).
+    A reader of older, unmodulated clips is unchanged: all weights then have one sign.
+    """
+    if n_frames <= 1 or not (fps > 0):
+        return np.ones(max(n_frames, 1), np.float32)
+    t = np.arange(n_frames) / float(fps)
+    k = MODULATION_SHARPNESS
+    sign = np.clip(k * np.sin(2 * np.pi * t / MODULATION_PERIOD_S + 0.5 * np.pi / k), -1.0, 1.0)
+    return (sign / np.sqrt(np.mean(sign**2))).astype(np.float32)
+
+
 def embed(frames: np.ndarray, payload: bytes, *, key: bytes = PUBLIC_KEY,
-          strength: float = DEFAULT_STRENGTH) -> np.ndarray:
-    """Return a marked copy of uint8 T×H×W×3 RGB frames carrying the 8-byte payload in every frame."""
+          strength: float = DEFAULT_STRENGTH, fps: float = 24.0) -> np.ndarray:
+    """Return a marked copy of uint8 T×H×W×3 RGB frames carrying the 8-byte payload in every frame
+    (with the sign modulation of `modulation` at `fps`)."""
     _check_frames(frames)
     delta = watermark_pattern(frames.shape[1], frames.shape[2], payload, key=key, strength=strength)
+    sign = modulation(frames.shape[0], fps)
     out = np.empty_like(frames)
     for i, frame in enumerate(frames):  # frame by frame: a long 1024² clip would not fit as float32
-        out[i] = np.clip(frame.astype(np.float32) + delta[..., None] + 0.5, 0, 255).astype(np.uint8)
+        out[i] = np.clip(frame.astype(np.float32) + sign[i] * delta[..., None] + 0.5, 0, 255).astype(np.uint8)
     return out
 
 
@@ -294,10 +322,13 @@ def _to_work(luma: np.ndarray, work_hw: tuple[int, int]) -> np.ndarray:
 
 def _whiten(spectrum: np.ndarray) -> np.ndarray:
     """Flatten the folded frame's spectrum (phase-only matching): scene content is strongly coloured,
-    the mark is not, so equalising the spectrum lifts the mark over the scene."""
+    the mark is not, so equalising the spectrum lifts the mark over the scene. The combined tile is divided
+    by its smoothed magnitude to the power TILE_WHITEN_POWER (> 1: frequencies where a static scene is
+    strong count less than under pure phase matching; +0.3 symbol z on camera footage, bench/watermark_real.py)."""
     mag = np.abs(spectrum)
     if mag.ndim == 2:  # one combined tile: divide by the locally smoothed magnitude (keeps the mark's own)
         mag = np.fft.ifftshift(cv2.GaussianBlur(np.fft.fftshift(mag).astype(np.float32), (0, 0), 2.0))
+        mag = mag**TILE_WHITEN_POWER
     return spectrum / (mag + 1e-6 * float(mag.mean()) + 1e-12)
 
 

@@ -34,4 +34,4 @@ def apply_marks(frames: np.ndarray, payload: bytes | str, *, fps: float = 24.0, 
     invisible._check_frames(frames)
     data = payload_for(payload)
     out = add_visible_mark(frames, fps=fps) if visible else frames
-    return invisible.embed(out, data, strength=strength)
+    return invisible.embed(out, data, strength=strength, fps=fps)

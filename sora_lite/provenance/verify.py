@@ -17,6 +17,7 @@ import c2pa
 import numpy as np
 
 from sora_lite.media import MediaError, iter_frames, probe
+from sora_lite.provenance import fingerprint as fingerprints
 from sora_lite.provenance import invisible
 from sora_lite.provenance.c2pa_sign import CLAIM_LABEL
 from sora_lite.provenance.keys import instance_tag
@@ -51,10 +52,23 @@ class WatermarkReport:
 
 
 @dataclass
+class FingerprintReport:
+    """Reverse search in this instance's fingerprints: works when the mark and the manifest are gone."""
+
+    checked: bool
+    made_here: bool = False
+    clip_id: str | None = None  # the best match
+    matches: list[dict[str, Any]] = field(default_factory=list)  # every match, best first
+    reason: str = ""  # why it was not checked
+
+
+@dataclass
 class VerifyReport:
     file: str  # not "path": HTTP clients (gradio_client) take any {"path": ...} object for a file to download
     c2pa: C2paReport
     watermark: WatermarkReport
+    fingerprint: FingerprintReport = field(
+        default_factory=lambda: FingerprintReport(checked=False, reason="no clip store to search"))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,25 +91,55 @@ class VerifyReport:
         w = self.watermark
         if w.found:
             line2 = f"Watermark: found, clip {w.clip_id}, confidence {w.confidence:.3f}"
+            if w.details.get("mirrored"):
+                line2 += " (in a mirrored copy)"
             if w.from_this_instance is not None:
                 line2 += ", from this instance" if w.from_this_instance else ", from another instance"
             if w.matches_clip is not None:
                 line2 += ", matches a clip here" if w.matches_clip else ", no such clip here"
         else:
             line2 = "Watermark: not found"
-        return line1 + "\n" + line2
+        f = self.fingerprint
+        if not f.checked:
+            line3 = f"Reverse search: not run ({f.reason})"
+        elif f.made_here:
+            best = f.matches[0]
+            how = []
+            if best.get("video_matched"):
+                how.append(f"picture distance {best['video_distance']:.2f}"
+                           + (", mirrored" if best.get("mirrored") else "")
+                           + (f", from {best['offset_s']:.1f} s" if best.get("offset_s") else ""))
+            if best.get("audio_matched"):
+                how.append(f"sound bit errors {best['audio_ber']:.0%}")
+            line3 = f"Reverse search: made here: clip {f.clip_id} ({'; '.join(how)})"
+            if len(f.matches) > 1:
+                line3 += "; also close: " + ", ".join(m["clip_id"] for m in f.matches[1:])
+        else:
+            line3 = "Reverse search: no clip of this instance looks or sounds like this"
+        return line1 + "\n" + line2 + "\n" + line3
 
 
-def verify_file(path: str | Path, *, store_lookup: Callable[[str], bool] | None = None) -> VerifyReport:
-    """Check C2PA and the invisible watermark of a video file.
+FingerprintLookup = Callable[["fingerprints.Fingerprint"], "list[fingerprints.FingerprintMatch]"]
+
+
+def verify_file(path: str | Path, *, store_lookup: Callable[[str], bool] | None = None,
+                fingerprint_lookup: FingerprintLookup | None = None) -> VerifyReport:
+    """Check C2PA and the invisible watermark of a video file, and (given `fingerprint_lookup`) search this
+    instance's clip fingerprints for it.
 
     `store_lookup(clip_field)` answers whether this instance made a clip whose id starts with the
-    decoded 12-hex clip field. Raises MediaError if the file is not a readable video.
+    decoded 12-hex clip field; `fingerprint_lookup(query)` returns the stored clips a query fingerprint
+    matches, best first (fingerprint.search_store). Raises MediaError if the file is not a readable video.
     """
     p = Path(path)
     frames = _sample_frames(p)  # first: a file that is not a video gets one clear MediaError
     report = VerifyReport(file=str(p), c2pa=read_c2pa(p), watermark=WatermarkReport(found=False))
     reading = invisible.read(frames)
+    mirrored = False
+    if not reading.found:  # a mirrored copy: the mark's patterns are not mirror-symmetric, so read it flipped back
+        flipped = invisible.read(np.ascontiguousarray(frames[:, :, ::-1]))
+        if flipped.found:
+            reading, mirrored = flipped, True
     wm = WatermarkReport(
         found=reading.found,
         clip_id=reading.clip_field if reading.found else None,
@@ -103,14 +147,28 @@ def verify_file(path: str | Path, *, store_lookup: Callable[[str], bool] | None 
         payload=reading.payload_hex if reading.found else None,
         confidence=reading.confidence,
         bit_agreement=reading.bit_agreement,
-        details={k: reading.to_dict()[k] for k in ("symbol_z", "sync_z", "cell_px", "corrected_symbols", "frames_read")},
+        details={**{k: reading.to_dict()[k] for k in ("symbol_z", "sync_z", "cell_px", "corrected_symbols",
+                                                       "frames_read")}, "mirrored": mirrored},
     )
     if reading.found:
         wm.from_this_instance = reading.instance_tag == instance_tag().hex()
         if store_lookup is not None and reading.clip_field:
             wm.matches_clip = bool(store_lookup(reading.clip_field))
     report.watermark = wm
+    if fingerprint_lookup is not None:
+        report.fingerprint = reverse_search(p, fingerprint_lookup)
     return report
+
+
+def reverse_search(path: Path, lookup: FingerprintLookup) -> FingerprintReport:
+    """Fingerprint the file as a query (as seen and mirrored) and look it up."""
+    try:
+        query = fingerprints.fingerprint_file(path, stored=False)
+    except fingerprints.FingerprintError as exc:
+        return FingerprintReport(checked=False, reason=str(exc))
+    matches = lookup(query)
+    return FingerprintReport(checked=True, made_here=bool(matches), clip_id=matches[0].clip_id if matches else None,
+                             matches=[m.to_dict() for m in matches])
 
 
 def _sample_frames(p: Path) -> np.ndarray:
@@ -128,7 +186,7 @@ def read_c2pa(path: Path) -> C2paReport:
     try:
         reader = c2pa.Reader(str(path))
     except c2pa.C2paError as exc:
-        if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc) or "ManifestNotFound" in str(exc):
+        if any(k in type(exc).__name__ or k in str(exc) for k in ("ManifestNotFound", "no JUMBF", "NotSupported")):  # a format C2PA cannot carry (.mkv ...) has no manifest: absent
             return C2paReport(state="absent")
         return C2paReport(state="tampered", messages=[f"manifest unreadable: {exc}"])
     with reader:
