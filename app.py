@@ -4,6 +4,11 @@ Wiring only: every callback turns component values into one library call (`sora_
 friends) and the result back into component values. Run `python app.py`; on a Hugging Face Space the same
 file runs unchanged (sign-in with `gr.LoginButton`, data under `/data` when persistent storage is on).
 Named API endpoints: generate, storyboard, feed, open, remix, delete, parse.
+
+Who acts is never a request argument: `launch` puts `sora_lite.web_guard.VisitorGuard` in front of Gradio
+(a signed HttpOnly visitor cookie per browser, session hashes bound to it, per-visitor queue limits), and
+every callback asks `user_of`, which reads that cookie. `SORA_LITE_SINGLE_USER=1` (the default when the
+server listens on 127.0.0.1/localhost) makes signed-out visitors the one local user, as on a laptop.
 """
 
 import functools
@@ -12,19 +17,26 @@ import logging
 import os
 import shutil
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from sora_lite import __version__, accounts
 from sora_lite.cameo.app_tab import build_cameo_tab
 from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, RequestError
+from sora_lite.engines.base import MAX_PROMPT_CHARS
 from sora_lite.engines.catalog import engine_choices, unavailable_note
+from sora_lite.fair_queue import JobLimits
+from sora_lite.feed import lineage_markdown
 from sora_lite.leaderboard import LEADERBOARD_COMMAND, load_leaderboard
+from sora_lite.markup import html_text, markdown_text
 from sora_lite.media import MediaError
-from sora_lite.studio import CancelBoard, ClipRecord, Studio, parse_scene, shots_from_table, warm_up
+from sora_lite.studio import CancelBoard, ClipRecord, PreviewBoard, Studio, parse_scene, shots_from_table, spec_from_json, warm_up
+from sora_lite.visitors import SessionOwners, cookie_secret, single_user_mode
+from sora_lite.web_guard import GradioQueue, VisitorGuard, client_address, visitor_of
 
 log = logging.getLogger("sora_lite.app")
 
@@ -32,18 +44,37 @@ ON_SPACE = bool(os.environ.get("SPACE_ID"))
 # One render at a time per CPU box (MuJoCo + encoding use every core); two where a GPU does the heavy part.
 RENDER_SLOTS = int(os.environ.get("SORA_LITE_RENDER_SLOTS") or (2 if shutil.which("nvidia-smi") else 1))
 LIGHT_SLOTS = 8  # feed listing, parsing, sign-in: cheap, never wait behind a render
+QUEUE_SIZE = 64  # Gradio's global bound; no visitor may hold more than JobLimits' share of it
 MAX_UPLOAD = "20mb"
 SIZES = ["128x128", "256x256", "384x384", "512x512", "640x360", "854x480", "1024x576"]
 POLICY_FILE = Path(__file__).parent / "sora_lite" / "safety" / "policy.md"
 
-try:  # ZeroGPU Spaces: hold a GPU only while a render runs; a no-op everywhere else
+def _reservation(engine_at: int, seconds_at: int | None, size_at: int | None) -> Callable[..., int]:
+    """ZeroGPU duration from a handler's arguments: the Hub model's estimate at its recommended settings
+    (`gpu_reservation_seconds`), 120 s for other engines or arguments it cannot read."""
+
+    def duration(*args: Any, **kwargs: Any) -> int:
+        from sora_lite.engines.hub.loading import DEFAULT_RESERVATION_S, gpu_reservation_seconds
+
+        try:
+            seconds = float(args[seconds_at]) if seconds_at is not None else 10.0
+            size = _size(args[size_at]) if size_at is not None else (768, 512)
+            return gpu_reservation_seconds(str(args[engine_at]) if engine_at is not None else "", seconds, *size)
+        except Exception:  # a duration must never fail the request
+            return DEFAULT_RESERVATION_S
+
+    return duration
+
+
+try:  # ZeroGPU Spaces: hold a GPU only while a render runs (the one spaces.GPU; the library never wraps again)
     import spaces
 
-    gpu = spaces.GPU(duration=120)
+    def gpu(duration: Callable[..., int]) -> Callable[[Callable], Callable]:
+        return spaces.GPU(duration=duration)
 except ImportError:
 
-    def gpu(fn: Callable) -> Callable:
-        return fn
+    def gpu(duration: Callable[..., int]) -> Callable[[Callable], Callable]:
+        return lambda fn: fn
 
 
 ABOUT = f"""
@@ -80,12 +111,15 @@ def shown_errors(fn: Callable) -> Callable:
         except gr.Error:
             raise
         except (RequestError, MediaError, EngineUnavailable, PermissionError, LookupError, ValueError) as e:
-            raise gr.Error(str(e), print_exception=False) from None
+            # Gradio renders toasts as (sanitised) HTML: a message quoting user input is escaped text
+            raise gr.Error(html_text(e), print_exception=False) from None
         except Cancelled:
             raise gr.Error("cancelled", print_exception=False) from None
+        except RecursionError:
+            raise gr.Error("the request nests too deeply to read", print_exception=False) from None
         except Exception as e:  # a bug: log it, tell the user something happened, keep serving
             log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"internal error ({type(e).__name__}): {e}") from None
+            raise gr.Error(f"internal error ({type(e).__name__}): {html_text(e)}") from None
 
     return wrapper
 
@@ -106,15 +140,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _spec(text: str | None) -> dict[str, Any] | None:
-    if not text or not text.strip():
-        return None
-    try:
-        spec = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise RequestError(f"the scene spec is not valid JSON: {e}") from None
-    if not isinstance(spec, dict):
-        raise RequestError("the scene spec must be a JSON object")
-    return spec
+    return spec_from_json(text)
 
 
 def _int(value: Any, name: str) -> int:
@@ -127,23 +153,30 @@ def _int(value: Any, name: str) -> int:
     return int(number)
 
 
-def _outputs(record: ClipRecord) -> tuple[str, dict[str, Any], str]:
-    return record.video_path, record.to_dict(), record.video_path
+def _public(studio: Studio, record: ClipRecord) -> dict[str, Any]:
+    return record.public_dict(studio.home)
+
+
+def _outputs(studio: Studio, record: ClipRecord) -> tuple[str, dict[str, Any], str]:
+    return record.video_path, _public(studio, record), record.video_path
 
 
 def _lineage_markdown(studio: Studio, clip_id: str) -> str:
-    lin = studio.lineage(clip_id)
-    def name(node: Any) -> str:
-        text = node.prompt if len(node.prompt) <= 60 else node.prompt[:57] + "…"
-        gone = " (deleted)" if node.deleted else ""
-        return f"`{node.id}` {text!r} by {node.user or '?'}{gone}"
-    lines = [f"**This clip:** `{clip_id}`"]
-    if lin.ancestors:
-        lines.append("**Remix of:** " + " ← ".join(name(n) for n in lin.ancestors))
-    else:
-        lines.append("**Remix of:** nothing (an original)")
-    lines.append("**Remixed by:** " + (", ".join(name(n) for n in lin.children) if lin.children else "nobody yet"))
-    return "\n\n".join(lines)
+    return lineage_markdown(studio.lineage(clip_id))
+
+
+@dataclass
+class Guard:
+    """What `launch` needs to put the visitor guard in front of this demo, and the mode it chose."""
+
+    secret: bytes
+    limits: JobLimits = field(default_factory=JobLimits)
+    owners: SessionOwners = field(default_factory=SessionOwners)
+    single_user: bool | None = None  # None: decided by `launch` from the address it listens on
+    trust_proxy: bool = ON_SPACE
+
+    def is_single_user(self) -> bool:
+        return self.single_user if self.single_user is not None else single_user_mode(None, on_space=ON_SPACE)
 
 
 @dataclass
@@ -156,14 +189,40 @@ class Defaults:
     fps: int = 24
 
 
-def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -> gr.Blocks:
-    """The whole app around one `Studio` (tests pass their own, with a temporary home)."""
+def build_demo(studio: Studio | None = None, defaults: Defaults | None = None,
+               single_user: bool | None = None) -> gr.Blocks:
+    """The whole app around one `Studio` (tests pass their own, with a temporary home). `single_user`:
+    None lets `launch` decide from the address it listens on (see `sora_lite.visitors.single_user_mode`)."""
     studio = studio or Studio()
     defaults = defaults or Defaults()
     cancels = CancelBoard()
+    previews = PreviewBoard()  # the latest rendered frame per session, shown live while a clip renders
+    guard = Guard(secret=cookie_secret(studio.home), single_user=single_user)
 
-    def user_of(session_user: str | None, profile: gr.OAuthProfile | None) -> accounts.UserInfo:
-        return accounts.acting_user(studio.store, profile=profile, username=session_user, public=ON_SPACE)
+    def visitor(http: gr.Request | None = None) -> str | None:
+        if http is None:  # callbacks built elsewhere (the Cameo tab) get the request from Gradio's context
+            from gradio.context import LocalContext
+
+            http = LocalContext.request.get(None)
+        return visitor_of(http, guard.secret)
+
+    def client(http: gr.Request) -> str:
+        scope = getattr(getattr(http, "request", None), "scope", None)
+        if isinstance(scope, dict):
+            return client_address(scope, guard.trust_proxy)
+        return str(getattr(getattr(http, "client", None), "host", "") or "?")
+
+    def user_of(session_user: str | None, profile: gr.OAuthProfile | None,
+                http: gr.Request | None = None) -> accounts.UserInfo:
+        """The acting user, from the signed visitor cookie (or the HF profile); `session_user` is a display
+        copy only and is never trusted: someone who knows a session hash gets nothing from it."""
+        return accounts.acting_user(studio.store, profile=profile, visitor=visitor(http),
+                                    single_user=guard.is_single_user() and not ON_SPACE)
+
+    def render_place(http: gr.Request | None) -> Any:
+        """One of this visitor's render places (waits while its own other render runs)."""
+        who = visitor(http)
+        return guard.limits.running(who) if who else _nothing()
 
     # --- callbacks: one library call each ---------------------------------------------------------------
     @shown_errors
@@ -171,7 +230,7 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
         parsed = parse_scene(prompt, _spec(spec_json) if spec_json and spec_json.strip() else None)
         return json.dumps(parsed.spec.to_dict(), indent=2), {"used": parsed.used, "ignored": parsed.ignored}
 
-    @gpu
+    @gpu(_reservation(2, 3, 4))  # engine, seconds, size
     @shown_errors
     def generate(
         prompt: str, image: str | None, engine: str, seconds: float, size: str, fps: float, seed: float,
@@ -184,37 +243,55 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
             width=width, height=height, fps=_int(fps, "fps"), seed=_int(seed, "seed"),
             spec=_spec(spec_json) if use_spec else None,
         )
-        key = http.session_hash or "local"
-        cancel = cancels.start(key)
-        try:
-            record = studio.generate(request, user=user_of(session_user, profile), progress=_progress(progress),
-                                     cancel=cancel)
-        finally:
-            cancels.finish(key, cancel)
-        return _outputs(record)
+        user = user_of(session_user, profile, http)
+        key = f"{visitor(http)}:{http.session_hash}"
+        with render_place(http):
+            cancel = cancels.start(key)
+            try:
+                record = studio.generate(request, user=user, progress=_progress(progress), cancel=cancel,
+                                         preview=lambda i, frame: previews.put(key, i, frame))
+            finally:
+                cancels.finish(key, cancel)
+                previews.clear(key)
+        return _outputs(studio, record)
 
-    def stop(http: gr.Request) -> None:
-        cancels.cancel(http.session_hash or "local")
+    def stop(http: gr.Request) -> Any:
+        cancels.cancel(f"{visitor(http)}:{http.session_hash}")
+        return gr.Timer(active=False)
 
-    @gpu
+    def live_preview(http: gr.Request) -> Any:
+        """The frame the running render drew last (the Timer polls this while Generate runs)."""
+        got = previews.latest(f"{visitor(http)}:{http.session_hash}")
+        return got[1] if got is not None else gr.skip()
+
+    @gpu(_reservation(1, None, 2))  # engine, size
     @shown_errors
     def storyboard(
         shots: Any, engine: str, size: str, fps: float, seed: float, session_user: str | None,
-        profile: gr.OAuthProfile | None, progress: gr.Progress = gr.Progress(),
+        profile: gr.OAuthProfile | None, http: gr.Request, progress: gr.Progress = gr.Progress(),
     ) -> tuple[str, dict[str, Any], str]:
         rows = shots.values.tolist() if hasattr(shots, "values") else list(shots or [])
         width, height = _size(size)
-        record = studio.storyboard(
-            shots_from_table(rows), user=user_of(session_user, profile), progress=_progress(progress),
-            engine=engine or "world", width=width, height=height, fps=_int(fps, "fps"), seed=_int(seed, "seed"),
-        )
-        return _outputs(record)
+        user = user_of(session_user, profile, http)
+        key = f"{visitor(http)}:{http.session_hash}"
+        with render_place(http):
+            cancel = cancels.start(key)
+            try:
+                record = studio.storyboard(
+                    shots_from_table(rows), user=user, progress=_progress(progress), cancel=cancel,
+                    preview=lambda i, frame: previews.put(key, i, frame),
+                    engine=engine or "world", width=width, height=height, fps=_int(fps, "fps"), seed=_int(seed, "seed"),
+                )
+            finally:
+                cancels.finish(key, cancel)
+                previews.clear(key)
+        return _outputs(studio, record)
 
     @shown_errors
     def list_feed(limit: float) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
         records = studio.feed(limit=_int(limit, "limit"))
         gallery = [(r.thumbnail_path or r.video_path, f"{r.user}: {r.prompt[:80]}") for r in records if r.thumbnail_path]
-        return gallery, [r.to_dict() for r in records]
+        return gallery, [_public(studio, r) for r in records]
 
     def pick(records: list[dict[str, Any]], event: gr.SelectData) -> str:
         shown = [r for r in records or [] if r.get("thumbnail_path")]
@@ -223,49 +300,75 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
     @shown_errors
     def open_clip(clip_id: str) -> tuple[str, dict[str, Any], str]:
         record = studio.get((clip_id or "").strip())
-        return record.video_path, record.to_dict(), _lineage_markdown(studio, record.id)
+        return record.video_path, _public(studio, record), _lineage_markdown(studio, record.id)
 
-    @gpu
+    @gpu(_reservation(None, None, None))  # the parent's engine is known only inside
     @shown_errors
     def remix(
         clip_id: str, prompt: str, spec_json: str, session_user: str | None, profile: gr.OAuthProfile | None,
-        progress: gr.Progress = gr.Progress(),
+        http: gr.Request, progress: gr.Progress = gr.Progress(),
     ) -> tuple[str, dict[str, Any], str]:
-        record = studio.remix(
-            (clip_id or "").strip(), prompt or "", spec=_spec(spec_json), user=user_of(session_user, profile),
-            progress=_progress(progress),
-        )
-        return record.video_path, record.to_dict(), _lineage_markdown(studio, record.id)
+        user = user_of(session_user, profile, http)
+        with render_place(http):
+            record = studio.remix(
+                (clip_id or "").strip(), prompt or "", spec=_spec(spec_json), user=user, progress=_progress(progress),
+            )
+        return record.video_path, _public(studio, record), _lineage_markdown(studio, record.id)
 
     @shown_errors
-    def delete(clip_id: str, session_user: str | None, profile: gr.OAuthProfile | None) -> dict[str, Any]:
-        record = studio.delete((clip_id or "").strip(), user=user_of(session_user, profile))
+    def delete(clip_id: str, session_user: str | None, profile: gr.OAuthProfile | None,
+               http: gr.Request) -> dict[str, Any]:
+        record = studio.delete((clip_id or "").strip(), user=user_of(session_user, profile, http))
         return {"deleted": record.id}
 
-    @shown_errors
-    def sign_in(username: str, password: str) -> tuple[str, str]:
-        user = accounts.authenticate(studio.store, username, password)
-        return user.username, f"Signed in as **{user.display_name}**."
+    def who(user: accounts.UserInfo) -> str:
+        if user.provider == "local":
+            return "Acting as the local user (single-user mode)."
+        if user.provider in ("guest", "anonymous"):
+            return "Signed out: acting as a guest of this browser (your own clips only; sign in for cameos)."
+        return f"Signed in as **{markdown_text(user.display_name)}**."
 
     @shown_errors
-    def sign_up(username: str, password: str) -> tuple[str, str]:
-        user = accounts.create_account(studio.store, username, password)
-        return user.username, f"Account created; signed in as **{user.display_name}**."
+    def sign_in(username: str, password: str, http: gr.Request) -> tuple[str, str]:
+        me = visitor(http)
+        if not me:
+            raise PermissionError("this browser sent no visitor cookie: reload the page, then sign in")
+        user = accounts.authenticate(studio.store, username, password, client=client(http))
+        accounts.sign_in_visitor(studio.store, me, user)
+        return user.username, who(user)
 
-    def sign_out() -> tuple[None, str]:
-        return None, "Signed out: acting as the local user."
+    @shown_errors
+    def sign_up(username: str, password: str, http: gr.Request) -> tuple[str, str]:
+        me = visitor(http)
+        if not me:
+            raise PermissionError("this browser sent no visitor cookie: reload the page, then sign up")
+        user = accounts.create_account(studio.store, username, password, client=client(http))
+        accounts.sign_in_visitor(studio.store, me, user)
+        return user.username, "Account created. " + who(user)
+
+    def sign_out(http: gr.Request) -> tuple[None, str]:
+        accounts.sign_out_visitor(studio.store, visitor(http) or "")
+        return None, "Signed out. " + who(user_of(None, None, http))
+
+    def whoami(profile: gr.OAuthProfile | None, http: gr.Request) -> str:
+        try:
+            return who(user_of(None, profile, http))
+        except Exception:  # never let the page-load greeting fail the page
+            log.exception("could not tell who is acting")
+            return "Acting as: unknown (reload the page)."
 
     @shown_errors
     def verify(path: str | None) -> tuple[str, dict[str, Any]]:
         if not path:
             raise RequestError("upload a video to verify")
         report = studio.verify(path)
-        return report.summary().replace("\n", "  \n"), report.to_dict()
+        # the summary quotes the file's own manifest (signer, claims): text, not Markdown
+        return "  \n".join(markdown_text(line) for line in report.summary().splitlines()), report.to_dict()
 
     def show_leaderboard() -> tuple[Any, Any, str]:
         board = load_leaderboard()
         return (gr.Dataframe(board.table, visible=not board.empty), gr.BarPlot(board.plot_frame(), visible=not board.empty),
-                board.message)
+                board.message + (f"\n\n{board.notes}" if board.notes else ""))
 
     # --- layout -----------------------------------------------------------------------------------------
     catalog = engine_choices()
@@ -287,16 +390,18 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                         sign_in_btn = gr.Button("Sign in")
                         sign_up_btn = gr.Button("Create account")
                         sign_out_btn = gr.Button("Sign out")
-                    account_status = gr.Markdown("Acting as the local user.")
+                    account_status = gr.Markdown("", elem_id="account-status")
                 sign_in_btn.click(sign_in, [username, password], [session_user, account_status], api_name="sign_in", concurrency_limit=LIGHT_SLOTS)
                 sign_up_btn.click(sign_up, [username, password], [session_user, account_status], api_name="sign_up", concurrency_limit=LIGHT_SLOTS)
-                sign_out_btn.click(sign_out, None, [session_user, account_status], api_visibility="private")
+                sign_out_btn.click(sign_out, None, [session_user, account_status], api_name="sign_out",
+                                   concurrency_limit=LIGHT_SLOTS)
+                demo.load(whoami, None, [account_status], api_visibility="private", concurrency_limit=LIGHT_SLOTS)
 
         with gr.Tabs():
             with gr.Tab("Create"):
                 with gr.Row():
                     with gr.Column():
-                        prompt = gr.Textbox(label="Prompt", lines=3, max_length=10_000, elem_id="prompt",
+                        prompt = gr.Textbox(label="Prompt", lines=3, max_length=MAX_PROMPT_CHARS, elem_id="prompt",
                                             placeholder="three red rubber balls bounce on a wooden floor at sunset, slow orbit")
                         image = gr.File(label="Optional still to animate (PNG/JPEG/WebP, ≤ 20 MB, ≤ 4096 px)",
                                         file_types=[".png", ".jpg", ".jpeg", ".webp"], type="filepath")
@@ -321,13 +426,21 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                     with gr.Column():
                         video = gr.Video(label="Result (with sound)", elem_id="result-video", autoplay=True, interactive=False)
                         download = gr.File(label="Download MP4")
+                        live = gr.Image(label="Live preview (frames as they render)", elem_id="live-preview",
+                                        interactive=False, height=200)
                         record = gr.JSON(label="Record")
                 parse_btn.click(parse, [prompt, spec], [spec, words], api_name="parse", concurrency_limit=LIGHT_SLOTS)
+                # live preview: a Timer polls the session's latest rendered frame while a render runs
+                ticker = gr.Timer(0.4, active=False)
+                generate_btn.click(lambda: gr.Timer(active=True), None, ticker, api_visibility="private", concurrency_limit=LIGHT_SLOTS)
                 generate_event = generate_btn.click(
                     generate, [prompt, image, engine, seconds, size, fps, seed, use_spec, spec, session_user],
                     [video, record, download], api_name="generate", concurrency_id="render", concurrency_limit=RENDER_SLOTS,
                 )
-                stop_btn.click(stop, None, None, api_visibility="private", concurrency_limit=LIGHT_SLOTS,
+                generate_event.then(lambda: gr.Timer(active=False), None, ticker, api_visibility="private", concurrency_limit=LIGHT_SLOTS)
+                ticker.tick(live_preview, None, live, api_visibility="private", concurrency_limit=LIGHT_SLOTS,
+                            show_progress="hidden")
+                stop_btn.click(stop, None, ticker, api_visibility="private", concurrency_limit=LIGHT_SLOTS,
                                cancels=[generate_event])
 
             with gr.Tab("Storyboard"):
@@ -344,16 +457,26 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                     sb_size = gr.Dropdown(SIZES, value=defaults.size, label="Size", allow_custom_value=True)
                     sb_fps = gr.Slider(8, 60, value=defaults.fps, step=1, label="FPS")
                     sb_seed = gr.Number(0, label="Seed", precision=0, minimum=0)
-                sb_btn = gr.Button("Render storyboard", variant="primary")
+                with gr.Row():
+                    sb_btn = gr.Button("Render storyboard", variant="primary", elem_id="sb-render", scale=3)
+                    sb_stop = gr.Button("Stop", variant="stop", elem_id="sb-stop", scale=1)
                 with gr.Row():
                     sb_video = gr.Video(label="Storyboard clip", interactive=False)
                     with gr.Column():
+                        sb_live = gr.Image(label="Live preview", elem_id="sb-live-preview", interactive=False, height=200)
                         sb_download = gr.File(label="Download MP4")
                         sb_record = gr.JSON(label="Record (info.shots lists the cuts)")
-                sb_btn.click(
+                sb_ticker = gr.Timer(0.4, active=False)
+                sb_btn.click(lambda: gr.Timer(active=True), None, sb_ticker, api_visibility="private", concurrency_limit=LIGHT_SLOTS)
+                sb_event = sb_btn.click(
                     storyboard, [shots, sb_engine, sb_size, sb_fps, sb_seed, session_user], [sb_video, sb_record, sb_download],
                     api_name="storyboard", concurrency_id="render", concurrency_limit=RENDER_SLOTS,
                 )
+                sb_event.then(lambda: gr.Timer(active=False), None, sb_ticker, api_visibility="private", concurrency_limit=LIGHT_SLOTS)
+                sb_ticker.tick(live_preview, None, sb_live, api_visibility="private", concurrency_limit=LIGHT_SLOTS,
+                               show_progress="hidden")
+                sb_stop.click(stop, None, sb_ticker, api_visibility="private", concurrency_limit=LIGHT_SLOTS,
+                              cancels=[sb_event])
 
             with gr.Tab("Feed") as feed_tab:
                 with gr.Row():
@@ -369,10 +492,11 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                 with gr.Row():
                     feed_video = gr.Video(label="Clip", interactive=False)
                     with gr.Column():
-                        lineage = gr.Markdown()
+                        lineage = gr.Markdown(elem_id="lineage")
                         feed_record = gr.JSON(label="Record", open=False)
                 with gr.Accordion("Remix this clip", open=True):
-                    remix_prompt = gr.Textbox(label="What changes", placeholder="now the ball is blue and the camera orbits")
+                    remix_prompt = gr.Textbox(label="What changes", placeholder="now the ball is blue and the camera orbits",
+                                              max_length=MAX_PROMPT_CHARS, elem_id="remix-prompt")
                     remix_spec = gr.Code(language="json", label="Optional: a full scene spec to use instead", lines=6)
                     remix_btn = gr.Button("Remix", variant="primary")
                 deleted = gr.JSON(visible=False)
@@ -414,15 +538,43 @@ def build_demo(studio: Studio | None = None, defaults: Defaults | None = None) -
                 gr.Markdown(ABOUT)
                 with gr.Accordion("Content policy", open=False):
                     gr.Markdown(_policy_text())
-    demo.queue(default_concurrency_limit=RENDER_SLOTS, max_size=64)
+    # api_open=False: no direct /run/<name> POST may skip the queue (and with it the per-visitor limits)
+    demo.queue(default_concurrency_limit=RENDER_SLOTS, max_size=QUEUE_SIZE, api_open=False)
+    demo.sora_guard = guard  # type: ignore[attr-defined]
     return demo
 
 
+def _audit(studio: Studio, action: str, details: dict[str, Any]) -> None:
+    from sora_lite.store.audit import log_action
+
+    with studio.store.session() as s:
+        log_action(s, None, action, str(details.get("path", "")), details)
+
+
+def _nothing() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def launch(demo: gr.Blocks, studio: Studio, **kwargs: Any) -> Any:
-    """Serve `demo`, letting Gradio hand out the studio's clip files (and nothing else from its home)."""
-    allowed = [str(studio.clips_dir.resolve()), str(studio.inputs_dir.resolve())]
-    options: dict[str, Any] = {"max_file_size": MAX_UPLOAD, "show_error": True, "allowed_paths": allowed}
+    """Serve `demo` behind the visitor guard, letting Gradio hand out the studio's clip files (and nothing
+    else from its home; uploads for image-to-video are kept in `inputs/`, which is not served)."""
+    allowed = [str(studio.clips_dir.resolve())]
+    options: dict[str, Any] = {"max_file_size": MAX_UPLOAD, "show_error": True, "allowed_paths": allowed,
+                               "ssr_mode": False}
     options.update(kwargs)
+    guard: Guard | None = getattr(demo, "sora_guard", None)
+    if guard is not None:
+        if guard.single_user is None:
+            guard.single_user = single_user_mode(options.get("server_name"), on_space=ON_SPACE)
+        middleware = Middleware(VisitorGuard, secret=guard.secret, owners=guard.owners, limits=guard.limits,
+                                queue=GradioQueue(demo, guard.secret), trust_proxy=guard.trust_proxy,
+                                on_refused=functools.partial(_audit, studio))
+        app_kwargs = dict(options.pop("app_kwargs", None) or {})
+        app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), middleware]
+        options["app_kwargs"] = app_kwargs
+        log.info("sora-lite: %s mode", "single-user" if guard.single_user else "multi-user (a guest per browser)")
     return demo.launch(**options)
 
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
+import os
+import shutil
 import tempfile
 import threading
 import time
@@ -24,13 +28,17 @@ from sora_lite import feed as clip_feed
 from sora_lite.accounts import UserInfo
 from sora_lite.cameo import usage as cameo_usage
 from sora_lite.engines import GenerationRequest, ProgressFn, RequestError, get_engine
+from sora_lite.engines.base import Cancelled, has_words
 from sora_lite.media import Clip, MediaError, read_image, read_video, write_thumbnail, write_video
 from sora_lite.provenance import ProvenanceClaims, VerifyReport, apply_marks, sign_video, verify_file
+from sora_lite.provenance import fingerprint as fingerprints
 from sora_lite.provenance.keys import instance_tag
 from sora_lite.safety.gate import PolicyBlocked, check_output, check_request
 from sora_lite.store import Store, open_store
 from sora_lite.store.audit import log_moderation
 from sora_lite.store.db import home_dir
+
+log = logging.getLogger("sora_lite.studio")
 
 if TYPE_CHECKING:  # the parser pulls in the world package; imported when first used
     from sora_lite.engines.world.parse import ParseResult
@@ -61,6 +69,22 @@ class ClipRecord:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=str)
 
+    def public_dict(self, *roots: str | Path) -> dict[str, Any]:
+        """The record for anyone to see: every server path under `roots` (the studio's home) cut to its file
+        name, so a public record tells nobody where files live (the cameo's face texture included)."""
+        prefixes = sorted({str(p) for r in roots for p in (Path(r), Path(r).resolve())}, key=len, reverse=True)
+        return _without_paths(self.to_dict(), tuple(prefixes))
+
+
+def _without_paths(value: Any, prefixes: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_paths(v, prefixes) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_paths(v, prefixes) for v in value]
+    if isinstance(value, str) and any(value.startswith(p + os.sep) or value == p for p in prefixes):
+        return Path(value).name
+    return value
+
 
 class CancelBoard:
     """Cancel flags for running jobs, keyed by who started them (a browser session): a Stop button sets the
@@ -89,6 +113,32 @@ class CancelBoard:
                 del self._events[key]
 
 
+class PreviewBoard:
+    """The latest frame of each running job, keyed like `CancelBoard` (a browser session polls it while its
+    clip renders). Frames are shrunk to at most `max_side` pixels: a live view, not the result."""
+
+    def __init__(self, max_side: int = 256) -> None:
+        self.max_side = max_side
+        self._frames: dict[str, tuple[int, Any]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: str, index: int, frame: Any) -> None:
+        import numpy as np
+
+        frame = np.asarray(frame)
+        step = max(1, int(math.ceil(max(frame.shape[:2]) / self.max_side)))
+        with self._lock:
+            self._frames[key] = (int(index), np.ascontiguousarray(frame[::step, ::step]))
+
+    def latest(self, key: str) -> tuple[int, Any] | None:
+        with self._lock:
+            return self._frames.get(key)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._frames.pop(key, None)
+
+
 def warm_up() -> None:
     """Load what the first request would otherwise wait for: the prompt classifier and the world render pool."""
     from sora_lite.engines.world.render import warm_pool
@@ -102,6 +152,15 @@ def new_clip_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def _takes_preview(engine: object) -> bool:
+    import inspect
+
+    try:
+        return "preview" in inspect.signature(engine.generate).parameters  # type: ignore[attr-defined]
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
 def create_clip(
     request: GenerationRequest,
     out_path: str | Path,
@@ -112,11 +171,15 @@ def create_clip(
     cancel: threading.Event | None = None,
     write_ground_truth: bool = False,
     check_grants: Callable[[GenerationRequest], GenerationRequest] | None = None,
+    work_dir: str | Path | None = None,
+    preview: Callable[[int, Any], None] | None = None,
 ) -> ClipRecord:
     """Make one clip end to end and write it, marked and signed, to `out_path` (.mp4).
 
     `check_grants` (the Studio's cameo check) runs after the prompt passed the policy and returns the request
     the engine gets. Nothing is written unless every step before the write succeeded: the signed file appears last.
+    Encoding and signing happen in `work_dir` (default: next to `out_path`); the Studio keeps it outside the
+    served clips folder, so a half-written file left by a killed process is never served.
     """
     request.validate()
     clip_id = clip_id or new_clip_id()
@@ -135,8 +198,13 @@ def create_clip(
     timings["moderate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    result = engine.generate(request, progress=progress, cancel=cancel)
+    # preview(index, frame): frames while they render, for engines that can show them (the world engine; Hub
+    # models between denoising steps)
+    live = {"preview": preview} if preview is not None and _takes_preview(engine) else {}
+    result = engine.generate(request, progress=progress, cancel=cancel, **live)
     timings["generate"] = time.perf_counter() - t0
+    if cancel is not None and cancel.is_set():  # Stop after the last frame: nothing is written either
+        raise Cancelled("generation was cancelled")
 
     t0 = time.perf_counter()
     output_verdict = check_output(result.clip.frames)  # PolicyBlocked: nothing is written
@@ -158,12 +226,16 @@ def create_clip(
         request.prompt, clip_id=clip_id, engine=request.engine, parent_clip_id=parent_id,
         parent_path=request.parent_video, instance_tag=instance_tag().hex(),
     )
-    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".encode-") as tmp:
+    work = Path(work_dir) if work_dir is not None else out_path.parent
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work, prefix=".encode-") as tmp:
         unsigned = Path(tmp) / f"{clip_id}.mp4"
         write_video(marked, unsigned)
         if progress:
             progress("encode", 0.5)
-        sign_video(unsigned, out_path, claims=claims)
+        signed = Path(tmp) / "signed" / f"{clip_id}.mp4"
+        sign_video(unsigned, signed, claims=claims)
+        os.replace(signed, out_path) if work_dir is None or _same_device(work, out_path.parent) else shutil.move(signed, out_path)
     if progress:
         progress("encode", 1.0)
     timings["encode"] = time.perf_counter() - t0
@@ -192,6 +264,90 @@ def create_clip(
     )
 
 
+def _same_device(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_dev == b.stat().st_dev
+    except OSError:
+        return False
+
+
+# --- Request checks every door shares ----------------------------------------------------------------------
+
+MAX_SPEC_DEPTH = 32
+MAX_SPEC_CHARS = 200_000
+MIN_SHOT_SECONDS = 0.5
+
+
+def spec_depth(value: Any, limit: int = MAX_SPEC_DEPTH) -> int:
+    """How deeply `value` nests (iteratively, so a 5000-deep spec cannot exhaust Python's stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > limit:
+            return depth
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def check_spec(spec: Any) -> dict[str, Any] | None:
+    """A scene spec a door received, or RequestError: an object, nested at most MAX_SPEC_DEPTH deep."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise RequestError("the scene spec must be a JSON object")
+    if spec_depth(spec) > MAX_SPEC_DEPTH:
+        raise RequestError(f"the scene spec nests deeper than {MAX_SPEC_DEPTH} levels; a scene spec is a few levels deep")
+    return spec
+
+
+def spec_from_json(text: str | None) -> dict[str, Any] | None:
+    """Parse a scene spec typed as JSON (None when blank), with one clear RequestError for anything wrong:
+    bad JSON, not an object, too long, or nested too deep (never a RecursionError)."""
+    if text is None or not str(text).strip():
+        return None
+    text = str(text)
+    if len(text) > MAX_SPEC_CHARS:
+        raise RequestError(f"the scene spec is {len(text)} characters; the limit is {MAX_SPEC_CHARS}")
+    depth = running = 0
+    in_string = escaped = False
+    for ch in text:  # count brackets before parsing: json.loads itself recurses once per level
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            running += 1
+            depth = max(depth, running)
+        elif ch in "]}":
+            running -= 1
+    if depth > MAX_SPEC_DEPTH:
+        raise RequestError(f"the scene spec nests deeper than {MAX_SPEC_DEPTH} levels; a scene spec is a few levels deep")
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RequestError(f"the scene spec is not valid JSON: {e}") from None
+    except RecursionError:
+        raise RequestError(f"the scene spec nests deeper than {MAX_SPEC_DEPTH} levels") from None
+    return check_spec(spec)
+
+
+def shot_seconds(value: Any, index: int) -> float:
+    """A storyboard shot's length: blank means the default; anything else must be a number ≥ MIN_SHOT_SECONDS."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_SHOT_SECONDS
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise RequestError(f"shot {index + 1}: seconds must be a number, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds < MIN_SHOT_SECONDS:
+        raise RequestError(f"shot {index + 1}: a shot lasts at least {MIN_SHOT_SECONDS:g} s, got {value!r}")
+    return seconds
+
+
 # --- The studio service: create_clip + a home folder + the database --------------------------------------
 
 MAX_UPLOAD_BYTES = 20 * 2**20
@@ -205,7 +361,7 @@ def parse_scene(prompt: str, base: dict[str, Any] | None = None) -> "ParseResult
     from sora_lite.engines.world.parse import parse_prompt  # the parser pulls in the world package
     from sora_lite.engines.world.spec import SceneSpec
 
-    if not isinstance(prompt, str) or not prompt.strip():
+    if not isinstance(prompt, str) or not has_words(prompt):
         raise RequestError("the prompt is empty: describe a scene to parse")
     return parse_prompt(prompt, base=SceneSpec.from_dict(base) if base else None)
 
@@ -219,10 +375,7 @@ def shots_from_table(rows: list[list[Any]]) -> list[dict[str, Any]]:
         if not str(text or "").strip():
             continue
         shot: dict[str, Any] = {"prompt": str(text).strip(), "camera": str(camera or "static").strip() or "static"}
-        try:
-            shot["seconds"] = float(seconds) if seconds not in (None, "") else DEFAULT_SHOT_SECONDS
-        except (TypeError, ValueError):
-            raise RequestError(f"shot {i + 1}: seconds must be a number, got {seconds!r}") from None
+        shot["seconds"] = shot_seconds(seconds, i)
         shots.append(shot)
     return shots
 
@@ -238,8 +391,31 @@ class Studio:
         self.home = Path(home).expanduser() if home is not None else home_dir()
         self.clips_dir = self.home / "clips"
         self.inputs_dir = self.home / "inputs"
+        self.work_dir = self.home / "work"  # encoding and signing: never served
         self.store: Store = open_store(db_url, self.home)
         self.clips_dir.mkdir(parents=True, exist_ok=True)
+        self.remove_leftovers()
+
+    def remove_leftovers(self, older_than_s: float = 15 * 60) -> list[str]:
+        """Delete half-written files a killed process left (`.encode-*`, `.signing-*`, `*.part.*`) in the
+        served clips folder and in the work folder; only ones older than `older_than_s`, so a second process
+        sharing this home keeps its own work in progress."""
+        removed, now = [], time.time()
+        candidates = [*self.clips_dir.glob(".encode-*"), *self.clips_dir.glob(".signing-*"),
+                      *self.clips_dir.glob(".*.part.*"), *self.inputs_dir.glob("*.tmp.png")]
+        if self.work_dir.is_dir():
+            candidates += list(self.work_dir.iterdir())
+        for path in candidates:
+            try:
+                if now - path.lstat().st_mtime < older_than_s:
+                    continue
+                shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+                removed.append(path.name)
+            except OSError:
+                continue
+        if removed:
+            log.info("removed %d half-written files left by an earlier run", len(removed))
+        return removed
 
     # --- identity -------------------------------------------------------------------------------------
     def local_user(self) -> UserInfo:
@@ -247,7 +423,8 @@ class Studio:
 
     # --- making clips -----------------------------------------------------------------------------------
     def accept_image(self, path: str | Path) -> str:
-        """Check an uploaded still (size, decodability, resolution) and keep a copy the record can point at."""
+        """Check an uploaded still (size, decodability, resolution) and keep a copy the record can point at.
+        (`generate` deletes the copy again when the request is refused.)"""
         src = Path(path)
         if not src.is_file():
             raise MediaError(f"the image {src.name!r} was not found; upload it again")
@@ -276,14 +453,46 @@ class Studio:
         parent_id: str | None = None,
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
+        preview: Callable[[int, Any], None] | None = None,
     ) -> ClipRecord:
-        """Make a clip, store its files and row, and return its record (attributed to `user`)."""
+        """Make a clip, store its files and row, and return its record (attributed to `user`).
+        `preview(index, frame)` gets frames while they render (a live view)."""
         user = user or self.local_user()
         if parent_id is not None:
             clip_feed.get_clip(self.store, parent_id)  # fail before rendering, not after
         request.validate()
+        check_spec(request.spec)
+        for i, shot in enumerate(request.shots or []):  # a 0 s shot is an error, not silently 2 s
+            if isinstance(shot, dict) and "seconds" in shot:
+                shot_seconds(shot["seconds"], i)
+        kept_image: Path | None = None
         if request.image:
-            request = GenerationRequest.from_dict({**request.to_dict(), "image": self.accept_image(request.image)})
+            accepted = Path(self.accept_image(request.image))
+            if str(accepted) != str(request.image) and not self._image_in_use(accepted):
+                kept_image = accepted  # ours to delete if this request is refused
+            request = GenerationRequest.from_dict({**request.to_dict(), "image": str(accepted)})
+        try:
+            return self._generate(request, user, parent_id, progress, cancel, preview)
+        except BaseException:
+            if kept_image is not None and not self._image_in_use(kept_image):
+                kept_image.unlink(missing_ok=True)  # a refused image-to-video upload is not kept (nor served)
+            raise
+
+    def _image_in_use(self, path: Path) -> bool:
+        """Whether a stored clip's request points at this kept input image."""
+        from sqlalchemy import select
+
+        from sora_lite.store import ClipRow
+
+        with self.store.session() as s:
+            for request in s.scalars(select(ClipRow.request).where(ClipRow.deleted_at.is_(None))):
+                if isinstance(request, dict) and request.get("image") == str(path):
+                    return True
+        return False
+
+    def _generate(self, request: GenerationRequest, user: UserInfo, parent_id: str | None,
+                  progress: ProgressFn | None, cancel: threading.Event | None,
+                  preview: Callable[[int, Any], None] | None = None) -> ClipRecord:
         clip_id = new_clip_id()
         try:
             record = create_clip(
@@ -293,7 +502,9 @@ class Studio:
                 parent_id=parent_id,
                 progress=progress,
                 cancel=cancel,
+                preview=preview,
                 write_ground_truth=True,
+                work_dir=self.work_dir,
                 # after the prompt passed the policy, before rendering; CameoDenied: nothing is rendered
                 check_grants=lambda r: cameo_usage.before_generation(self.store, r, user),
             )
@@ -315,8 +526,10 @@ class Studio:
                     Path(path).unlink(missing_ok=True)
             raise
         record.user = user.username
+        record.request = cameo_usage.public_request(record.request)  # no cameo file paths in clip records
         record.thumbnail_path = self._write_thumbnail(record)
         clip_feed.save_clip(self.store, record, user)
+        fingerprints.index_clip(self.store, record.id, record.video_path)  # reverse search for `verify`
         return record
 
     def _write_thumbnail(self, record: ClipRecord) -> str | None:
@@ -338,6 +551,7 @@ class Studio:
         user: UserInfo | None = None,
         progress: ProgressFn | None = None,
         cancel: threading.Event | None = None,
+        preview: Callable[[int, Any], None] | None = None,
         **fields: Any,
     ) -> ClipRecord:
         """One clip over one continuing world, cut into shots; the record's info lists the shot boundaries."""
@@ -345,12 +559,12 @@ class Studio:
             raise RequestError("a storyboard needs at least one shot with a text")
         clean = []
         for i, shot in enumerate(shots):
-            if not isinstance(shot, dict) or not str(shot.get("prompt") or "").strip():
+            if not isinstance(shot, dict) or not has_words(str(shot.get("prompt") or "")):
                 raise RequestError(f"shot {i + 1} needs a text describing it")
-            clean.append({**shot, "seconds": float(shot.get("seconds") or DEFAULT_SHOT_SECONDS)})
+            clean.append({**shot, "seconds": shot_seconds(shot.get("seconds"), i)})
         prompt = " / ".join(str(s["prompt"]).strip() for s in clean)
         request = GenerationRequest(**{"prompt": prompt, "seconds": sum(s["seconds"] for s in clean), **fields, "shots": clean})
-        return self.generate(request, user=user, progress=progress, cancel=cancel)
+        return self.generate(request, user=user, progress=progress, cancel=cancel, preview=preview)
 
     def remix(
         self,
@@ -364,7 +578,7 @@ class Studio:
     ) -> ClipRecord:
         """A new clip on top of `clip_id`: its settings, its world (spec) changed by `prompt`, and its video."""
         parent = clip_feed.get_clip(self.store, clip_id)
-        if not (isinstance(prompt, str) and prompt.strip()) and spec is None:
+        if not (isinstance(prompt, str) and has_words(prompt)) and spec is None:
             raise RequestError("describe the change: a remix needs a new prompt or an edited scene spec")
         base = GenerationRequest.from_dict(parent.request).to_dict()
         base.update(prompt=prompt or "", shots=None, parent_video=parent.video_path, spec=spec)
@@ -379,7 +593,8 @@ class Studio:
 
     def verify(self, path: str | Path) -> "VerifyReport":
         """C2PA and watermark report for any file, matched against this instance's clips."""
-        return verify_file(path, store_lookup=self.made_here)
+        return verify_file(path, store_lookup=self.made_here,
+                           fingerprint_lookup=lambda query: fingerprints.search_store(self.store, query))
 
     def made_here(self, clip_id_prefix: str) -> bool:
         """Whether this instance made a clip whose id starts with the prefix a watermark carries."""
