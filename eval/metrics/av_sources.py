@@ -1,0 +1,261 @@
+"""The paired signals AV sync compares, one pair per kind of clip, each sampled once per video frame.
+
+Why two sources: on camera footage a talking face is the only thing whose motion follows the sound
+continuously, and it does so through the mouth, not the head (the head's motion is what a global flow
+follows); everything else makes sound at contacts, which show as a sudden change of motion somewhere in
+the picture, not everywhere.
+
+- "face": mouth opening from dlib's 68 landmarks (outer-lip gap over the eye distance) against the speech
+  envelope (log energy of the 300–3000 Hz band). Both are band-passed to the syllable rate (≈ 1.5–8 Hz),
+  so slow drifts (breathing, zoom) and frame-level jitter (landmark noise, codec noise) drop out.
+- "motion": localised motion change against audio onsets. Farneback flow on a ≤ 96 px grey copy, forward
+  and backward from each frame; the velocity change along the motion (out − in, on the frame's own grid,
+  minus the frame's median: camera shake) relative to the speed, per cell of a grid, plus a brightness-jump
+  term (flashes, appearances). Cells are normalised by their own typical level and the most active quarter
+  averaged — chosen by motion alone, never by the sound, so the significance test stays fair. Audio:
+  spectral flux (log-magnitude rise), log-compressed.
+
+Every signal is smoothed over ≈ ±1 frame before it is compared: the lag must not depend on which single
+frame an encoder happens to sharpen (stability across CRF re-encodes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import scipy.ndimage
+import scipy.signal
+
+ANALYSIS_SIDE = 128
+MOTION_SIDE = 96  # two flows per frame at 96 px cost about one at 128 px
+GRID = 6  # motion cells per side
+MOTION_FLOOR_PX = 0.5  # px/frame added to a cell's speed before dividing (a still cell is not all change)
+ACTIVE_SHARE = 0.25  # the most active share of cells forms the visual event signal
+FACE_DETECT_SIDE = 320  # faces are searched on a copy this size (dlib HOG, upsampled once: faces ≥ ~20 px here)
+FACE_DETECT_EVERY_S = 0.3  # detection every this many seconds; boxes in between are interpolated
+FACE_MIN_SHARE = 0.25  # a face clip: a face in at least this share of the sampled frames ...
+FACE_MIN_SECONDS = 2.0  # ... and for at least this long (the lag is judged on those frames only)
+FACE_PROBE_FRAMES = 6  # frames looked at first; none with a face: not a face clip, no further detection
+SPEECH_BAND_HZ = (300.0, 3000.0)
+SYLLABLE_BAND_HZ = (1.5, 8.0)
+
+
+@dataclass
+class PairedSignals:
+    """One clip's audio and visual signals on the video's frame grid (index i = frame i).
+
+    valid: frames where the visual signal exists (a face was found); the correlation uses only those.
+    """
+
+    source: str  # "face" | "motion"
+    audio: np.ndarray
+    visual: np.ndarray
+    valid: np.ndarray
+    note: str = ""
+
+
+# --- audio ------------------------------------------------------------------------------------------------
+
+def _frame_bins(times: np.ndarray, fps: float, num_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    bins = np.floor(times * fps + 0.5).astype(int)
+    keep = (bins >= 0) & (bins < num_frames)
+    return bins, keep
+
+
+def speech_envelope(audio: np.ndarray, sample_rate: int, fps: float, num_frames: int) -> np.ndarray:
+    """Log energy of the speech band (300–3000 Hz) per video frame (mean over the frame's hops)."""
+    mono = audio.mean(0).astype(np.float64)
+    hop = max(1, int(round(sample_rate / (fps * 4))))
+    f, times, spec = scipy.signal.stft(mono, fs=sample_rate, window="hann", nperseg=4 * hop, noverlap=3 * hop,
+                                       boundary=None, padded=False)
+    band = (f >= SPEECH_BAND_HZ[0]) & (f <= min(SPEECH_BAND_HZ[1], 0.45 * sample_rate))
+    energy = (np.abs(spec[band]) ** 2).sum(0)
+    times = times  # centre of each window, seconds
+    env = np.zeros(num_frames)
+    count = np.zeros(num_frames)
+    bins, keep = _frame_bins(times, fps, num_frames)
+    np.add.at(env, bins[keep], energy[keep])
+    np.add.at(count, bins[keep], 1)
+    env = np.where(count > 0, env / np.maximum(count, 1), 0.0)
+    floor = max(float(np.percentile(env, 95)) * 1e-4, 1e-12)  # silence floor: 40 dB under the loud part
+    return np.log(env + floor)
+
+
+def onset_envelope(audio: np.ndarray, sample_rate: int, fps: float, num_frames: int) -> np.ndarray:
+    """Spectral flux (rise of log magnitude), max per video frame, log-compressed against its median."""
+    mono = audio.mean(0).astype(np.float64)
+    hop = max(1, int(round(sample_rate / (fps * 4))))
+    _, times, spec = scipy.signal.stft(mono, fs=sample_rate, window="hann", nperseg=2 * hop, noverlap=hop)
+    logmag = np.log1p(1000.0 * np.abs(spec))
+    flux = np.maximum(np.diff(logmag, axis=1), 0.0).sum(0)
+    env = np.zeros(num_frames)
+    bins, keep = _frame_bins(times[1:], fps, num_frames)
+    np.maximum.at(env, bins[keep], flux[keep])
+    return np.log1p(env / (float(np.median(env)) + 1e-9))
+
+
+# --- faces ------------------------------------------------------------------------------------------------
+
+def _face_boxes(frames: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
+    """Per frame the largest face's box (x0, y0, x1, y1; NaN where none), and the share of detection frames
+    with a face. Detected every `FACE_DETECT_EVERY_S` on a small copy, linearly interpolated between."""
+    from sora_lite.cameo.faces import _LOCK, DETECTION_MIN_SCORE, _detector
+
+    n, h, w, _ = frames.shape
+    step = max(1, int(round(FACE_DETECT_EVERY_S * fps)))
+    scale = min(1.0, FACE_DETECT_SIDE / max(h, w))
+    size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
+    detector = _detector()
+
+    def detect(i: int) -> np.ndarray:
+        small = cv2.resize(frames[i], size, interpolation=cv2.INTER_AREA) if scale < 1 else frames[i]
+        with _LOCK:
+            rects, _, _ = detector.run(np.ascontiguousarray(small), 1, DETECTION_MIN_SCORE)
+        if not len(rects):
+            return np.full(4, np.nan)
+        r = max(rects, key=lambda r: r.width() * r.height())
+        return np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=float) / scale
+
+    # A first look at a few frames spread over the clip: most clips without a face stop here.
+    probe = np.unique(np.linspace(0, n - 1, min(n, FACE_PROBE_FRAMES)).astype(int))
+    probed = {int(i): detect(int(i)) for i in probe}
+    if not any(np.isfinite(b[0]) for b in probed.values()):
+        return np.full((n, 4), np.nan), 0.0
+    idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
+    found = np.stack([probed[int(i)] if int(i) in probed else detect(int(i)) for i in idx])
+    hit = np.isfinite(found[:, 0])
+    boxes = np.full((n, 4), np.nan)
+    if hit.sum() == 0:
+        return boxes, 0.0
+    t = np.arange(n)
+    gap_ok = np.zeros(n, bool)
+    hit_idx = idx[hit]
+    for c in range(4):
+        boxes[:, c] = np.interp(t, hit_idx, found[hit, c])
+    # Only between detections no more than two steps apart (or one step beyond either end).
+    nearest = np.abs(t[:, None] - hit_idx[None, :]).min(1)
+    gap_ok = nearest <= step
+    prev = np.searchsorted(hit_idx, t, side="right") - 1
+    nxt = np.searchsorted(hit_idx, t, side="left")
+    both = (prev >= 0) & (nxt < len(hit_idx))
+    span = np.where(both, hit_idx[np.minimum(nxt, len(hit_idx) - 1)] - hit_idx[np.maximum(prev, 0)], 0)
+    gap_ok |= both & (span <= 2 * step)
+    boxes[~gap_ok] = np.nan
+    return boxes, float(hit.mean())
+
+
+def mouth_opening(frames: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
+    """(mouth opening per frame, NaN where no face; share of sampled frames with a face).
+
+    Opening = mean outer-lip gap (landmarks 50–58, 51–57, 52–56) / distance of the outer eye corners
+    (36, 45): independent of face size and of zoom. (The outer lips move more and are located more surely
+    by the 68-point model than the inner ones, which often close to a line.) The 68-point model
+    (`sora_lite.cameo.faces.landmarks68`) runs only inside found face boxes.
+    """
+    from sora_lite.cameo.faces import FaceBox, landmark68_model, landmarks68
+
+    out = np.full(len(frames), np.nan)
+    boxes, share = _face_boxes(frames, fps)
+    if share == 0.0 or landmark68_model() is None:  # no face, or no 68-point weights here: no face source
+        return out, 0.0
+    for i in np.flatnonzero(np.isfinite(boxes[:, 0])):
+        x0, y0, x1, y1 = (int(round(v)) for v in boxes[i])
+        points = landmarks68(frames[i], FaceBox(x0, y0, max(1, x1 - x0), max(1, y1 - y0), 1.0))
+        if points is None:
+            continue
+        eyes = float(np.linalg.norm(points[45] - points[36]))
+        if eyes < 4:
+            continue
+        gap = sum(float(np.linalg.norm(points[a] - points[b])) for a, b in ((50, 58), (51, 57), (52, 56))) / 3.0
+        out[i] = gap / eyes
+    return out, share
+
+
+# --- motion -----------------------------------------------------------------------------------------------
+
+def small_gray(frames: np.ndarray, side: int = ANALYSIS_SIDE) -> np.ndarray:
+    _, h, w, _ = frames.shape
+    scale = min(1.0, side / max(h, w))
+    size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
+    return np.stack([cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA) for f in frames])
+
+
+def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 2, 9, 3, 5, 1.1, 0)
+
+
+def local_motion_events(frames: np.ndarray) -> np.ndarray:
+    """Per frame, how suddenly motion changed somewhere (see module docstring); index i = the frame the
+    change shows in.
+
+    The change is followed along the motion, not read at a fixed place: on frame i's own pixel grid the
+    velocity out (flow i → i+1) minus the velocity in (−flow i → i−1). An object merely entering a cell
+    changes that cell's mean flow without any contact; its own velocity change does not. A steady fall
+    (gravity) changes it a little every frame, an impact or a stop by about twice its speed.
+    """
+    gray = small_gray(frames, MOTION_SIDE)
+    n = len(gray)
+    cells = np.zeros((n, GRID * GRID))  # mean |acceleration| per cell at frame i
+    speed = np.zeros((n, GRID * GRID))
+    bright = np.zeros((n, GRID * GRID))  # mean |frame difference| into frame i
+    for i in range(1, n):
+        diff = np.abs(gray[i].astype(np.float32) - gray[i - 1].astype(np.float32))
+        bright[i] = cv2.resize(diff, (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(-1)  # area = cell mean
+        if i == n - 1:
+            break
+        back = _flow(gray[i], gray[i - 1])
+        fwd = _flow(gray[i], gray[i + 1])
+        acc = fwd + back  # v_out − v_in, with v_in = −(flow to the previous frame)
+        acc -= np.median(acc.reshape(-1, 2), axis=0)  # a shaking camera accelerates every pixel alike
+        mag = cv2.resize(np.linalg.norm(acc, axis=2), (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(-1)
+        moving = cv2.resize(np.linalg.norm(fwd, axis=2) + np.linalg.norm(back, axis=2), (GRID, GRID),
+                            interpolation=cv2.INTER_AREA).reshape(-1)
+        # Relative to the cell's speed: flow errors grow with speed, a reversal or a stop is ~1 at any speed.
+        cells[i] = mag / (moving + MOTION_FLOOR_PX)
+        speed[i] = moving
+    # Brightness jumps far above the cell's local level (flashes, appearances), in the same units (px-ish).
+    jump = np.maximum(bright - 3.0 * scipy.ndimage.median_filter(bright, size=(7, 1), mode="nearest"), 0.0)
+    jump = jump / 16.0  # a grey-level step of ≈ 16 counts like a full reversal
+    events = cells + jump
+    activity = speed.mean(0) + bright.mean(0) / 4.0
+    keep = np.argsort(-activity)[: max(1, int(round(ACTIVE_SHARE * GRID * GRID)))]
+    sel = events[:, keep]
+    scale = np.median(sel, axis=0) + 0.05 * (sel.max(0) + 1e-6)  # per cell: typical level, not 0
+    # Squared against the typical level: a contact's change must stand out from pixel-step jitter.
+    return ((sel / scale) ** 2).mean(1)
+
+
+# --- selection ---------------------------------------------------------------------------------------------
+
+def smooth(x: np.ndarray, sigma: float = 0.8) -> np.ndarray:
+    return scipy.ndimage.gaussian_filter1d(x.astype(np.float64), sigma, mode="nearest")
+
+
+def syllable_band(x: np.ndarray, fps: float) -> np.ndarray:
+    """Band-pass to the syllable rate (zero phase: no lag is added)."""
+    lo, hi = SYLLABLE_BAND_HZ
+    hi = min(hi, 0.45 * fps)
+    sos = scipy.signal.butter(2, [lo, hi], btype="bandpass", fs=fps, output="sos")
+    pad = min(len(x) - 1, 3 * int(round(fps / lo)))
+    return scipy.signal.sosfiltfilt(sos, x, padlen=max(0, pad))
+
+
+def paired_signals(frames: np.ndarray, fps: float, audio: np.ndarray, sample_rate: int, face: bool = True,
+                   motion: bool = True) -> PairedSignals:
+    """The face source when a face is in enough of the clip, else the localised-motion source (`motion=False`:
+    source "none" with empty signals instead, so a caller can try something cheaper first)."""
+    n = len(frames)
+    opening, share = mouth_opening(frames, fps) if n >= 8 and face else (np.full(n, np.nan), 0.0)
+    valid = np.isfinite(opening)
+    if share >= FACE_MIN_SHARE and valid.sum() >= max(8, int(FACE_MIN_SECONDS * fps)):
+        filled = np.interp(np.arange(n), np.flatnonzero(valid), opening[valid])
+        visual = syllable_band(smooth(filled, 0.7), fps)
+        speech = syllable_band(smooth(speech_envelope(audio, sample_rate, fps, n), 0.7), fps)
+        return PairedSignals("face", speech, visual, valid, f"face in {share:.0%} of sampled frames")
+    if not motion:
+        return PairedSignals("none", np.zeros(n), np.zeros(n), np.zeros(n, bool), "no face")
+    visual = smooth(local_motion_events(frames))
+    onsets = smooth(onset_envelope(audio, sample_rate, fps, n))
+    return PairedSignals("motion", onsets, visual, np.ones(n, bool), "no face in most frames" if share else "no face")
