@@ -24,6 +24,7 @@ PHYSICS_LAWS = (
     "rolling_ramp",
     "stacking",
     "object_permanence",
+    "projectile",
 )
 
 

@@ -30,15 +30,17 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
+import cv2
 import numpy as np
 import torch
 from torchmetrics import Metric
 
 from eval.metrics.errors import MetricInputError
 from eval.metrics.frames import as_frames
-from eval.metrics.tracking import ObjectTrack, background, foreground_mask, track_objects
+from eval.metrics.tracking import ObjectTrack, background, foreground_mask, steadied, track_moving_object, track_objects
 
 NAN = float("nan")
+STATIC_LAWS = {"stacking"}  # laws whose object may lawfully never move
 MIN_FLIGHT_FRAMES = 6
 # A jump: a step longer than 2× the neighbouring steps plus 4 % of the frame side, and at least 8 % of it.
 JUMP_SPEED_FACTOR = 2.0
@@ -137,21 +139,66 @@ def _constant_acceleration(t: np.ndarray, s: np.ndarray, require_positive: bool)
 # --- law checks --------------------------------------------------------------------------------
 
 
+def release_index(y: np.ndarray, x: np.ndarray | None = None, still_px: float = 1.5) -> int:
+    """First index of the free part: a held object sits still (within `still_px`) until it is let go."""
+    if len(y) < 3:
+        return 0
+    pos = np.stack([x if x is not None else np.zeros_like(y), y], axis=1)
+    step = np.linalg.norm(np.diff(pos, axis=0), axis=1)
+    k = 0
+    while k < len(step) - 1 and step[k] <= still_px and step[k + 1] <= still_px * 2:
+        k += 1
+    return k
+
+
 def check_free_fall(track: ObjectTrack, fps: float, **_: Any) -> LawCheck:
     start, end = _longest_run(track)
     y = track.centroid[start:end, 1]
+    release = release_index(y, track.centroid[start:end, 0])  # a ball held still before release is not falling yet
+    y = y[release:]
     hits = impacts(y)
     stop = hits[0] if hits else len(y)  # the impact frame itself may already show the rebound
     if stop < MIN_FLIGHT_FRAMES:
         return _not_judged("free_fall", f"only {stop} frames of flight (need {MIN_FLIGHT_FRAMES})")
     t = np.arange(stop) / fps
     score, diag = _constant_acceleration(t, y[:stop], require_positive=True)
-    diag["contact_frame"] = start + hits[0] if hits else None
+    diag["release_frame"] = start + release
+    diag["contact_frame"] = start + release + hits[0] if hits else None
     diag["flight_frames"] = int(stop)
     return LawCheck("free_fall", float(score), diagnostics=diag)
 
 
+def flight_rises(track: ObjectTrack, fps: float) -> list[float]:
+    """Heights of the bounces, from the free flights' fitted parabolas: contact level − apex, in time order.
+
+    A flight whose apex lies inside it gives a rise; the contact level is where the flights end (the lowest
+    point the track reaches, within the tracking noise). Tracking jitter while the ball settles cannot make
+    a rise: only stretches that fit one shared acceleration count.
+    """
+    from_fits: list[float] = []
+    group, _ = free_flights(track, fps)
+    if len(group) < 2:
+        return from_fits
+    ends = [float(np.polyval(f.fy, f.end / fps)) for f in group] + [float(np.polyval(f.fy, f.start / fps)) for f in group]
+    floor = float(np.percentile(ends, 90))
+    for f in sorted(group, key=lambda f: f.start):
+        a, b = f.fy[0], f.fy[1]
+        if a <= 0:
+            continue
+        apex_t = -b / (2 * a)
+        if (f.start - 1) / fps <= apex_t <= (f.end + 1) / fps:
+            from_fits.append(floor - float(np.polyval(f.fy, apex_t)))
+    return [r for r in from_fits if r >= 2 * _tolerance(track)]
+
+
 def check_bounce(track: ObjectTrack, fps: float, **_: Any) -> LawCheck:
+    """Bounces lose height: from the free flights' apexes where two or more are seen (robust to jitter while the
+    ball settles), else from the tracked rises between impacts."""
+    rises = flight_rises(track, fps)
+    if len(rises) >= 2:
+        tol = 2 * _tolerance(track)
+        factors = [min(1.0, a / b) ** 2 if b > a + tol else 1.0 for a, b in zip(rises, rises[1:])]
+        return LawCheck("bounce", float(np.prod(factors)), diagnostics={"rises_px": rises, "from": "free flights"})
     y = track.centroid[:, 1]
     runs = _runs(track.present)
     hits = [s + i for s, e in runs for i in impacts(y[s:e])]
@@ -193,25 +240,15 @@ def _occluded(frames: np.ndarray, bg: np.ndarray, box: np.ndarray, i: int) -> bo
 def check_permanence(
     track: ObjectTrack, fps: float, frames: np.ndarray | None = None, bg: np.ndarray | None = None, **_: Any
 ) -> LawCheck:
-    present = track.present
-    if not present.any():
+    """The object keeps existing and moves continuously: no jump between flights (frames cut, a stall then a
+    jump), no hover in mid-flight, no vanishing at full size that leaves the bare backdrop behind.
+
+    A track that ends because the object comes to rest, leaves the view or goes behind something is lawful:
+    only a spot that then shows the plain backdrop (and an object that was not shrinking behind an edge)
+    counts as a vanishing."""
+    if not track.present.any():
         return _not_judged("permanence", f"'{track.label}' was never seen")
-    events: list[dict[str, Any]] = []
-    runs = _runs(present)
-    for (_, e0), (s1, _) in zip(runs, runs[1:]):
-        if s1 - e0 >= 2 and not _gap_explained(track, frames, bg, e0 - 1, e0, s1):
-            events.append({"kind": "vanished", "frame": e0, "reappeared": s1})
-    last_end = runs[-1][1]
-    if last_end < len(present) - 1 and not _gap_explained(track, frames, bg, last_end - 1, last_end, None):
-        events.append({"kind": "vanished", "frame": last_end, "reappeared": None})
-    first = runs[0][0]
-    if (
-        first >= 2
-        and not track.touches_border(first)
-        and not (frames is not None and bg is not None and _occluded(frames, bg, track.bbox[first], first - 1))
-    ):
-        events.append({"kind": "appeared", "frame": first})
-    events += _teleports(track)
+    events = continuity_events(track, fps, frames, bg)
     return LawCheck("permanence", 1.0 / (1.0 + len(events)), diagnostics={"events": events})
 
 
@@ -245,14 +282,28 @@ def _teleports(track: ObjectTrack) -> list[dict[str, Any]]:
     return jumps
 
 
-def check_rigidity(track: ObjectTrack, fps: float, **_: Any) -> LawCheck:
+def check_rigidity(track: ObjectTrack, fps: float, compactness: float | None = None, **_: Any) -> LawCheck:
+    """Size stays put: area spread p90/p10 of the unclipped blob; judged only on a compact object.
+
+    A bird, a pancake or a cloth changes its outline lawfully, and so does a flat thing turning, so a
+    ragged or elongated silhouette (compactness < 0.5) is not judged. score = 1 − (ratio − 1.5) / 1.5.
+    """
+    if compactness is not None and compactness < 0.5:
+        return _not_judged("rigidity", f"not a compact object (compactness {compactness:.2f}): its outline may change lawfully")
+    flying = {int(i) for f in free_flights(track, fps)[0] for i in f.frames}  # alone in the air: no hand merged in
     usable = [i for i in np.flatnonzero(track.present) if not track.touches_border(i)]
+    if len(flying & set(usable)) >= 5:
+        usable = sorted(flying & set(usable))
     if len(usable) < 3:
         return _not_judged("rigidity", "object seen unclipped in fewer than 3 frames")
     areas = track.area[usable]
     ratio = float(np.percentile(areas, 90) / max(np.percentile(areas, 10), 1.0))
+    # A one-pixel error round a small blob's edge moves its area a lot: allow for it.
+    d = _diameter(track)
+    allow = max(1.5, 1.2 * ((d + 2) / max(d - 2, 1.0)) ** 2)
     return LawCheck(
-        "rigidity", float(np.clip(1.0 - (ratio - 1.25), 0.0, 1.0)), diagnostics={"area_ratio_p90_p10": ratio}
+        "rigidity", float(np.clip(1.0 - (ratio - allow) / 1.5, 0.0, 1.0)),
+        diagnostics={"area_ratio_p90_p10": ratio, "allowed_ratio": allow},
     )
 
 
@@ -348,7 +399,7 @@ def check_rolling(track: ObjectTrack, fps: float, **_: Any) -> LawCheck:
 
 
 def check_stacking(track: ObjectTrack, fps: float, **kwargs: Any) -> LawCheck:
-    perm, rigid = check_permanence(track, fps, **kwargs), check_rigidity(track, fps)
+    perm, rigid = check_permanence(track, fps, **kwargs), check_rigidity(track, fps, **kwargs)
     parts = [s for s in (perm.score, rigid.score) if not math.isnan(s)]
     return LawCheck(
         "stacking",
@@ -391,6 +442,267 @@ def motion_smoothness(tracks: list[ObjectTrack]) -> LawCheck:
     return LawCheck("smoothness", 1.0 / (1.0 + ratio), diagnostics={"jerk_over_speed": ratio})
 
 
+# --- free flight: where the laws of a thrown or dropped object apply ------------------------------------
+
+
+@dataclass
+class Flight:
+    """One stretch of the track that one constant acceleration explains (a throw, a fall, a rise after a bounce)."""
+
+    frames: np.ndarray  # frame indices (present frames only)
+    fx: np.ndarray  # quadratic coefficients of x(t), t in seconds from the clip start
+    fy: np.ndarray
+    residual_px: float
+
+    @property
+    def start(self) -> int:
+        return int(self.frames[0])
+
+    @property
+    def end(self) -> int:
+        return int(self.frames[-1])
+
+    @property
+    def accel(self) -> np.ndarray:
+        return np.array([2 * self.fx[0], 2 * self.fy[0]])
+
+    def at(self, t: np.ndarray | float) -> np.ndarray:
+        return np.stack([np.polyval(self.fx, t), np.polyval(self.fy, t)], axis=-1)
+
+
+def _diameter(track: ObjectTrack) -> float:
+    areas = track.area[track.present]
+    return float(2 * np.sqrt(np.median(areas) / np.pi)) if len(areas) else 1.0
+
+
+def _fit(t: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    deg = 2 if len(t) >= 3 else 1
+    fx, fy = np.polyfit(t, c[:, 0], deg), np.polyfit(t, c[:, 1], deg)
+    if deg == 1:
+        fx, fy = np.r_[0.0, fx], np.r_[0.0, fy]
+    res = np.hypot(c[:, 0] - np.polyval(fx, t), c[:, 1] - np.polyval(fy, t))
+    return fx, fy, float(res.max()) if len(res) else 0.0
+
+
+def _tolerance(track: ObjectTrack) -> float:
+    """How far a tracked centroid strays from the true path (blur, codec, a blob's ragged edge), px."""
+    return max(2.0, 0.2 * _diameter(track))
+
+
+def flights(track: ObjectTrack, fps: float, max_gap: int = 3) -> list[Flight]:
+    """Split the track greedily into stretches one quadratic (constant acceleration) explains to within the
+    tracking noise; a contact, a catch, a throw or a cut starts a new stretch."""
+    idx = np.flatnonzero(track.present)
+    if len(idx) < 3:
+        return []
+    tol = _tolerance(track)
+    out: list[Flight] = []
+    k = 0
+    while k < len(idx) - 2:
+        j = k + 3
+        while j < len(idx) and idx[j] - idx[j - 1] <= max_gap + 1:
+            seg = idx[k : j + 1]
+            _, _, res = _fit(seg / fps, track.centroid[seg])
+            if res > tol:
+                break
+            j += 1
+        seg = idx[k:j]
+        fx, fy, res = _fit(seg / fps, track.centroid[seg])
+        out.append(Flight(seg, fx, fy, res))
+        k = j
+    return out
+
+
+def _moving_flights(track: ObjectTrack, fps: float, min_points: int = 5) -> list[Flight]:
+    found = []
+    for f in flights(track, fps):
+        c = track.centroid[f.frames]
+        if len(f.frames) >= min_points and float(np.ptp(c, axis=0).max()) >= max(4.0, 2 * _tolerance(track)):
+            found.append(f)
+    return found
+
+
+def free_flights(track: ObjectTrack, fps: float, min_points: int = 5) -> tuple[list[Flight], int]:
+    """The stretches in free flight: curved moving stretches whose accelerations agree with each other.
+
+    Every free flight in a clip shares one acceleration (gravity, as the camera sees it); a hand carrying
+    a ball, a kick or a catch bends the path some other way. The largest group (by frames) of curved
+    stretches within 35 % of one another's acceleration is taken as the free flights. Returns them and the
+    number of curved stretches considered. Only stretches bent mostly vertically (|a_x| ≤ 0.5 |a_y|) count.
+    """
+    tol = _tolerance(track)
+    curved = []
+    for f in _moving_flights(track, fps, min_points):
+        span = (f.end - f.start) / fps
+        ax, ay = f.accel
+        # Bends visibly off a straight line, and mostly up or down: gravity is vertical in an upright picture and
+        # in one turned upside down alike, while a hand carrying a ball in a scoop pulls it sideways as well.
+        if float(np.hypot(ax, ay)) * span**2 / 8 >= 2 * tol and abs(ax) <= 0.5 * abs(ay):
+            curved.append(f)
+    if not curved:
+        return [], 0
+    weights = np.array([len(f.frames) for f in curved], float)
+    acc = np.array([f.accel for f in curved])
+    agree = np.linalg.norm(acc[:, None] - acc[None], axis=-1) <= 0.35 * np.linalg.norm(acc, axis=1)[:, None]
+    best = int(np.argmax(agree.astype(float) @ weights))
+    return [f for f, ok in zip(curved, agree[best]) if ok], len(curved)
+
+
+def incoherent_track(track: ObjectTrack, fps: float) -> str:
+    """Why a track is not one object moving (empty when it is): an object moves smoothly, so most of its
+    points lie on stretches of ≥ 5 frames that one constant acceleration explains, and at least one such
+    stretch travels. A chain of blobs hopping between a face, a hand and codec noise does not."""
+    segs = flights(track, fps)
+    points = int(track.present.sum())
+    solid = sum(len(f.frames) for f in segs if len(f.frames) >= 5)
+    if not _moving_flights(track, fps):
+        return "no stretch of 5 frames in which the object moves smoothly"
+    if points and solid / points < 0.5:
+        return f"only {solid} of {points} tracked points move smoothly: not one object's path"
+    idx = np.flatnonzero(track.present)
+    pairs = [(a, b) for a, b in zip(idx, idx[1:]) if b == a + 1]
+    if pairs:
+        jitter = float(np.median([abs(np.log(max(track.area[b], 1.0) / max(track.area[a], 1.0))) for a, b in pairs]))
+        if jitter > 0.3:
+            return f"the tracked blob changes size by {jitter:.0%} a frame: not one object"
+    return ""
+
+
+def check_gravity(track: ObjectTrack, fps: float, **_: Any) -> LawCheck:
+    """Free flights must accelerate downward in the picture: a clip turned upside down accelerates up.
+
+    The free flights' common acceleration (`free_flights`) must point down: score 1 when its downward share
+    (cosine with the image's down) is ≥ 0.8, 0 at ≤ 0.3.
+    """
+    group, curved = free_flights(track, fps)
+    if not group:
+        return _not_judged("gravity_direction", "no curved free flight seen (nothing thrown, dropped or bouncing)")
+    weights = [len(f.frames) for f in group]
+    a = np.average([f.accel for f in group], axis=0, weights=weights)
+    down = float(a[1] / (np.linalg.norm(a) + 1e-9))
+    score = float(np.clip((down - 0.3) / 0.5, 0.0, 1.0))
+    return LawCheck("gravity_direction", score, diagnostics={
+        "down_share": down, "accel_px_s2": a.tolist(), "free_flights": len(group), "curved_stretches": curved})
+
+
+def check_projectile(track: ObjectTrack, fps: float, **_: Any) -> LawCheck:
+    """A thrown object: steady horizontal velocity and constant downward acceleration in each free flight.
+
+    Per flight of ≥ MIN_FLIGHT_FRAMES points: R² of the vertical quadratic × constancy of g between the
+    halves × [g down] × horizontal steadiness (|a_x| small against |a_y|); the score is the length-weighted mean.
+    """
+    scores, weights, diags = [], [], []
+    # The free flights; where none bends mostly vertically, every long moving stretch (a throw pushed sideways
+    # mid-air is a violation to score, not a clip to skip).
+    group = free_flights(track, fps, MIN_FLIGHT_FRAMES)[0] or _moving_flights(track, fps, MIN_FLIGHT_FRAMES)
+    for f in group:
+        t = f.frames / fps
+        y, x = track.centroid[f.frames, 1], track.centroid[f.frames, 0]
+        s_y, d = _constant_acceleration(t, y, require_positive=True)
+        ax = 2 * np.polyfit(t, x, 2)[0]
+        steady = float(np.clip(1.0 - (abs(ax) / (abs(d["g_px_s2"]) + 1e-9) - 0.2) / 0.6, 0.0, 1.0))
+        scores.append(s_y * steady)
+        weights.append(len(f.frames))
+        diags.append({"frames": [f.start, f.end], "g_px_s2": d["g_px_s2"], "ax_px_s2": float(ax), "r2": d["r2"]})
+    if not scores:
+        return _not_judged("projectile", f"no free flight of {MIN_FLIGHT_FRAMES} or more frames")
+    return LawCheck("projectile", float(np.average(scores, weights=weights)), diagnostics={"flights": diags[:8]})
+
+
+def _looks_like_backdrop(frames: np.ndarray, bg: np.ndarray, box: np.ndarray, i: int, threshold: float = 24.0) -> bool:
+    """Frame i shows the plain backdrop inside the box (nothing there: neither the object nor anything covering it)."""
+    h, w = bg.shape[:2]
+    x0, y0, x1, y1 = [int(round(v)) for v in box]
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w - 1, x1), min(h - 1, y1)
+    if x1 < x0 or y1 < y0:
+        return False
+    diff = np.abs(frames[i, y0 : y1 + 1, x0 : x1 + 1].astype(np.int16) - bg[y0 : y1 + 1, x0 : x1 + 1]).sum(-1)
+    return float(np.percentile(diff, 90)) < threshold
+
+
+def _picture_stalls(frames: np.ndarray, start: int, end: int) -> bool:
+    """Frames start..end barely differ from each other compared with the clip's usual frame-to-frame change."""
+    def change(i: int) -> float:
+        return float(np.abs(frames[i + 1, ::4, ::4].astype(np.int16) - frames[i, ::4, ::4]).mean())
+
+    inside = [change(i) for i in range(start, min(end, len(frames) - 1))]
+    probe = np.linspace(0, len(frames) - 2, min(24, len(frames) - 1)).astype(int)
+    usual = float(np.median([change(i) for i in probe])) if len(probe) else 0.0
+    return bool(inside) and float(np.mean(inside)) < 0.25 * usual
+
+
+def _blob_near(frames: np.ndarray, bg: np.ndarray, box: np.ndarray, area: float, i: int) -> bool:
+    """Something of about the object's size differs from the backdrop within a few sizes of the box in frame i."""
+    h, w = bg.shape[:2]
+    side = max(box[2] - box[0], box[3] - box[1], 4.0)
+    x0, y0 = int(max(0, box[0] - 2 * side)), int(max(0, box[1] - 2 * side))
+    x1, y1 = int(min(w - 1, box[2] + 2 * side)), int(min(h - 1, box[3] + 2 * side))
+    if x1 <= x0 or y1 <= y0:
+        return False
+    mask = foreground_mask(frames[i, y0 : y1 + 1, x0 : x1 + 1], bg[y0 : y1 + 1, x0 : x1 + 1]).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return any(stats[k, cv2.CC_STAT_AREA] >= 0.3 * area for k in range(1, count))
+
+
+def continuity_events(track: ObjectTrack, fps: float, frames: np.ndarray | None, bg: np.ndarray | None) -> list[dict[str, Any]]:
+    """Where a real object cannot go: a jump between consecutive flights (frames cut, or a stall then a jump),
+    a hover in mid-flight, and a vanishing at full size where the spot then shows the bare backdrop."""
+    events: list[dict[str, Any]] = []
+    diam = _diameter(track)
+    tol = _tolerance(track)
+    segs = flights(track, fps)
+    c = track.centroid
+
+    def moving(f: Flight) -> bool:
+        return len(f.frames) >= 4 and float(np.ptp(c[f.frames], axis=0).max()) >= max(4.0, 2 * tol)
+
+    for k, (a, b) in enumerate(zip(segs, segs[1:])):
+        if moving(a) and moving(b):  # two solid flights side by side must join up somewhere between them
+            t = np.linspace(a.end / fps, b.start / fps, 9)
+            gap = float(np.min(np.linalg.norm(a.at(t) - b.at(t), axis=1)))
+            # Continuous motion (a bounce, a frame missed) meets whatever the speed; only a residual-sized miss is noise.
+            limit = max(3 * tol, 0.5 * diam) + a.residual_px + b.residual_px
+            if gap > limit:
+                events.append({"kind": "jumped", "frame": b.start, "px": gap})
+    # A stall: the object stops dead for 3+ frames and then jumps on, while the whole picture stands still
+    # (repeated frames); a catch stops the object, not the camera's noise.
+    if frames is not None:
+        idx = np.flatnonzero(track.present)
+        step = np.r_[np.inf, np.linalg.norm(np.diff(c[idx], axis=0), axis=1)]
+        k = 1
+        while k < len(idx):
+            j = k
+            while j < len(idx) and step[j] <= 0.5 and idx[j] == idx[j - 1] + 1:
+                j += 1
+            if j - k >= 2:  # frames idx[k-1] .. idx[j-1]: 3 or more in one place
+                after = step[j] if j < len(idx) else 0.0  # ... and jumps on: a ball coming to rest stays
+                if after > tol and _picture_stalls(frames, int(idx[k - 1]), int(idx[j - 1])):
+                    events.append({"kind": "froze", "frame": int(idx[k - 1]), "frames": int(j - k + 1)})
+            k = j + 1
+    if frames is not None and bg is not None:
+        area = float(np.median(track.area[track.present])) if track.present.any() else 0.0
+        runs = _runs(track.present)
+        for (s0, e0), (s1, e1) in zip(runs, runs[1:]):
+            if s1 - e0 < 2 or track.touches_border(e0 - 1) or track.touches_border(s1):
+                continue
+            full = track.area[e0 - 1] >= 0.6 * area and track.area[s1] >= 0.6 * area  # not a gradual occlusion
+            mid = (e0 + s1) // 2
+            w = (mid - e0 + 1) / (s1 - e0 + 1)
+            box = track.bbox[e0 - 1] * (1 - w) + track.bbox[s1] * w
+            if full and _looks_like_backdrop(frames, bg, box, mid) and not _blob_near(frames, bg, box, area, mid):
+                events.append({"kind": "vanished", "frame": e0, "reappeared": s1})
+        last = runs[-1][1] if runs else 0
+        if runs and last <= track.num_frames - 3 and not track.touches_border(last - 1) and track.area[last - 1] >= 0.6 * area:
+            # Gone for good: where it was heading shows the bare backdrop, and nothing its size is near.
+            box = track.bbox[last - 1].copy()
+            if last - 2 >= 0 and track.present[last - 2]:
+                box += np.tile(track.centroid[last - 1] - track.centroid[last - 2], 2)
+            later = [i for i in (last, last + 1) if i < track.num_frames]
+            if all(_looks_like_backdrop(frames, bg, box, i) and not _blob_near(frames, bg, box, area, i) for i in later):
+                events.append({"kind": "vanished", "frame": last, "reappeared": None})
+    return events
+
+
 LAWS: dict[str, Callable[..., LawCheck]] = {
     "free_fall": check_free_fall,
     "bounce": check_bounce,
@@ -401,6 +713,8 @@ LAWS: dict[str, Callable[..., LawCheck]] = {
     "sliding": check_sliding,
     "rolling": check_rolling,
     "stacking": check_stacking,
+    "projectile": check_projectile,
+    "gravity_direction": check_gravity,
 }
 ALIASES = {
     "falling": "free_fall",
@@ -421,6 +735,10 @@ ALIASES = {
     "ramp": "rolling",
     "rolling_on_a_ramp": "rolling",
     "toppling": "stacking",
+    "thrown": "projectile",
+    "throw": "projectile",
+    "juggling": "projectile",
+    "upright": "gravity_direction",
     "stacking_toppling": "stacking",
 }
 
@@ -460,22 +778,44 @@ def score_sample(
     if rate <= 0:
         raise MetricInputError(f"fps must be positive, got {fps}")
     video = as_frames(frames, min_frames=3)
-    bg = background(video)
     names = [n for n in [expectations.get("object"), *expectations.get("objects", [])] if n]
     names = list(dict.fromkeys(names))
-    tracks = track_objects(video, names=names or None)
-    main = tracks[0] if names else _pick_main(tracks)
-    others = [t for t in tracks if t is not main]
-    if len(others) == 0 and "collision" in laws:
-        others = [t for t in track_objects(video) if t.label != main.label]
+    colour = expectations.get("color") or expectations.get("colour")
+    # The object must move: found by motion against the (steadied) backdrop, ranked by the named colour.
+    moving = track_moving_object(video, label=str(names[0]) if names else "moving object",
+                                 colour=colour if isinstance(colour, str) else None)
+    view = steadied(video)
+    bg = background(view)
+    compactness: float | None = None
+    incoherent = moving.track is not None and incoherent_track(moving.track, rate)
+    if incoherent:
+        moving.reason = incoherent
+    if moving.track is not None and not incoherent:
+        main = moving.track
+        compactness = moving.compactness
+    elif names and set(laws) <= STATIC_LAWS:  # a stack that stands still is still a stack to judge
+        main = track_objects(video, names=names)[0]
+    else:
+        label = str(names[0]) if names else "moving object"
+        why = f"'{label}' was never found moving" if names else "no trackable moving object"
+        checks = {law: _not_judged(law, f"{why}: {moving.reason}") for law in laws}
+        checks["flicker"] = temporal_flicker(video, background(video))
+        checks["smoothness"] = _not_judged("smoothness", "no moving object")
+        head = checks[laws[0]]
+        return PhysicsResult(law=laws[0], object=label, score=head.score, status=head.status, checks=checks)
+    others: list[ObjectTrack] = []
+    if "collision" in laws:  # the other body: by colour, as named (or every hue seen)
+        others = track_objects(video, names=names)[1:] if names else []
+        if not others:
+            others = [t for t in track_objects(video) if t.label != main.label]
     checks: dict[str, LawCheck] = {}
     for law in laws:
         if not main.present.any():
             checks[law] = _not_judged(law, f"'{main.label}' was never found in the frames")
         else:
-            checks[law] = LAWS[law](main, rate, others=others, frames=video, bg=bg)
-    checks["flicker"] = temporal_flicker(video, bg)
-    checks["smoothness"] = motion_smoothness([t for t in tracks if t.present.any()])
+            checks[law] = LAWS[law](main, rate, others=others, frames=view, bg=bg, compactness=compactness)
+    checks["flicker"] = temporal_flicker(video, background(video))
+    checks["smoothness"] = motion_smoothness([main])
     head = checks[laws[0]]
     return PhysicsResult(law=laws[0], object=main.label, score=head.score, status=head.status, checks=checks)
 

@@ -9,16 +9,18 @@ Coordinates are pixels, x right, y *down*.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable
 
 import cv2
 import numpy as np
 
 from eval.metrics.frames import as_frames
-from sora_lite.engines.world.spec import COLORS
 
 HUE_TOLERANCE = 12  # OpenCV hue units (0..179 ≙ 0..358°)
 MIN_SATURATION = 110  # of 255
@@ -26,8 +28,11 @@ MIN_VALUE = 50
 MAX_OBJECT_FRACTION = 0.2  # a component larger than this share of the frame is backdrop, not an object
 HUE_BINS = 18
 
-# Colour words name the world engine's palette: one table for the generator and the tracker.
-NAMED_COLORS: dict[str, tuple[float, float, float]] = COLORS
+# Colour words: the eval's own table (data), so it judges any video without a generator's palette.
+NAMED_COLORS: dict[str, tuple[float, float, float]] = {
+    k: tuple(v) for k, v in json.loads((Path(__file__).with_name("colours.json")).read_text()).items()
+    if not k.startswith("_")
+}
 ACHROMATIC = {"white", "black", "gray", "grey", "silver"}
 
 
@@ -109,7 +114,7 @@ def color_of(name: str) -> str | None:
     """The palette colour word in an object name ("red ball" → "red"), if any."""
     words = name.lower().replace("-", " ").split()
     for word in words:
-        if word in NAMED_COLORS or word == "grey":
+        if word in NAMED_COLORS:
             return "gray" if word == "grey" else word
     return None
 
@@ -280,3 +285,395 @@ def track_objects(frames: np.ndarray, names: list[str] | None = None, max_object
     tracks = [track_hue(video, hue, label=f"hue {hue * 2}°", bg=bg) for hue in discover_hues(video, max_objects)]
     tracks = [tr for tr in tracks if tr.present.any()]
     return tracks or [track_foreground(video, bg=bg)]
+
+
+# --- a moving object on camera footage ------------------------------------------------------------------
+# The hue tracker above suits flat-coloured renders. Camera footage needs motion first: the object the
+# prompt names is a compact thing that moves against a static (or steadied) backdrop; its colour only ranks
+# candidates (a desaturated basketball is still orange in hue, and a static orange fence never moves).
+
+ACHROMATIC_CHROMA = 12.0  # CIELAB chroma below which a pixel has no hue to speak of
+HUE_WINDOW_DEG = 25.0  # a named colour matches hue angles within this (CIELAB a*b* plane)
+MIN_MOVING_FRAMES = 6
+MIN_TRAVEL_DIAMETERS = 2.0  # the object's path must span at least this many of its own diameters
+MIN_COMPACTNESS = 0.5  # a ball 0.8-1.0, a tumbling box ~0.6; a waving hand, a face or a mouth lower
+MIN_TRAVEL_FRACTION = 0.05  # ... and this share of the frame's short side (jitter of a small blob is not travel)
+
+
+@dataclass
+class ColourPrior:
+    """What the prompt says the object looks like: hue angles in the CIELAB a*b* plane and/or a lightness class."""
+
+    words: list[str]
+    hues: list[float]  # degrees
+    lightness: list[str]  # "white" | "black" | "gray"
+
+
+def colour_prior(*texts: str | None) -> ColourPrior | None:
+    """Colour words in the object's name or colour text ("yellow-green", "red, cyan, yellow"), or None."""
+    text = " ".join(t.lower() for t in texts if isinstance(t, str))
+    words = [w for w in re.findall(r"[a-z]+", text) if w in NAMED_COLORS]
+    if not words:
+        return None
+    hues: list[float] = []
+    light: list[str] = []
+    for w in dict.fromkeys(words):
+        if w in ACHROMATIC or w in ("cream",):
+            light.append({"silver": "gray", "grey": "gray", "cream": "white"}.get(w, w))
+        else:
+            hues.append(_lab_hue(NAMED_COLORS[w]))
+    for a, b in re.findall(r"([a-z]+)-([a-z]+)", text):  # "yellow-green": also the hue between the two
+        if a in NAMED_COLORS and b in NAMED_COLORS and a not in ACHROMATIC and b not in ACHROMATIC:
+            ha, hb = _lab_hue(NAMED_COLORS[a]), _lab_hue(NAMED_COLORS[b])
+            hues.append(float(np.degrees(np.angle(np.exp(1j * np.radians(ha)) + np.exp(1j * np.radians(hb))))) % 360)
+    return ColourPrior(words=list(dict.fromkeys(words)), hues=hues, lightness=light)
+
+
+def _lab_hue(rgb: tuple[float, float, float]) -> float:
+    lab = cv2.cvtColor(np.float32([[rgb]]), cv2.COLOR_RGB2LAB)[0, 0]
+    return float(np.degrees(np.arctan2(lab[2], lab[1])) % 360)
+
+
+def colour_match_mask(pixels_rgb: np.ndarray, prior: ColourPrior | None) -> np.ndarray:
+    """Per pixel (any shape ×3, uint8): does its colour agree with the prior (all True without a prior)."""
+    shape = pixels_rgb.shape[:-1]
+    if prior is None or pixels_rgb.size == 0:
+        return np.ones(shape, bool)
+    lab = cv2.cvtColor(pixels_rgb.reshape(-1, 1, 3).astype(np.uint8), cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    lum, a, b = lab[:, 0] * (100 / 255), lab[:, 1] - 128, lab[:, 2] - 128
+    chroma = np.hypot(a, b)
+    hue = np.degrees(np.arctan2(b, a)) % 360
+    ok = np.zeros(len(lab), bool)
+    for h in prior.hues:  # any chroma above the floor of "no hue at all": desaturated objects keep their hue
+        d = np.abs((hue - h + 180) % 360 - 180)
+        ok |= (chroma >= 4.0) & (d <= HUE_WINDOW_DEG)
+    grey = chroma < ACHROMATIC_CHROMA * 2
+    for word in prior.lightness:
+        if word == "white":
+            ok |= grey & (lum >= 50)
+        elif word == "black":
+            ok |= grey & (lum <= 30)
+        else:
+            ok |= grey & (lum > 25) & (lum < 80)
+    return ok.reshape(shape)
+
+
+def colour_agreement(pixels_rgb: np.ndarray, prior: ColourPrior | None) -> float:
+    """Share of the pixels (N×3 uint8) whose colour agrees with the prior (1.0 without a prior)."""
+    if prior is None or len(pixels_rgb) == 0:
+        return 1.0
+    return float(colour_match_mask(pixels_rgb, prior).mean())
+
+
+def camera_shifts(frames: np.ndarray) -> np.ndarray:
+    """Per-frame (dx, dy) translation of the view against the first frame (phase correlation on grey frames).
+
+    A tripod or a steady hand gives sub-pixel values; a drifting phone gives tens of pixels, which would
+    otherwise read as every pixel moving.
+    """
+    def make() -> np.ndarray:
+        t, h, w, _ = frames.shape
+        scale = min(1.0, 240 / max(h, w))
+        size = (max(16, int(w * scale)), max(16, int(h * scale)))
+        grey = [cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+                for f in frames]
+        window = cv2.createHanningWindow(size, cv2.CV_32F)
+        shifts = np.zeros((t, 2))
+        gx, gy = cv2.Sobel(grey[0], cv2.CV_32F, 1, 0), cv2.Sobel(grey[0], cv2.CV_32F, 0, 1)
+        grad = np.hypot(gx, gy)
+        textured = grad >= np.percentile(grad, 50)
+        for i in range(1, t):
+            (dx, dy), response = cv2.phaseCorrelate(grey[0], grey[i], window)
+            if response < 0.05 or abs(dx) + abs(dy) < 0.25:
+                continue
+            # Keep the shift only if it makes most of the picture agree (the median pixel): a moving object
+            # can pull the correlation peak, but it cannot make the backdrop line up.
+            back = cv2.warpAffine(grey[i], np.float32([[1, 0, -dx], [0, 1, -dy]]), size, borderMode=cv2.BORDER_REPLICATE)
+            m = max(2, int(abs(dx)) + 2), max(2, int(abs(dy)) + 2)
+            inner = (slice(m[1], -m[1]), slice(m[0], -m[0]))
+            edges = textured[inner]  # flat sky or road agrees under any shift: judge on the textured half
+            moved = float(np.median(np.abs(back[inner] - grey[0][inner])[edges]))
+            held = float(np.median(np.abs(grey[i][inner] - grey[0][inner])[edges]))
+            if moved < 0.8 * held:
+                shifts[i] = (dx / scale, dy / scale)
+        return shifts
+
+    return _memo.get(frames, "camera_shifts", make)
+
+
+def steadied(frames: np.ndarray) -> np.ndarray:
+    """The frames moved back by the camera's translation (unchanged when the view holds still within 1 px)."""
+    def make() -> np.ndarray:
+        shifts = camera_shifts(frames)
+        if np.abs(shifts).max() <= 1.0:
+            return frames
+        h, w = frames.shape[1:3]
+        out = np.empty_like(frames)
+        for i, f in enumerate(frames):
+            m = np.float32([[1, 0, -shifts[i, 0]], [0, 1, -shifts[i, 1]]])
+            out[i] = cv2.warpAffine(f, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        return out
+
+    return _memo.get(frames, "steadied", make)
+
+
+@dataclass
+class _Blob:
+    frame: int
+    centroid: np.ndarray
+    area: float
+    bbox: np.ndarray
+    compact: float  # 1 = a filled round blob, 0 = a streak or a ragged region
+    colour: float  # agreement with the prompt's colour
+
+
+@dataclass
+class MovingObject:
+    """The moving object chosen for the prompt's name, or the reason there is none."""
+
+    track: ObjectTrack | None
+    reason: str = ""
+    colour_match: float = float("nan")
+    compactness: float = float("nan")
+    travel_diameters: float = float("nan")
+    candidates: int = 0
+
+
+def _motion_blobs(frames: np.ndarray, prior: ColourPrior | None) -> list[list[_Blob]]:
+    t, h, w, _ = frames.shape
+    bg = background(frames)
+    min_area, max_area = max(8, int(h * w * 1.5e-4)), 0.08 * h * w
+    # Noise level of this footage: median summed |frame − backdrop| (codec grain, sensor noise, flicker).
+    sample = frames[:: max(1, t // 8)]
+    noise = float(np.median(np.abs(sample.astype(np.int16) - bg.astype(np.int16)).sum(-1)))
+    threshold = max(36.0, 4.0 * noise)
+    blobs: list[list[_Blob]] = []
+    for i in range(t):
+        f = frames[i]
+        diff = cv2.absdiff(f, bg).astype(np.uint16).sum(-1)
+        # Moved: differs from the frames two steps away (a slow object moves its whole edge by then).
+        prev_d = cv2.absdiff(f, frames[max(0, i - 2)]).astype(np.uint16).sum(-1) if i > 0 else None
+        next_d = cv2.absdiff(f, frames[min(t - 1, i + 2)]).astype(np.uint16).sum(-1) if i + 1 < t else None
+        moved = np.zeros((h, w), bool)
+        for d in (prev_d, next_d):
+            if d is not None:
+                moved |= d > threshold
+        raw = diff > threshold
+        masks = [cv2.morphologyEx(raw.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 3), np.uint8))]  # joins interlaced fields
+        if prior is not None:  # the named colour splits the object off a hand or a face it overlaps
+            coloured = np.zeros((h, w), bool)
+            coloured[raw] = colour_match_mask(f[raw], prior)  # only where something differs from the backdrop
+            masks.insert(0, cv2.morphologyEx(coloured.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
+        found: list[_Blob] = []
+        for mask in masks:
+            count, labels, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+            for k in range(1, count):
+                area = int(stats[k, cv2.CC_STAT_AREA])
+                if not (min_area <= area <= max_area):
+                    continue
+                x, y, bw, bh = stats[k, :4]
+                cx, cy = cents[k]
+                if any(b.bbox[0] <= cx <= b.bbox[2] and b.bbox[1] <= cy <= b.bbox[3] and 0.5 < area / b.area < 2.0
+                       for b in found):
+                    continue  # the same blob from both masks
+                region = labels[y : y + bh, x : x + bw] == k
+                if not moved[y : y + bh, x : x + bw][region].mean() > 0.15:  # it must move in this frame
+                    continue
+                fill = area / float(bw * bh)
+                aspect = max(bw, bh) / max(1, min(bw, bh))
+                compact = float(np.clip((fill - 0.35) / 0.4, 0, 1) * np.clip((4.0 - aspect) / 2.5, 0, 1))
+                pixels = f[y : y + bh, x : x + bw][region & raw[y : y + bh, x : x + bw]]
+                found.append(_Blob(i, cents[k].astype(float), float(area), np.array([x, y, x + bw - 1, y + bh - 1], float),
+                                   compact, colour_agreement(pixels[:: max(1, len(pixels) // 400)], prior)))
+        # Keep the likeliest few per frame (a busy frame must not cost quadratic linking).
+        found.sort(key=lambda b: -(b.colour * (0.3 + b.compact)))
+        blobs.append(found[:12])
+    return blobs
+
+
+def _link(blobs: list[list[_Blob]], max_gap: int = 3) -> list[list[_Blob]]:
+    """Greedy nearest-neighbour linking with a constant-velocity prediction (gated by the object's size)."""
+    active: list[list[_Blob]] = []
+    done: list[list[_Blob]] = []
+    for i, frame_blobs in enumerate(blobs):
+        still = []
+        for tr in active:
+            (still if i - tr[-1].frame <= max_gap else done).append(tr)
+        active = still
+        pairs = []
+        for a, tr in enumerate(active):
+            last = tr[-1]
+            v = (last.centroid - tr[-2].centroid) / max(1, last.frame - tr[-2].frame) if len(tr) > 1 else np.zeros(2)
+            dt = i - last.frame
+            pred = last.centroid + v * dt
+            diam = 2 * np.sqrt(last.area / np.pi)
+            gate = 2.0 * diam + 2.0 * np.linalg.norm(v) * dt + 4  # an impact reverses v: up to 2|v| off
+            for b, blob in enumerate(frame_blobs):
+                d = float(np.linalg.norm(blob.centroid - pred))
+                size_ok = 0.25 < blob.area / last.area < 4.0  # motion blur stretches a fast object
+                if d <= gate and size_ok and abs(blob.colour - last.colour) < 0.5:
+                    pairs.append((d / gate, a, b))
+        used_a, used_b = set(), set()
+        for _, a, b in sorted(pairs):
+            if a in used_a or b in used_b:
+                continue
+            active[a].append(frame_blobs[b])
+            used_a.add(a)
+            used_b.add(b)
+        active += [[blob] for b, blob in enumerate(frame_blobs) if b not in used_b]
+    return done + active
+
+
+def track_moving_object(frames: np.ndarray, label: str = "object", colour: str | None = None) -> MovingObject:
+    """The compact object that travels (≥ MIN_TRAVEL_DIAMETERS of its size over ≥ MIN_MOVING_FRAMES frames),
+    best matching the colour words in `label` / `colour`; coordinates in the steadied view.
+
+    Returns a MovingObject whose `track` is None with the reason when nothing qualifies (a still, a talking
+    head, a landscape): the caller then skips rather than scores.
+    """
+    video = as_frames(frames)
+    t, h, w, _ = video.shape
+    if t < MIN_MOVING_FRAMES:
+        return MovingObject(None, f"only {t} frames: too short to see an object move (need {MIN_MOVING_FRAMES})")
+    prior = colour_prior(label, colour)
+    steady = steadied(video)
+    key = ("moving", label, colour)
+    return _memo.get(video, key, lambda: _choose_moving(steady, label, prior))
+
+
+def _choose_moving(frames: np.ndarray, label: str, prior: ColourPrior | None) -> MovingObject:
+    t, h, w, _ = frames.shape
+    tracklets = [tr for tr in _link(_motion_blobs(frames, prior)) if len(tr) >= 3]
+    if not tracklets:
+        return MovingObject(None, "nothing in the clip moves against the backdrop")
+
+    def travel(tr: list[_Blob]) -> float:
+        c = np.array([b.centroid for b in tr])
+        diam = 2 * np.sqrt(np.median([b.area for b in tr]) / np.pi)
+        return float(np.ptp(c, axis=0).max() / max(diam, 1.0))
+
+    side = min(h, w)
+
+    def span(tr: list[_Blob]) -> float:
+        return float(np.ptp(np.array([b.centroid for b in tr]), axis=0).max())
+
+    def merit(tr: list[_Blob]) -> float:
+        colour = float(np.mean([b.colour for b in tr]))
+        compact = float(np.mean([b.compact for b in tr]))
+        far = min(1.0, travel(tr) / (2 * MIN_TRAVEL_DIAMETERS)) * min(1.0, span(tr) / (MIN_TRAVEL_FRACTION * 3 * side))
+        return (0.05 + colour) * (0.1 + compact) * far * np.log1p(len(tr))
+
+    tracklets.sort(key=merit, reverse=True)
+    best = tracklets[0]
+    chain = _chain(best, tracklets)
+    c = np.array([b.centroid for b in chain])
+    moving = (len(chain) >= MIN_MOVING_FRAMES and travel(chain) >= MIN_TRAVEL_DIAMETERS
+              and span(chain) >= MIN_TRAVEL_FRACTION * side)
+    colour = float(np.mean([b.colour for b in chain]))
+    compact = float(np.mean([b.compact for b in chain]))
+    result = MovingObject(None, colour_match=colour, compactness=compact, travel_diameters=travel(chain),
+                          candidates=len(tracklets))
+    if not moving:
+        result.reason = (f"no compact object travels: the best candidate moves {travel(chain):.1f} of its own "
+                         f"diameters ({span(chain):.0f} px) over {len(chain)} frames (need {MIN_TRAVEL_DIAMETERS:g} "
+                         f"and {MIN_TRAVEL_FRACTION:.0%} of the frame over {MIN_MOVING_FRAMES})")
+        return result
+    if compact < MIN_COMPACTNESS:
+        result.reason = f"the moving thing is not a compact object (compactness {compact:.2f}): a body part or a region"
+        return result
+    if prior is not None and colour < 0.15:
+        result.reason = f"no moving object has the colour named ({', '.join(prior.words)}); best agreement {colour:.2f}"
+        return result
+    track = _empty_track(label, t, (h, w))
+    for b in chain:
+        track.present[b.frame] = True
+        track.centroid[b.frame] = b.centroid
+        track.area[b.frame] = b.area
+        track.bbox[b.frame] = b.bbox
+    del c
+    _fill_still(frames, track)
+    result.track = track
+    return result
+
+
+def _mean_colour(frames: np.ndarray, track: ObjectTrack, r: int) -> np.ndarray:
+    """Mean RGB of a small disc at the object's centre over (up to 16 of) its tracked frames."""
+    seen = np.flatnonzero(track.present)
+    seen = seen[np.linspace(0, len(seen) - 1, min(16, len(seen))).astype(int)]
+    cols = []
+    for i in seen:
+        cx, cy = int(round(track.centroid[i, 0])), int(round(track.centroid[i, 1]))
+        patch = frames[i, max(0, cy - r) : cy + r + 1, max(0, cx - r) : cx + r + 1].reshape(-1, 3)
+        if len(patch):
+            cols.append(patch.mean(0))
+    return np.median(cols, axis=0) if cols else np.zeros(3)
+
+
+def _fill_still(frames: np.ndarray, track: ObjectTrack, reach: int = 12) -> None:
+    """Frames where the object is there but barely moves (a swing's turning point, a ball coming to rest):
+    the same-sized blob that differs from the backdrop right where the object was, next to a tracked frame."""
+    bg = background(frames)
+    t = track.num_frames
+    area = float(np.median(track.area[track.present]))
+    diam = 2 * np.sqrt(area / np.pi)
+    look = _mean_colour(frames, track, max(1, int(0.35 * diam)))  # a ghost of the backdrop has another colour
+    for direction in (1, -1):
+        order = range(t) if direction == 1 else range(t - 1, -1, -1)
+        for i in order:
+            j = i - direction
+            if track.present[i] or not (0 <= j < t) or not track.present[j]:
+                continue
+            anchor = track.centroid[j]
+            mask = foreground_mask(frames[i], bg).astype(np.uint8)
+            count, labels, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+            best, best_d = None, 0.5 * diam + 3
+            for k in range(1, count):
+                d = float(np.linalg.norm(cents[k] - anchor))
+                if d <= best_d and 0.5 < stats[k, cv2.CC_STAT_AREA] / area < 2.0:
+                    cx, cy = int(round(cents[k][0])), int(round(cents[k][1]))
+                    r = max(1, int(0.35 * diam))
+                    patch = frames[i, max(0, cy - r) : cy + r + 1, max(0, cx - r) : cx + r + 1].reshape(-1, 3)
+                    if len(patch) and float(np.abs(patch.mean(0) - look).sum()) <= 60:
+                        best, best_d = k, d
+            if best is None:
+                continue
+            x, y, bw, bh = stats[best, :4]
+            track.present[i] = True
+            track.centroid[i] = cents[best]
+            track.area[i] = float(stats[best, cv2.CC_STAT_AREA])
+            track.bbox[i] = (x, y, x + bw - 1, y + bh - 1)
+
+
+def _chain(best: list[_Blob], tracklets: list[list[_Blob]], max_gap: int = 8) -> list[_Blob]:
+    """Extend the best tracklet with others that continue it (same size, near where it was heading)."""
+    chain = list(best)
+    used = {id(best)}
+    changed = True
+    while changed:
+        changed = False
+        for tr in tracklets:
+            if id(tr) in used:
+                continue
+            for forward in (True, False):
+                end, start = (chain[-1], tr[0]) if forward else (tr[-1], chain[0])
+                if start.frame == end.frame and len(tr) > 1:  # both saw the same frame: keep one
+                    start = tr[1] if forward else start
+                    end = end if forward else tr[-2]
+                gap = start.frame - end.frame
+                if not 1 <= gap <= max_gap:
+                    continue
+                ref = chain if forward else tr
+                v = (ref[-1].centroid - ref[-2].centroid) if len(ref) > 1 else np.zeros(2)
+                diam = 2 * np.sqrt(end.area / np.pi)
+                steps = np.linalg.norm(np.diff([b.centroid for b in ref], axis=0), axis=1) if len(ref) > 1 else np.zeros(1)
+                usual = float(np.median(steps))  # while unseen it may have gone on at its usual pace
+                if np.linalg.norm(end.centroid + v * gap - start.centroid) <= 2 * diam + 2.5 * (np.linalg.norm(v) + usual) * gap + 4 \
+                        and 0.33 < np.median([b.area for b in tr]) / np.median([b.area for b in chain]) < 3.0 and abs(np.mean([b.colour for b in tr]) - np.mean([b.colour for b in chain])) < 0.4:
+                    if forward:
+                        chain = chain + [b for b in tr if b.frame > chain[-1].frame]
+                    else:
+                        chain = [b for b in tr if b.frame < chain[0].frame] + chain
+                    used.add(id(tr))
+                    changed = True
+                    break
+    return chain
