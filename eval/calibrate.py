@@ -1,7 +1,8 @@
 """`python -m eval.calibrate`: controls every metric must tell apart, rendered by the world engine, scored as AUROC.
 
 - physics: lawful clips vs the same scenes with one violation (gravity_flip, energy_gain, teleport,
-  vanish — the SceneSpec `perturbations`); AUROC of the physics score, lawful = positive class.
+  vanish — the SceneSpec `perturbations` — and whole_flip: the rendered clip turned upside down);
+  AUROC of the physics score, lawful = positive class.
 - av_sync: in-sync clips vs the same clips with the sound shifted by ±2…12 frames (`audio_shift`);
   AUROC of −|estimated offset| and of AV-Align, and the offset error table (estimated − true, in ms and
   frames; sign: positive = audio late, as the engine's shift).
@@ -46,7 +47,7 @@ FAMILIES = ("physics", "av_sync", "av_sync_learned", "clip")
 CONTROL_SETS = {"physics": "lawful vs perturbed", "av_sync": "in sync vs shifted",
                 "av_sync_learned": "in sync vs shifted", "clip": "matched vs shuffled"}
 LEARNED_SYNC_SECONDS = 5.0  # Synchformer's window is 4.8 s
-PHYSICS_CHECKS = ("bounce", "permanence", "rigidity", "flicker", "smoothness")  # details of the physics scorer
+PHYSICS_CHECKS = ("bounce", "permanence", "rigidity", "gravity_direction", "flicker", "smoothness")  # details of the physics scorer
 # Saturated colours away from the sky's hue: the weight-free tracker documents blue-on-sky as out of scope.
 COLORS = ("red", "green", "yellow", "orange", "purple", "pink")
 MATERIALS = ("rubber", "plastic", "wood", "metal")
@@ -73,6 +74,7 @@ class Control:
     expectations: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     shift_ms: float = 0.0
+    transform: str = ""  # applied to the rendered frames: "vflip" = the whole clip upside down
 
 
 @dataclass
@@ -114,17 +116,23 @@ def _ball_spec(i: int, material: str | None = None) -> tuple[dict[str, Any], str
     return spec, color, f"a {color} {material} ball drops onto the floor and bounces"
 
 
-def physics_controls(scenes: int) -> list[Control]:
+def physics_controls(scenes: int, whole_flip: bool = False) -> list[Control]:
+    """Lawful bouncing balls and the same scenes with one violation each; `whole_flip` adds the rendered clip
+    turned upside down (every law holds in the flipped picture except gravity's direction)."""
     controls = []
     for i in range(scenes):
         spec, color, prompt = _ball_spec(i)
         spec["camera"]["shot"] = "wide"  # the whole flight stays in the frame, also when gravity flips
+        prompt += ", static camera"  # the engine's framing would otherwise track a long drop; physics is read off a still view
         expectations = {"law": "bouncing", "object": f"{color} ball", "color": color}
         controls.append(Control(f"physics-{i}-lawful", "physics", "lawful", 1, prompt, spec, expectations, seed=i))
         for kind, fields in PHYSICS_PERTURBATIONS.items():
             perturbed = json.loads(json.dumps(spec))
             perturbed["perturbations"] = [{"kind": kind, "target": 0, **fields}]
             controls.append(Control(f"physics-{i}-{kind}", "physics", kind, 0, prompt, perturbed, expectations, seed=i))
+        if whole_flip:
+            controls.append(Control(f"physics-{i}-whole_flip", "physics", "whole_flip", 0, prompt, spec, expectations,
+                                    seed=i, transform="vflip"))
     return controls
 
 
@@ -167,6 +175,8 @@ def render(control: Control, config: CalibrationConfig, workdir: Path) -> Any:
     request = GenerationRequest(prompt=control.prompt, seconds=seconds, width=config.size, height=config.size,
                                 fps=config.fps, seed=control.seed, spec=control.spec)
     result = get_engine("world").generate(request)
+    if control.transform == "vflip":
+        result.clip.frames = np.ascontiguousarray(result.clip.frames[:, ::-1])
     if not config.through_files:
         return result.clip
     path = workdir / f"{control.id}.mp4"
@@ -253,7 +263,7 @@ def calibrate(config: CalibrationConfig) -> CalibrationResult:
             continue
         scorers[family] = scorer
         if family == "physics":
-            plan.append((family, physics_controls(config.scenes)))
+            plan.append((family, physics_controls(config.scenes, whole_flip=True)))
         elif family in ("av_sync", "av_sync_learned"):
             plan.append((family, av_controls(config.scenes, config.shifts, config.fps, family)))
         elif family == "clip":
@@ -392,10 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-memory", action="store_true", help="score the engine's clips without the MP4 round trip")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--real", type=Path, default=None, metavar="DIR",
+                   help="calibrate on a folder of real clips instead (eval.calibrate_real; see its --help)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(a == "--real" or a.startswith("--real=") for a in argv):  # real footage: its own controls and flags
+        from eval.calibrate_real import main as real_main
+
+        return real_main(argv)
     args = build_parser().parse_args(argv)
     try:
         shifts = tuple(int(s) for s in args.shifts.split(",") if s.strip())

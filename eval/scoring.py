@@ -3,7 +3,8 @@
 The metric classes live in `eval/metrics/`; this file only decides what each needs from a sample (prompt,
 expectations, audio) and turns every way a sample can fail into a status a reader understands:
 "ok", "skipped" (the metric cannot run here or the sample lacks what it needs — with the reason and
-how to fix it), "error" (this input broke it), "no audio" (a sound metric on a silent clip).
+how to fix it), "error" (this input broke it), "no audio" (a sound metric on a silent clip), "uncertain"
+(the metric looked but its evidence was not significant: no value, the reason given).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ class Outcome:
 @dataclass
 class ScorerOptions:
     device: str = "cpu"
-    fvd_features: str = "i3d"  # or "videomae" (cd-FVD)
+    fvd_features: str = "i3d"  # or "videomae"; under a named --fvd-protocol the protocol's own network is used
+    fvd_protocol: str = "sora-lite"  # "sora-lite" (the project's own), "stylegan-v" or "cd-fvd": see eval/protocols.py
+    clip_protocol: str = "sora-lite"  # "sora-lite", "torchmetrics", "evalcrafter", "vbench", "t2v_metrics"
+    seed: int = 0  # seeds the protocols' random clip offsets
     fvd_model: str | None = None  # I3D: the TorchScript file; VideoMAE: a Hub id or folder; None = the default
     clip_model: str | None = None  # open_clip model name, or a transformers CLIP id / folder; None = the metric's default
     clip_pretrained: str | None = None  # open_clip pretrained tag or checkpoint file; None = the metric's default
@@ -113,49 +117,68 @@ def silent(clip: Clip) -> str | None:
     return None
 
 
+def _protocol_suffix(name: str) -> str:
+    """" protocol=NAME" for a named reference protocol; nothing for the project's own default, so the settings
+    of runs made before protocols existed still match (they were all "sora-lite")."""
+    return "" if name == "sora-lite" else f" protocol={name}"
+
+
 # --- CLIP alignment ---------------------------------------------------------------------------------------
 
 class CLIPScorer:
-    """CLIPScore (100·max(cos, 0) over uniformly sampled frames) with frame-to-frame consistency as a detail."""
+    """CLIP text–video alignment under one `--clip-protocol` (eval/protocols.py): the protocol names the model,
+    frames, preprocessing and aggregation; --clip-model / --clip-pretrained override its model only.
+    `frame_consistency` (sampled frames T/8 apart) is the project's own detail, not EvalCrafter's CLIP-Temp."""
 
     name = "clip"
     extra_measures = ("frame_consistency",)  # details worth a leaderboard column of their own
     needs_audio = False
 
     def __init__(self, options: ScorerOptions) -> None:
+        from eval.protocols import clip_protocol
+
         self.options = options
+        self.protocol = clip_protocol(options.clip_protocol)
         self.encoder: Any = None
+
+    def _model(self) -> tuple[str, str | None]:
+        if self.options.clip_model:
+            return self.options.clip_model, self.options.clip_pretrained or self.protocol.pretrained
+        return self.protocol.model, self.options.clip_pretrained or self.protocol.pretrained
 
     def setup(self) -> None:
         from eval.metrics import clip_score
 
-        model = self.options.clip_model or clip_score.DEFAULT_MODEL
-        pretrained = self.options.clip_pretrained or clip_score.DEFAULT_PRETRAINED
+        model, pretrained = self._model()
         self.encoder = clip_score.load_clip_encoder(
             model, pretrained, device=self.options.device, dtype=model_dtype(self.options.precision)
         )
+        if self.protocol.preprocess == "squash-raw" and not hasattr(self.encoder, "raw_image_embeddings"):
+            raise MetricSkipped(f"the {self.protocol.name} protocol feeds raw pixels, which this encoder cannot take",
+                                "use a transformers or open_clip CLIP model")
 
     def score(self, clip: Clip, sample: Sample) -> Outcome:
         from eval.metrics import clip_score
 
         if not sample.prompt:
             raise MetricSkipped("this video has no prompt", "map the file to its prompt in the folder's prompts.jsonl")
-        got = clip_score.score_sample(clip.frames, sample.prompt, self.encoder)
+        got = clip_score.score_sample(clip.frames, sample.prompt, self.encoder, protocol=self.protocol)
         return Outcome(_finite(got["clip_score"]), details=_jsonable({k: v for k, v in got.items() if k != "clip_score"}))
 
     def settings(self) -> str:
-        from eval.metrics import clip_score
-
-        model = self.options.clip_model or clip_score.DEFAULT_MODEL
-        if not (Path(model).is_dir() or "/" in model):  # open_clip: the pretrained tag is part of the model
-            model += "/" + (self.options.clip_pretrained or clip_score.DEFAULT_PRETRAINED)
-        return f"{model} {self.options.precision}"
+        model, pretrained = self._model()
+        if not (Path(model).is_dir() or "/" in model) and pretrained:  # open_clip: the pretrained tag is part of the model
+            model += "/" + pretrained
+        return f"{model} {self.options.precision}{_protocol_suffix(self.protocol.name)}"
 
 
 # --- AV sync -------------------------------------------------------------------------------------------
 
 class AVSyncScorer:
     """AV-Align (peak IoU) as the headline; offset in ms (positive = audio late), |offset| and confidence as details.
+
+    When the lag is not significant against shuffled audio the row is "uncertain": no value, the reason in
+    `error`, the best (unsupported) lag in details; details["answered"] counts the answered rows.
 
     A clip with sound but no visual events (or the reverse) scores AV-Align 0: the events did not line up.
     For the av_sync suite, the number of audio events found is compared with the prompt's `events`.
@@ -180,14 +203,20 @@ class AVSyncScorer:
         details: dict[str, Any] = {
             "audio_events": len(got.audio_peaks),
             "visual_events": len(got.video_peaks),
+            "source": got.source,
+            "p_value": _finite(got.p_value),
+            "answered": got.status == "ok",
         }
         expected = sample.expectations.get("events")
         if isinstance(expected, int):
             details["events_expected"] = expected
             details["events_match"] = len(got.audio_peaks) == expected
+        if got.status == "uncertain":  # the lag is not significant: no number, the reason instead
+            details.update(best_lag_frames=_finite(got.best_lag_frames), confidence=_finite(got.confidence))
+            return Outcome(None, "uncertain", got.reason, details=_jsonable(details))
         if got.status != "ok":
             details["note"] = got.status
-            return Outcome(0.0, details=details)
+            return Outcome(0.0, details=_jsonable(details))
         offset = _finite(got.offset_ms)
         details.update(
             offset_ms=offset,
@@ -249,17 +278,18 @@ class AVSyncLearnedScorer:
 
 # --- physics ---------------------------------------------------------------------------------------------
 
-GENERAL_LAWS = ("object_permanence", "rigidity")  # checked on every clip, whatever the prompt expects
+GENERAL_LAWS = ("object_permanence", "rigidity", "gravity_direction")  # checked on every clip, whatever the prompt expects
 
 
 class PhysicsScorer:
-    """Physics consistency: the prompt's law plus object permanence and rigidity, checked on tracked pixels.
+    """Physics consistency: the prompt's law plus object permanence, rigidity and gravity's direction, checked
+    on the tracked moving object.
 
     Headline = the lowest of the judged checks (a clip is as lawful as its worst check). A clip without a
-    law in its expectations (no prompt, or an alignment prompt) is scored on permanence and rigidity
-    alone, and so is one whose law the check could not judge (object never found, no bounce seen ...):
-    the reason is kept in details["law_status"]. Skipped only when no check could judge the clip.
-    Flicker and smoothness are reported as details.
+    law in its expectations (no prompt, or an alignment prompt) is scored on the general checks alone, and
+    so is one whose law the check could not judge (no bounce seen ...): the reason is kept in
+    details["law_status"]. A clip with no trackable moving object (a still, a talking head, a landscape)
+    is skipped with the reason: no check can judge it. Flicker and smoothness are reported as details.
     """
 
     name = "physics"
@@ -298,7 +328,8 @@ class PhysicsScorer:
         if law_status:
             details["law_status"] = law_status
         if not judged:
-            why = f"the {expected} check could not judge it: {law_status}" if expected else "no moving object was found"
+            statuses = [c.status for k, c in got.checks.items() if k not in ("flicker", "smoothness")]
+            why = f"the {expected} check could not judge it: {law_status}" if expected else (statuses[0] if statuses else "no moving object was found")
             return Outcome(None, "skipped", f"no physics check could judge this clip ({why})", details=_jsonable(details))
         return Outcome(min(judged), details=_jsonable(details))
 
@@ -418,28 +449,41 @@ class MultiShotScorer:
 # --- FVD: per-video features here, the distance per generator × suite in `fvd_set_score` ----------------
 
 class FVDScorer:
+    """Per-video FVD features under one protocol (eval/protocols.py); generated clips are the "fake" side,
+    `features_of` (the reference folder) the "real" side, so each side gets its protocol's clip offset."""
+
     name = "fvd"
     needs_audio = False
     extra_measures = ()
 
     def __init__(self, options: ScorerOptions) -> None:
+        from eval.protocols import fvd_protocol
+
         self.options = options
+        self.protocol = fvd_protocol(options.fvd_protocol)
         self.extractor: Any = None
 
+    @property
+    def features(self) -> str:
+        """The feature network: a named protocol's own, else --fvd-features."""
+        return self.options.fvd_features if self.protocol.name == "sora-lite" else self.protocol.features
+
     def setup(self) -> None:
-        if self.options.fvd_features == "videomae":
+        if self.features == "videomae":
             from eval.features.videomae import DEFAULT_VIDEOMAE, VideoMAEFeatures
 
             self.extractor = VideoMAEFeatures.load(
                 self.options.fvd_model or DEFAULT_VIDEOMAE, device=self.options.device,
-                dtype=model_dtype(self.options.precision),
+                dtype=model_dtype(self.options.precision), protocol=self.protocol, seed=self.options.seed,
             )
-        elif self.options.fvd_features == "i3d":
+        elif self.features == "i3d":
             from eval.features.i3d import I3DFeatures
 
-            self.extractor = I3DFeatures.load(self.options.fvd_model, device=self.options.device)
+            self.extractor = I3DFeatures.load(
+                self.options.fvd_model, device=self.options.device, protocol=self.protocol, seed=self.options.seed
+            )
         else:
-            raise MetricSkipped(f"unknown FVD feature extractor {self.options.fvd_features!r}", "use --fvd-features i3d or videomae")
+            raise MetricSkipped(f"unknown FVD feature extractor {self.features!r}", "use --fvd-features i3d or videomae")
 
     def score(self, clip: Clip, sample: Sample) -> Outcome:
         from eval.metrics.fvd import score_sample
@@ -450,30 +494,41 @@ class FVDScorer:
                        feature=feature.tolist())
 
     def features_of(self, clips: list[np.ndarray]) -> np.ndarray:
-        return np.asarray(self.extractor(clips), dtype=np.float64)
+        """Reference ("real") videos' features, with the protocol's real-side offset (StyleGAN-V: seeded random)."""
+        from eval.metrics.fvd import extract
+
+        return np.asarray(extract(self.extractor, clips, real=True), dtype=np.float64)
 
     def settings(self) -> str:
-        if self.options.fvd_features == "videomae":
+        proto = _protocol_suffix(self.protocol.name)
+        if "random" in (self.protocol.real_offset, self.protocol.fake_offset):
+            proto += f" seed={self.options.seed}"  # the clip offsets (and so the features) follow the seed
+        if self.features == "videomae":
             from eval.features.videomae import DEFAULT_VIDEOMAE
 
-            return f"videomae:{self.options.fvd_model or DEFAULT_VIDEOMAE} {self.options.precision}"
-        return f"{self.options.fvd_features}:{self.options.fvd_model or 'default'} fp32"  # TorchScript I3D: always fp32
+            model = self.options.fvd_model or DEFAULT_VIDEOMAE
+            if self.protocol.name == "cd-fvd" and model == DEFAULT_VIDEOMAE:
+                model += " (VideoMAE-base, not cd-FVD's ViT-g/14)"
+            return f"videomae:{model} {self.options.precision}{proto}"
+        return f"{self.features}:{self.options.fvd_model or 'default'} fp32{proto}"  # TorchScript I3D: always fp32
 
 
-def fvd_set_score(features: np.ndarray, reference: np.ndarray, seed: int = 0) -> SetScore:
-    """FVD of one generator × suite against the reference features, with the metric's bootstrap CI and N warning."""
+def fvd_set_score(features: np.ndarray, reference: np.ndarray, seed: int = 0, protocol: str = "sora-lite") -> SetScore:
+    """FVD of one generator × suite against the reference features, with the metric's bootstrap CI, N warning
+    and the protocol's comparability label (a number below N = 2048 is never called comparable)."""
     import warnings
 
     from eval.metrics.fvd import FVD
 
-    metric = FVD(feature_dim=features.shape[1], seed=seed)
+    metric = FVD(feature_dim=features.shape[1], seed=seed, protocol=protocol)
     metric.update_features(reference, real=True)
     metric.update_features(features, real=False)
     with warnings.catch_warnings():  # states were filled through update_features, which torchmetrics does not count
         warnings.filterwarnings("ignore", message=".*compute.*called before.*update")
         got = metric.compute()
+    warning = "; ".join(w for w in (got["comparability"], got.get("warning") or "") if w)
     return SetScore(value=float(got["fvd"]), ci_low=float(got["ci_low"]), ci_high=float(got["ci_high"]),
-                    n=int(got["n_fake"]), warning=got.get("warning") or "")
+                    n=int(got["n_fake"]), warning=warning)
 
 
 SCORERS: dict[str, Callable[[ScorerOptions], Scorer]] = {
