@@ -311,6 +311,11 @@ class WorldEngine:
         # fitted to the first shot's camera once that is planned (image-to-video, below).
         scene0 = self._scene(plans[0], request.seed, width, height, quality, looks)
         sim = Simulation(scene0, perturbations, speed, fps, None)
+        # A control clip (perturbations: gravity flip, teleport, vanish ...) is filmed as its lawful twin would be:
+        # the camera is planned from the same scene simulated without perturbations, so the two clips differ in
+        # their physics only, never in their framing (a flipped ball flies out of the top of the frame instead
+        # of the camera pulling back to follow it).
+        twin = Simulation(scene0, [], speed, fps, None) if perturbations else None
         backdrop_px = None
         still: StillGround | None = None
         if backdrop is not None:
@@ -329,10 +334,14 @@ class WorldEngine:
             if plan.index > 0 and _world_key(plan.spec) != key:
                 key = _world_key(plan.spec)
                 scene = self._scene(plan, request.seed, width, height, quality, looks)
-                carried = sim.rebuild(scene, _relaunched(plans[plan.index - 1].spec, plan.spec))
+                relaunch = _relaunched(plans[plan.index - 1].spec, plan.spec)
+                carried = sim.rebuild(scene, relaunch)
+                if twin is not None:
+                    twin.rebuild(scene, relaunch)
                 carried_log.append({"shot": plan.index, "carried": carried})
             seg = sim.run(plan.n_frames, plan.start_frame, cancel,
                           lambda f, d=done, n=plan.n_frames: report("simulate", (d + f * n) / total_frames))
+            filmed = twin.run(plan.n_frames, plan.start_frame, cancel, lambda f: None) if twin is not None else seg
             done += plan.n_frames
             segments.append(seg)
             seg_shots.append([plan])
@@ -343,10 +352,10 @@ class WorldEngine:
             if still is not None and plan.index == 0:  # the picture's own view: its horizon sets the angle
                 camera, hold_still = replace(camera, elevation=still.elevation(fovy_from_lens(camera.lens_mm)),
                                              azimuth=90.0, move="static"), True
-            shot_poses, decision = plan_shot(plan.index, plan.spec, camera, seg.scene.bodies, seg.pos,
-                                             seg.hidden, aspect, fps, plan.named, plan.exits, previous, hold_still,
+            shot_poses, decision = plan_shot(plan.index, plan.spec, camera, filmed.scene.bodies, filmed.pos,
+                                             filmed.hidden, aspect, fps, plan.named, plan.exits, previous, hold_still,
                                              room=STILL_ROOM if still is not None and plan.index == 0 else 1.0,
-                                             quat=seg.quat)
+                                             quat=filmed.quat)
             if still is not None:
                 if plan.index == 0:
                     shot_poses = still_camera_path(shot_poses[0], len(shot_poses), seg.pos)
