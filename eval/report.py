@@ -1,10 +1,13 @@
 """What a run leaves behind: samples.csv, leaderboard.csv, and a markdown + HTML report with plots.
 
-samples.csv has one row per video × metric with its status ("ok" / "skipped" / "error" / "no audio") and
-error text, so a bad file or a missing model is visible next to the results that did come out.
+samples.csv has one row per video × metric with its status ("ok" / "uncertain" / "skipped" / "error" /
+"no audio"), error text, and what the call cost (wall seconds, peak resident MiB), so a bad file or a missing
+model is visible next to the results that did come out.
 leaderboard.csv has one row per generator × suite: per metric the mean, a 95 % confidence interval
-(Student t over samples; for set-level metrics like FVD the metric's own bootstrap interval), N, and
-the metrics that were skipped with the reason and how to fix it.
+(percentile bootstrap over samples, so it never leaves the range the values can take; for set-level metrics
+like FVD the metric's own bootstrap interval), how many samples were answered (`_n`), judged uncertain or
+skipped, the metric's total wall time and peak memory, and the metrics that were skipped with the reason and
+how to fix it. Columns that are empty on every row are left out, so the CSV reads as a table.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ import pandas as pd
 
 import sora_lite
 
-STATUSES = ("ok", "skipped", "error", "no audio")
+STATUSES = ("ok", "uncertain", "skipped", "error", "no audio")
 SAMPLE_COLUMNS = [
     "generator", "suite", "sample", "prompt_id", "seed", "prompt", "video",
-    "metric", "value", "status", "error", "details",
+    "metric", "value", "status", "error", "details", "seconds", "peak_mib", "cuda_peak_mib",
 ]
+BOOTSTRAP_RESAMPLES = 4000
+BOOTSTRAP_SEED = 0  # a fixed seed: the same samples give the same interval on every rerun and shard layout
 LEADERBOARD_BASE = ["generator", "suite", "n_samples", "n_errors"]
 LEADERBOARD_TAIL = ["skipped", "settings", "toolkit_version", "date"]
 
@@ -47,24 +52,30 @@ def leaderboard_columns(metrics: Mapping[str, Sequence[str]]) -> list[str]:
     `eval.scoring.leaderboard_measures`)."""
     cols = list(LEADERBOARD_BASE)
     for m, subs in metrics.items():
-        cols += [f"{m}_mean", f"{m}_ci_low", f"{m}_ci_high", f"{m}_n"]
+        cols += [f"{m}_mean", f"{m}_ci_low", f"{m}_ci_high", f"{m}_n", f"{m}_uncertain", f"{m}_skipped",
+                 f"{m}_seconds", f"{m}_peak_mib", f"{m}_cuda_peak_mib"]
         for sub in subs:
             cols += [f"{m}.{sub}_mean", f"{m}.{sub}_ci_low", f"{m}.{sub}_ci_high"]
     return cols + LEADERBOARD_TAIL
 
 
 def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t interval; the interval is NaN with fewer than 2 values."""
-    from scipy import stats
+    """Mean and a percentile-bootstrap interval of the mean; the interval is NaN with fewer than 2 values.
 
+    Percentile bootstrap rather than Student t: its bounds are means of resampled values, so they stay inside
+    the smallest and largest value seen and therefore inside the metric's range (a t-interval on n = 2 of a
+    0–1 score can reach -3). Resampling is seeded, so a rerun gives the same interval.
+    """
     x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
     if x.size == 0:
         return math.nan, math.nan, math.nan
     m = float(x.mean())
     if x.size < 2:
         return m, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return m, m - half, m + half
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = x[rng.integers(0, x.size, size=(BOOTSTRAP_RESAMPLES, x.size))].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return m, float(lo), float(hi)
 
 
 def samples_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -74,6 +85,8 @@ def samples_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         return df
     df["details"] = df["details"].map(lambda d: d if isinstance(d, str) else json.dumps(d or {}, sort_keys=True))
     df["error"] = df["error"].fillna("")
+    for col in ("seconds", "peak_mib", "cuda_peak_mib"):
+        df[col] = pd.to_numeric(df[col], errors="coerce")
     return df.sort_values(["generator", "suite", "sample", "metric"], kind="stable").reset_index(drop=True)
 
 
@@ -102,6 +115,8 @@ def leaderboard_frame(
         for m in metrics:
             rows = part[part["metric"] == m]
             set_score = set_scores.get((gen, suite), {}).get(m)
+            if rows.empty and set_score is None:
+                continue  # not run on this generator × suite: its columns stay empty
             if set_score is not None:
                 row.update({f"{m}_mean": set_score.value, f"{m}_ci_low": set_score.ci_low,
                             f"{m}_ci_high": set_score.ci_high, f"{m}_n": set_score.n})
@@ -110,6 +125,13 @@ def leaderboard_frame(
                 vals = pd.to_numeric(ok["value"], errors="coerce").dropna()
                 mean, lo, hi = mean_ci(vals.tolist())
                 row.update({f"{m}_mean": mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi, f"{m}_n": int(vals.size)})
+            row[f"{m}_uncertain"] = int((rows["status"] == "uncertain").sum())
+            row[f"{m}_skipped"] = int((rows["status"] == "skipped").sum())
+            if rows["seconds"].notna().any():
+                row[f"{m}_seconds"] = round(float(rows["seconds"].sum()), 3)
+                row[f"{m}_peak_mib"] = float(rows["peak_mib"].max())
+            if rows["cuda_peak_mib"].notna().any():
+                row[f"{m}_cuda_peak_mib"] = float(rows["cuda_peak_mib"].max())
             for sub in metrics[m]:
                 ok = rows[rows["status"] == "ok"]
                 subs = [_detail(d, sub) for d in ok["details"]]
@@ -135,11 +157,20 @@ def _detail(details: Any, key: str) -> float | None:
         return None
 
 
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """The table without the columns that are empty (NaN or "") on every row: a metric nobody ran, a CUDA
+    figure on a CPU run. A person reads what was measured, not a grid of blanks."""
+    if table.empty:
+        return table
+    keep = [c for c in table.columns if table[c].notna().any() and (table[c].astype(str) != "").any()]
+    return table[keep]
+
+
 def write_csvs(out_dir: Path, samples: pd.DataFrame, leaderboard: pd.DataFrame) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     s_path, l_path = out_dir / "samples.csv", out_dir / "leaderboard.csv"
     samples.to_csv(s_path, index=False)
-    leaderboard.to_csv(l_path, index=False)
+    readable(leaderboard).to_csv(l_path, index=False)
     return s_path, l_path
 
 
@@ -210,18 +241,12 @@ def write_report(
 ) -> tuple[Path, Path]:
     """report.md and report.html side by side, sharing the plot images."""
     plots = plot_results(out_dir, samples, leaderboard, metrics)
-    unused = {c[: -len("_n")] for c in leaderboard.columns if c.endswith("_n") and not (leaderboard[c].fillna(0) > 0).any()}
-    keep = [
-        c for c in leaderboard.columns
-        if leaderboard[c].notna().any() and (leaderboard[c] != "").any()
-        and not any(c.startswith((f"{m}_", f"{m}.")) for m in unused)
-    ]
-    lb = leaderboard[keep]
+    lb = readable(leaderboard)
     status = (
         samples.groupby(["metric", "status"]).size().unstack(fill_value=0).reset_index()
         if not samples.empty else pd.DataFrame()
     )
-    problems = samples[samples["status"].isin(["error", "no audio"])][["sample", "metric", "status", "error"]]
+    problems = samples[samples["status"].isin(["error", "no audio", "uncertain"])][["sample", "metric", "status", "error"]]
     skips = (
         samples[samples["status"] == "skipped"].groupby(["metric", "error"]).size().reset_index(name="samples")
         .rename(columns={"error": "reason and how to fix"})

@@ -31,6 +31,7 @@ import numpy as np
 from eval.generators import GeneratorError, RenderSettings, Sample, make_generator
 from eval.metrics.errors import MetricSkipped
 from eval.report import SetScore, leaderboard_frame, samples_frame, write_csvs, write_report
+from eval.resources import Cost, measured
 from eval.scoring import (
     Outcome,
     Scorer,
@@ -68,6 +69,8 @@ class RunConfig:
     fps: int = 24
     fvd_features: str = "i3d"
     fvd_model: str | None = None
+    fvd_protocol: str = "sora-lite"
+    clip_protocol: str = "sora-lite"
     clip_model: str | None = None
     clip_pretrained: str | None = None
     vlm_judge: str | None = None
@@ -138,7 +141,9 @@ def append_record(path: Path, record: dict[str, Any]) -> None:
         os.fsync(f.fileno())
 
 
-def _row(generator: str, sample: Sample, metric: str, outcome: Outcome, retry: bool = False) -> dict[str, Any]:
+def _row(
+    generator: str, sample: Sample, metric: str, outcome: Outcome, retry: bool = False, cost: Cost | None = None
+) -> dict[str, Any]:
     row = {
         "generator": generator,
         "suite": sample.suite,
@@ -153,6 +158,10 @@ def _row(generator: str, sample: Sample, metric: str, outcome: Outcome, retry: b
         "error": outcome.error,
         "details": outcome.details,
     }
+    if cost is not None:
+        row.update(seconds=round(cost.seconds, 4), peak_mib=round(cost.peak_mib, 1))
+        if cost.cuda_peak_mib is not None:
+            row["cuda_peak_mib"] = round(cost.cuda_peak_mib, 1)
     if retry:
         row["retry"] = True
     return row
@@ -160,15 +169,18 @@ def _row(generator: str, sample: Sample, metric: str, outcome: Outcome, retry: b
 
 # --- one sample ----------------------------------------------------------------------------------------
 
-def score_clip(scorers: dict[str, Scorer], names: list[str], clip: Any, sample: Sample) -> dict[str, Outcome]:
-    """Every requested metric on one decoded clip; sound metrics on a soundless clip say "no audio"."""
-    outcomes: dict[str, Outcome] = {}
+def score_clip(
+    scorers: dict[str, Scorer], names: list[str], clip: Any, sample: Sample
+) -> dict[str, tuple[Outcome, Cost | None]]:
+    """Every requested metric on one decoded clip, with what each call cost (wall time, peak memory);
+    sound metrics on a soundless clip say "no audio" (and cost nothing)."""
+    outcomes: dict[str, tuple[Outcome, Cost | None]] = {}
     quiet = silent(clip)
     for name in names:
         if getattr(scorers[name], "needs_audio", False) and quiet:
-            outcomes[name] = Outcome(None, "no audio", quiet)
+            outcomes[name] = (Outcome(None, "no audio", quiet), None)
         else:
-            outcomes[name] = run_scorer(scorers[name], clip, sample)
+            outcomes[name] = measured(lambda: run_scorer(scorers[name], clip, sample))
     return outcomes
 
 
@@ -201,8 +213,8 @@ def process_sample(
         return fail(f"unreadable video: {e}")
     except Exception as e:  # a decoder bug on an exotic file must not end the run either
         return fail(f"unreadable video: {type(e).__name__}: {e}")
-    for name, outcome in score_clip(scorers, active, clip, sample).items():
-        record["rows"].append(_row(gen_name, sample, name, outcome))
+    for name, (outcome, cost) in score_clip(scorers, active, clip, sample).items():
+        record["rows"].append(_row(gen_name, sample, name, outcome, cost=cost))
         if outcome.feature is not None:
             record["features"][name] = outcome.feature
     return record
@@ -279,7 +291,7 @@ def set_scores(
     for key, by_sample in sorted(groups.items()):
         feats = np.asarray([by_sample[k] for k in sorted(by_sample)], dtype=np.float64)
         try:
-            s = fvd_set_score(feats, ref)
+            s = fvd_set_score(feats, ref, protocol=config.fvd_protocol)
         except Exception as e:
             notes.append(f"FVD for {key[0]} × {key[1]}: {type(e).__name__}: {e}")
             continue
@@ -421,6 +433,7 @@ def run(config: RunConfig) -> RunResult:
         scorers = make_scorers(config.metrics, ScorerOptions(
             device=device, fvd_features=config.fvd_features, fvd_model=config.fvd_model, clip_model=config.clip_model,
             clip_pretrained=config.clip_pretrained,
+            fvd_protocol=config.fvd_protocol, clip_protocol=config.clip_protocol, seed=config.seeds[0] if config.seeds else 0,
             vlm_judge=config.vlm_judge,
             sync_model=config.sync_model,
             precision=config.precision,
@@ -545,6 +558,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fvd-model", default=None, metavar="PATH_OR_ID",
                    help="i3d: the TorchScript detector file (default $SORA_LITE_I3D or ~/.cache/sora_lite/i3d_torchscript.pt); "
                         "videomae: a Hub id or local folder (default MCG-NJU/videomae-base-finetuned-ssv2)")
+    p.add_argument("--fvd-protocol", choices=["sora-lite", "stylegan-v", "cd-fvd"], default="sora-lite",
+                   help="how FVD is computed (eval/protocols.py): sora-lite (the project's own, not comparable with "
+                        "published FVD), stylegan-v (I3D, Lanczos+crop+JPEG, seeded real-side offset, cov ÷N, N≤2048) "
+                        "or cd-fvd (short side 256 + crop, random clips, cov ÷N; default VideoMAE-base is NOT cd-FVD's ViT-g)")
+    p.add_argument("--clip-protocol", choices=["sora-lite", "torchmetrics", "evalcrafter", "vbench", "t2v_metrics"],
+                   default="sora-lite", help="which tool's CLIP score recipe (model, frames, preprocessing, aggregation)")
     p.add_argument("--clip-model", default=None, help="open_clip model name (default ViT-B-32) or a transformers CLIP id / folder")
     p.add_argument("--clip-pretrained", default=None, help="open_clip pretrained tag or checkpoint file (default laion2b_s34b_b79k)")
     p.add_argument("--vlm-judge", default=None, metavar="ID_OR_DIR",
@@ -580,6 +599,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         fps=args.fps,
         fvd_features=args.fvd_features,
         fvd_model=args.fvd_model,
+        fvd_protocol=args.fvd_protocol,
+        clip_protocol=args.clip_protocol,
         clip_model=args.clip_model,
         clip_pretrained=args.clip_pretrained,
         vlm_judge=args.vlm_judge,

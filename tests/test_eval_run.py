@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -78,8 +79,12 @@ def test_odd_files_each_get_their_rows_and_good_rows_are_kept(odd, tmp_path, cap
         assert bad["status"] == "error" and "unreadable video" in bad["error"] and "corrupt.mp4" in bad["error"]
     assert row[("silent.mp4", "av_sync")]["status"] == "no audio"
     assert row[("silent.mp4", "probe")]["status"] == "ok"
+    # Decoded and scored, each its own row. The fixture's square glides at one speed while clicks sound, so
+    # there is no visual event to line up: av_sync may abstain ("uncertain", with its reason) but not fail.
     for name in ("good.mp4", "rotated.mp4", "vfr.mp4", "exotic.avi"):
-        assert row[(name, "probe")]["status"] == "ok" and row[(name, "av_sync")]["status"] == "ok", name
+        assert row[(name, "probe")]["status"] == "ok", name
+        av = row[(name, "av_sync")]
+        assert av["status"] == "ok" or (av["status"] == "uncertain" and av["error"]), (name, av["status"], av["error"])
     rotated = json.loads(row[("rotated.mp4", "probe")]["details"])
     assert (rotated["height"], rotated["width"]) == (128, 96)  # upright: the 90° display rotation applied
     assert json.loads(row[("vfr.mp4", "probe")]["details"])["frames"] >= 20
@@ -93,7 +98,12 @@ def test_odd_files_each_get_their_rows_and_good_rows_are_kept(odd, tmp_path, cap
     assert row[("silent.mp4", "probe")]["prompt"] == ""
 
     lb = pd.read_csv(tmp_path / "leaderboard.csv", keep_default_na=False)
-    assert set(leaderboard_columns(leaderboard_measures())) <= set(lb.columns)
+    # A table a person can read: only columns of leaderboard_columns, none empty on every row, and what each
+    # metric cost (wall time, peak memory) and how many samples it answered / skipped next to its score.
+    assert set(lb.columns) <= set(leaderboard_columns(leaderboard_measures()))
+    assert all((lb[c].astype(str) != "").any() for c in lb.columns)
+    assert {"probe_mean", "probe_ci_low", "probe_n", "probe_seconds", "probe_peak_mib", "clip_skipped"} <= set(lb.columns)
+    assert "fvd_mean" not in lb.columns  # not run: no empty column for it
     assert set(zip(lb["generator"], lb["suite"])) == {(f"videos:{folder.name}", "physics"), (f"videos:{folder.name}", "videos")}
     videos = lb[lb["suite"] == "videos"].iloc[0]
     assert videos["n_samples"] == 5 and videos["n_errors"] == 2 and videos["probe_n"] == 4
@@ -178,7 +188,8 @@ def test_engine_generator_makes_one_video_per_prompt_and_seed_and_reuses_them(tm
     assert videos == ["p1_s0.mp4", "p1_s1.mp4", "p2_s0.mp4", "p2_s1.mp4"]
     assert (tmp_path / "o" / "videos" / "fake-eval" / "two" / "p1_s0.truth.json").is_file()
     df = pd.read_csv(tmp_path / "o" / "samples.csv", keep_default_na=False)
-    assert len(df) == 8 and set(df["status"]) == {"ok"}
+    assert len(df) == 8 and set(df[df["metric"] == "probe"]["status"]) == {"ok"}
+    assert set(df[df["metric"] == "av_sync"]["status"]) <= {"ok", "uncertain"}  # scored or abstained, never failed
     av = df[(df["metric"] == "av_sync") & (df["prompt_id"] == "p2")]
     assert all(json.loads(d)["events_expected"] == 2 for d in av["details"])
     # Videos already made are never remade, even when their scores were lost.
@@ -224,13 +235,20 @@ def test_missing_folder_and_bad_seeds(tmp_path, capsys):
     assert e.value.code == 2
 
 
-def test_mean_ci_is_the_student_t_interval():
+def test_mean_ci_is_a_percentile_bootstrap_that_stays_in_range():
     from scipy import stats
 
-    x = [0.2, 0.4, 0.5, 0.9, 0.3]
+    # Against scipy's percentile bootstrap (another resampler, so equal up to Monte-Carlo error).
+    x = np.random.default_rng(3).uniform(0, 1, 40)
     m, lo, hi = mean_ci(x)
-    want = stats.t.interval(0.95, len(x) - 1, loc=np.mean(x), scale=stats.sem(x))
-    assert m == pytest.approx(np.mean(x)) and (lo, hi) == pytest.approx(want)
+    ref = stats.bootstrap((x,), np.mean, method="percentile", n_resamples=20000, random_state=1).confidence_interval
+    assert m == pytest.approx(np.mean(x)) and lo == pytest.approx(ref.low, abs=0.01) and hi == pytest.approx(ref.high, abs=0.01)
+    # n = 2 of a 0-1 score: a Student-t interval is [-5.9, 6.9]; the bootstrap stays within what was seen.
+    m, lo, hi = mean_ci([0.0, 1.0])
+    t = stats.t.interval(0.95, 1, loc=0.5, scale=stats.sem([0.0, 1.0]))
+    assert t[0] < -1 and 0.0 <= lo <= m <= hi <= 1.0
+    assert mean_ci([0.7, 0.7, 0.7])[1:] == (pytest.approx(0.7), pytest.approx(0.7))
+    assert mean_ci(x) == mean_ci(x)  # seeded: a rerun gives the same interval
     assert np.isnan(mean_ci([1.0])[1]) and np.isnan(mean_ci([])[0])
 
 
@@ -247,9 +265,12 @@ def test_two_processes_write_the_same_csvs_as_one(odd, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert (sharded / "samples.rank1.jsonl").is_file()  # the second process really scored a share
+    cost = re.compile(r"(^|_)(seconds|peak_mib|cuda_peak_mib)$")  # what a call cost: wall time differs run to run
     for name in ("samples.csv", "leaderboard.csv"):
         a, b = pd.read_csv(single / name), pd.read_csv(sharded / name)
-        pd.testing.assert_frame_equal(a, b)
+        assert list(a.columns) == list(b.columns) and any(cost.search(c) for c in a.columns)
+        results = [c for c in a.columns if not cost.search(c)]
+        pd.testing.assert_frame_equal(a[results], b[results])
 
 
 class TinyFeatures:
