@@ -2,7 +2,9 @@
 
 The source is `$SORA_LITE_LEADERBOARD` (a folder or a Hub dataset id such as `org/sora-lite-leaderboard`),
 else `$SORA_LITE_HOME/leaderboards`. Every `*.csv` under it except per-sample files is read; when there is
-none, `Leaderboard.message` gives the exact command that makes one.
+none, the tab shows the baseline that ships with the project (`eval/baseline/`: the embedded engine's own
+run on the suites, and the metrics' calibration tables), labelled as such, and `Leaderboard.message` gives
+the exact command that makes one of your own.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 NOT_SCORES = re.compile(r"(^n$|_n$|^n_|ci|std|stderr|lower|upper|low$|high$|version|date|seed|count)", re.I)
 
 
+BASELINE_DIR = Path(__file__).resolve().parent.parent / "eval" / "baseline"
+
+
 @dataclass
 class Leaderboard:
     table: pd.DataFrame
     sources: list[str] = field(default_factory=list)
     message: str = ""
+    baseline: bool = False  # True: nothing of the user's yet; this is the shipped baseline
+    notes: str = ""  # markdown shown under the table (the baseline's calibration tables)
 
     @property
     def empty(self) -> bool:
@@ -85,11 +92,26 @@ def load_leaderboard(source: str | None = None) -> Leaderboard:
             bad.append(f"{path.name}: {e}")
     if not frames:
         note = f" (unreadable: {'; '.join(bad)})" if bad else ""
-        return _empty(f"No leaderboard in `{source}` yet{note}. Make one with:\n\n    {LEADERBOARD_COMMAND} --out "
-                      f"{folder / 'world'}\n\n(or point `SORA_LITE_LEADERBOARD` at a folder or Hub dataset of "
-                      f"`leaderboard.csv` files).")
+        how = (f"No leaderboard in `{source}` yet{note}. Make one with:\n\n    {LEADERBOARD_COMMAND} --out "
+               f"{folder / 'world'}\n\n(or point `SORA_LITE_LEADERBOARD` at a folder or Hub dataset of "
+               f"`leaderboard.csv` files).")
+        return shipped_baseline(how) or _empty(how)
     table = pd.concat(frames, ignore_index=True)
     message = f"{len(table)} rows from {len(frames)} file(s) in `{source}`."
     if bad:
         message += f" Skipped unreadable: {'; '.join(bad)}."
     return Leaderboard(table=table, sources=[str(p) for p in files], message=message)
+
+
+def shipped_baseline(how: str) -> Leaderboard | None:
+    """The baseline shipped in `eval/baseline/` (what a newcomer sees before running anything), or None."""
+    path = BASELINE_DIR / "leaderboard.csv"
+    try:
+        table = pd.read_csv(path).assign(source="baseline (shipped)")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+    notes_path = BASELINE_DIR / "README.md"
+    notes = notes_path.read_text() if notes_path.is_file() else ""
+    message = ("**Baseline shipped with sora-lite** — the embedded world engine scored by this toolkit "
+               f"(see below for how it was made). {how}")
+    return Leaderboard(table=table, sources=[str(path)], message=message, baseline=True, notes=notes)

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sora_lite import leaderboard
 from sora_lite.leaderboard import LEADERBOARD_COMMAND, load_leaderboard
 
 
 def test_no_leaderboard_shows_the_command(tmp_path, monkeypatch):
     monkeypatch.setenv("SORA_LITE_HOME", str(tmp_path))
     monkeypatch.delenv("SORA_LITE_LEADERBOARD", raising=False)
+    monkeypatch.setattr(leaderboard, "BASELINE_DIR", tmp_path / "no-baseline")
     board = load_leaderboard()
     assert board.empty and LEADERBOARD_COMMAND in board.message
     assert board.plot_frame().empty
+
+
+def test_a_fresh_install_shows_the_shipped_baseline_labelled_as_such(tmp_path, monkeypatch):
+    monkeypatch.setenv("SORA_LITE_HOME", str(tmp_path))
+    monkeypatch.delenv("SORA_LITE_LEADERBOARD", raising=False)
+    board = load_leaderboard()
+    assert board.baseline and not board.empty and LEADERBOARD_COMMAND in board.message
+    assert "Baseline" in board.message and set(board.table["source"]) == {"baseline (shipped)"}
+    assert not board.plot_frame().empty  # something to look at, not only to read
+    assert "eval.calibrate" in board.notes  # how it was made, and the calibration tables
+    # The shipped table is readable: no column empty on every row.
+    assert all(board.table[c].notna().any() for c in board.table.columns)
+    # Once the user has a leaderboard of their own, the baseline steps aside.
+    (tmp_path / "leaderboards" / "mine").mkdir(parents=True)
+    pd.DataFrame({"generator": ["mine"], "suite": ["physics"], "physics_mean": [0.5]}).to_csv(
+        tmp_path / "leaderboards" / "mine" / "leaderboard.csv", index=False)
+    board = load_leaderboard()
+    assert not board.baseline and list(board.table["generator"]) == ["mine"]
 
 
 def test_folder_of_csvs_becomes_one_sortable_table(tmp_path, monkeypatch):
