@@ -212,3 +212,15 @@ def save_tiny(name: str, folder: Path) -> Path:
     """Build the tiny pipeline `name` and save it as a diffusers folder (what `hf download` gives)."""
     BUILDERS[name]().save_pretrained(folder)
     return folder
+
+
+class TinyFolders(dict):
+    """name → a saved tiny pipeline folder under `root`, built the first time a test asks for it."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, name: str) -> Path:
+        self[name] = save_tiny(name, self.root / name)
+        return self[name]

@@ -7,16 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_server import served_app
+from app_server import CHROMIUM, NEEDS_CHROMIUM, served_app
+from app_server import CHROMIUM_ARGS as ARGS
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"),
+    NEEDS_CHROMIUM,
 ]
 
 

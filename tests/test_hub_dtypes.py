@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from hub_fixtures import save_tiny  # noqa: E402
+from hub_fixtures import TinyFolders  # noqa: E402
 from sora_lite.engines import GenerationRequest, get_engine  # noqa: E402
 from sora_lite.engines.hub import loading  # noqa: E402
 
@@ -23,15 +23,7 @@ from sora_lite.engines.hub import loading  # noqa: E402
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("hub_dtypes")
-    made: dict[str, Path] = {}
-
-    class Lazy(dict):
-        def __missing__(self, name: str) -> Path:
-            made[name] = save_tiny(name, root / name)
-            self[name] = made[name]
-            return made[name]
-
-    yield Lazy()
+    yield TinyFolders(root)
     loading.release_resident()
 
 

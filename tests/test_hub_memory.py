@@ -16,7 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from hub_fixtures import RELEASED_VOCODER, save_tiny  # noqa: E402
+from hub_fixtures import RELEASED_VOCODER, TinyFolders  # noqa: E402
 from sora_lite.engines import EngineUnavailable, GenerationRequest, get_engine  # noqa: E402
 from sora_lite.engines.hub import loading  # noqa: E402
 from sora_lite.engines.hub.engine import HubEngine  # noqa: E402
@@ -27,13 +27,7 @@ GIB = 2**30
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("hub_memory")
-
-    class Lazy(dict):
-        def __missing__(self, name: str) -> Path:
-            self[name] = save_tiny(name, root / name)
-            return self[name]
-
-    yield Lazy()
+    yield TinyFolders(root)
     loading.release_resident()
 
 

@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("diffusers")
 
-from hub_fixtures import save_tiny  # noqa: E402
+from hub_fixtures import TinyFolders  # noqa: E402
 from sora_lite.engines import GenerationRequest, RequestError, get_engine  # noqa: E402
 from sora_lite.engines.hub import families, loading  # noqa: E402
 from sora_lite.engines.hub.engine import HubEngine  # noqa: E402
@@ -27,13 +27,7 @@ from sora_lite.media import Clip, write_video  # noqa: E402
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("hub_settings")
-
-    class Lazy(dict):
-        def __missing__(self, name: str) -> Path:
-            self[name] = save_tiny(name, root / name)
-            return self[name]
-
-    yield Lazy()
+    yield TinyFolders(root)
     loading.release_resident()
 
 

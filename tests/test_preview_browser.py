@@ -4,19 +4,16 @@ before the video exists, and Stop ends the render with nothing stored."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
-from app_server import served_app
+from app_server import CHROMIUM, NEEDS_CHROMIUM, served_app
+from app_server import CHROMIUM_ARGS as ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)"),
+    NEEDS_CHROMIUM,
 ]
 
 PREVIEW_IMG = "#live-preview img"
