@@ -26,15 +26,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(home: Path, defaults: object | None = None) -> Iterator[tuple[object, object]]:
-    """(demo, studio) of `app.py` serving from `home`; SORA_LITE_HOME points there while it runs."""
+def served_app(home: Path, defaults: object | None = None, **build: object) -> Iterator[tuple[object, object]]:
+    """(demo, studio) of `app.py` serving from `home`; SORA_LITE_HOME points there while it runs. `build`: more
+    arguments for `app.build_demo` (e.g. single_user)."""
     old = os.environ.get("SORA_LITE_HOME")
     os.environ["SORA_LITE_HOME"] = str(home)
     import app
     from sora_lite.studio import Studio
 
     studio = Studio(home)
-    demo = app.build_demo(studio, defaults)
+    demo = app.build_demo(studio, defaults, **build)
     app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
     try:
         yield demo, studio

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from app_server import free_port
+from app_server import served_app
 
 from sora_lite.engines import GenerationRequest, GenerationResult, register_engine
 
@@ -43,19 +42,7 @@ register_engine("slow", lambda: SLOW)
 @contextmanager
 def served(home: Path, single_user: bool = False) -> Iterator[tuple[object, object]]:
     """(demo, studio) of `app.py` from `home`, signed-out visitors each their own guest unless `single_user`."""
-    old = os.environ.get("SORA_LITE_HOME")
-    os.environ["SORA_LITE_HOME"] = str(home)
     import app
-    from sora_lite.studio import Studio
 
-    studio = Studio(home)
-    demo = app.build_demo(studio, app.Defaults(engine="world", size="128x128", seconds=1, fps=8), single_user=single_user)
-    app.launch(demo, studio, server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        yield demo, studio
-    finally:
-        demo.close()
-        if old is None:
-            os.environ.pop("SORA_LITE_HOME", None)
-        else:
-            os.environ["SORA_LITE_HOME"] = old
+    with served_app(home, app.Defaults(engine="world", size="128x128", seconds=1, fps=8), single_user=single_user) as pair:
+        yield pair
