@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
-from sora_lite.safety.evaluate import SPLITS, load_split
-from sora_lite.safety.moderation import PromptModerator
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sora_lite.safety.evaluate import SPLITS, load_split  # noqa: E402
+from sora_lite.safety.moderation import PromptModerator  # noqa: E402
 
 
 def main() -> None:
