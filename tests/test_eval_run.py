@@ -204,7 +204,11 @@ def test_world_engine_generator_scores_a_suite_prompt(tmp_path):
     assert rc == 0
     df = pd.read_csv(tmp_path / "samples.csv", keep_default_na=False)
     assert set(df["generator"]) == {"world"} and set(df["suite"]) == {"av_sync"}
-    assert set(df["status"]) == {"ok"}, df[["metric", "status", "error"]]
+    # The run machinery: the engine made the clip and each metric gave its row. A 1.5 s clip at 12 fps holds
+    # too few events for av_sync to beat its shuffled-audio null every time, so it may abstain, with the reason.
+    assert set(df[df["metric"] == "probe"]["status"]) == {"ok"}, df[["metric", "status", "error"]]
+    av = df[df["metric"] == "av_sync"].iloc[0]
+    assert av["status"] == "ok" or (av["status"] == "uncertain" and "not significant" in av["error"]), (av["status"], av["error"])
     assert json.loads(df[df["metric"] == "probe"]["details"].iloc[0])["height"] == 128
 
 
