@@ -585,5 +585,8 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print(f"sora-lite: clips and database in {studio.home}")
+    # Serve first, then warm up: loading the classifier and the language detector holds the interpreter for
+    # seconds, and Gradio's start-up check of the local URL must be answered before that.
+    launch(demo, studio, prevent_thread_lock=True)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
-    launch(demo, studio)
+    demo.block_thread()
