@@ -175,19 +175,9 @@ def _check_file(path: str | Path, what: str, suffixes: set[str], max_bytes: int)
     return p
 
 
-def _scaled(image: np.ndarray) -> np.ndarray:
-    import cv2
-
-    side = max(image.shape[:2])
-    if side <= DETECT_MAX_SIDE:
-        return image
-    scale = DETECT_MAX_SIDE / side
-    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-
-
 def _one_face(image: np.ndarray, where: str) -> _Reference:
     """The single, big enough, sharp enough face in an image, or a CameoError that says what is wrong."""
-    image = _scaled(image)
+    image = faces.within(image, DETECT_MAX_SIDE)
     found = faces.detect_faces(image)
     if not found:
         raise CameoError(f"no face was found in {where}: use a well-lit photo of your face, looking at the camera")

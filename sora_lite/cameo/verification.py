@@ -31,7 +31,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-import cv2
 import numpy as np
 
 from sora_lite.accounts import UserInfo
@@ -151,14 +150,6 @@ class FaceTrack:
         return [(t, p) for t, p in zip(self.times, self.points) if p is not None]
 
 
-def _scaled_frame(frame: np.ndarray) -> np.ndarray:
-    side = max(frame.shape[:2])
-    if side <= ANALYSIS_MAX_SIDE:
-        return frame
-    scale = ANALYSIS_MAX_SIDE / side
-    return cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-
-
 def _around(frame: np.ndarray, box: faces.FaceBox) -> tuple[np.ndarray, faces.FaceBox]:
     """The face with half a face of margin, and its box in the crop: what the identity check needs, so a long
     recording does not keep whole frames in memory."""
@@ -182,7 +173,7 @@ def track_face(path: str | Path) -> FaceTrack:
         last = t
         if len(times) >= MAX_LIVENESS_FRAMES:
             break
-        frame = _scaled_frame(full)
+        frame = faces.within(full, ANALYSIS_MAX_SIDE)
         found = faces.detect_faces(frame, upsample=upsample)
         if upsample == 0 and not found:
             found = faces.detect_faces(frame, upsample=1)
