@@ -2,6 +2,7 @@
 pairs in frame for at least 80 % of the shot's frames (issue 14's bar: ≥ 95 %).
 
     python bench/framing.py [--data tests/data/framing_prompts.jsonl] [--size 128] [--sheet /tmp/framing.png]
+    python bench/framing.py --data tests/data/framing_prompts_heldout.jsonl   # VBench-like phrasing, held out
 
 Each line of the data is {"id", "prompt"} or {"id", "shots": [{"prompt", "camera"?, "seconds"?}, ...]}; every
 prompt uses only words the engine knows. Objects a shot's text lets leave ("rolls out of frame") are not counted.

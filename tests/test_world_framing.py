@@ -18,6 +18,7 @@ from sora_lite.engines.world.engine import WorldEngine  # noqa: E402
 from sora_lite.engines.world.truth import in_frame_shares  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "framing_prompts.jsonl"
+HELD_OUT = Path(__file__).parent / "data" / "framing_prompts_heldout.jsonl"
 SIDE = 128
 
 
@@ -152,14 +153,28 @@ def test_a_later_shot_sets_a_carried_object_moving(engine):
 
 
 @pytest.mark.slow
-def test_framing_holds_on_the_prompt_set():
-    """The README's number: ≥ 95 % of (shot, named object) pairs in frame for ≥ 80 % of the shot."""
+@pytest.mark.parametrize("data, prompts, boards", [(DATA, 40, 10), (HELD_OUT, 30, 6)], ids=["own", "held-out"])
+def test_framing_holds_on_the_prompt_set(data, prompts, boards):
+    """The README's number: ≥ 95 % of (shot, named object) pairs in frame for ≥ 80 % of the shot. The held-out
+    file is VBench-like phrasing ("a red ball rolling on the floor, camera pans left") written after the planner."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from framing import measure  # bench/framing.py
 
-    cases = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
-    assert sum("prompt" in c for c in cases) >= 40 and sum("shots" in c for c in cases) >= 10
+    cases = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
+    assert sum("prompt" in c for c in cases) >= prompts and sum("shots" in c for c in cases) >= boards
     out = measure(cases, size=SIDE, fps=8)
     assert out["share"] >= 0.95, out["misses"]
+
+
+def test_the_table_top_is_the_ground_only_over_the_table():
+    """A marble that rolled off the table was lost: the look-at was held above the table top beyond its edge."""
+    from sora_lite.engines.world.camera import CameraPose
+    from sora_lite.engines.world.framing import TABLE_HALF, _keep_above_ground
+
+    beyond = CameraPose([4.0, 0.0, 0.02], 0.8, 90.0, -15.0, 40.0)  # over the floor, 3 m past the table's edge
+    over = CameraPose([0.0, -0.2, 0.02], 0.8, 0.0, -15.0, 40.0)  # over the table: under its top
+    _keep_above_ground([beyond, over], 0.6, TABLE_HALF)
+    assert beyond.lookat[2] == pytest.approx(0.02)
+    assert over.position()[2] >= 0.65 - 1e-9

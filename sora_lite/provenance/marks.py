@@ -25,13 +25,21 @@ def payload_for(payload: bytes | str) -> bytes:
     )
 
 
+# Image-to-video: the invisible mark starts at this share of its strength on the first frame (the user's still)
+# and eases in over invisible.EASE_IN_S. Measured in tests/test_watermark_still.py (issue 14).
+STILL_FIRST_FRAME = 0.3
+
+
 def apply_marks(frames: np.ndarray, payload: bytes | str, *, fps: float = 24.0, visible: bool = True,
-                strength: float = invisible.DEFAULT_STRENGTH) -> np.ndarray:
+                strength: float = invisible.DEFAULT_STRENGTH, from_still: bool = False) -> np.ndarray:
     """Return marked uint8 T×H×W×3 frames: the moving label (if `visible`), then the invisible watermark.
 
     The watermark goes last so it also covers the label's pixels; the input array is not changed.
+    `from_still` (image-to-video: frame 0 is the user's picture) eases the invisible mark in from
+    STILL_FIRST_FRAME of its strength; the visible label is the same on every clip.
     """
     invisible._check_frames(frames)
     data = payload_for(payload)
     out = add_visible_mark(frames, fps=fps) if visible else frames
-    return invisible.embed(out, data, strength=strength, fps=fps)
+    return invisible.embed(out, data, strength=strength, fps=fps,
+                           first_frame=STILL_FIRST_FRAME if from_still else 1.0)

@@ -320,7 +320,7 @@ def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], 
         again.notes.append(f"{el:.0f}° instead of {cam.elevation:.0f}° up: from that far back the asked low angle "
                            "would put the camera under the floor")
         return poses, again
-    _keep_above_ground(poses, ground)
+    _keep_above_ground(poses, ground, TABLE_HALF if spec.environment.table else None)
     decision.distance = [round(float(np.min(d_used)), 3), round(float(np.max(d_used)), 3)]
     return poses, decision
 
@@ -410,12 +410,19 @@ def _plan_pan(cam: CameraSpec, pts: np.ndarray, radii: np.ndarray, mask: np.ndar
     return poses, mode, d
 
 
-def _keep_above_ground(poses: list[CameraPose], ground: float) -> None:
-    """A low angle pulled far back would put the camera under the floor: lift the look-at point instead."""
+TABLE_HALF = (1.25, 0.75)  # metres: the table top's half-size (scene.py's table, 2.4 × 1.4 m) and a little margin
+
+
+def _keep_above_ground(poses: list[CameraPose], ground: float, table: tuple[float, float] | None = None) -> None:
+    """A low angle pulled far back would put the camera under the floor: lift the look-at point instead.
+
+    With a table, its top is the ground only where the camera is over it: beyond its edge the floor is 0 (a marble
+    that rolled off the table was lost when the look-at was held 0.4 m above it, held-out framing prompt vb-26)."""
     for p in poses:
-        z = p.position()[2]
-        if z < ground + 0.05:
-            p.lookat[2] += ground + 0.05 - z
+        pos = p.position()
+        under = ground if table is None or (abs(pos[0]) <= table[0] and abs(pos[1]) <= table[1]) else 0.0
+        if pos[2] < under + 0.05:
+            p.lookat[2] += under + 0.05 - pos[2]
 
 
 def poses_to_arrays(poses: list[CameraPose]) -> dict[str, np.ndarray]:
