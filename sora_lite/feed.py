@@ -7,6 +7,7 @@ files are removed and it leaves the feed.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from sora_lite import studio as _studio  # module import: studio imports this module too
 from sora_lite.accounts import UserInfo
+from sora_lite.common.records import ClipRecord
 from sora_lite.markup import markdown_text
+from sora_lite.social.facts import cameo_column, cameo_handles, has_sound
 from sora_lite.store import ClipRow, Store, User, utcnow
 from sora_lite.store.audit import log_action
 
@@ -39,6 +41,7 @@ class LineageNode:
     user: str | None
     created_at: float
     deleted: bool = False
+    hidden: bool = False  # unlisted or private (and not the viewer's): shown without id, prompt or author
 
 
 @dataclass
@@ -53,8 +56,13 @@ class Lineage:
         return asdict(self)
 
 
-def _record(row: ClipRow, username: str | None) -> "_studio.ClipRecord":
-    return _studio.ClipRecord(
+def new_token() -> str:
+    """A share link's secret (see `sora_lite.social.sharing`)."""
+    return secrets.token_urlsafe(16)
+
+
+def _record(row: ClipRow, username: str | None) -> ClipRecord:
+    return ClipRecord(
         id=row.id,
         prompt=row.prompt,
         engine=row.engine,
@@ -72,12 +80,15 @@ def _record(row: ClipRow, username: str | None) -> "_studio.ClipRecord":
     )
 
 
-def _node(row: ClipRow, username: str | None) -> LineageNode:
+def _node(row: ClipRow, username: str | None, viewer_id: int | None = None) -> LineageNode:
+    if (row.visibility or "public") != "public" and (viewer_id is None or row.user_id != viewer_id):
+        return LineageNode(id="", prompt="", user=None, created_at=row.created_ts, deleted=row.deleted_at is not None, hidden=True)
     return LineageNode(id=row.id, prompt=row.prompt, user=username, created_at=row.created_ts, deleted=row.deleted_at is not None)
 
 
-def save_clip(store: Store, record: "_studio.ClipRecord", user: UserInfo) -> None:
+def save_clip(store: Store, record: ClipRecord, user: UserInfo) -> None:
     """Insert a made clip, attributed to `user`; its parent (if any) must exist and not be deleted."""
+    sound = has_sound(record.video_path)  # read the file before taking the database's write lock
     with store.session() as s:
         if record.parent_id is not None:
             parent = s.get(ClipRow, record.parent_id)
@@ -100,12 +111,16 @@ def save_clip(store: Store, record: "_studio.ClipRecord", user: UserInfo) -> Non
                 ground_truth_path=record.ground_truth_path,
                 created_at=datetime.fromtimestamp(record.created_at, timezone.utc).replace(tzinfo=None),
                 created_ts=record.created_at,
+                visibility="public",
+                share_token=new_token(),
+                has_sound=sound,
+                cameos=cameo_column(cameo_handles(record.request)),
             )
         )
         log_action(s, user.id, "clip.create", record.id, {"engine": record.engine, "parent_id": record.parent_id})
 
 
-def get_clip(store: Store, clip_id: str) -> "_studio.ClipRecord":
+def get_clip(store: Store, clip_id: str) -> ClipRecord:
     with store.session() as s:
         row = s.execute(select(ClipRow, User.username).outerjoin(User, ClipRow.user_id == User.id).where(ClipRow.id == clip_id)).first()
         if row is None or row[0].deleted_at is not None:
@@ -121,14 +136,14 @@ def has_clip_with_prefix(store: Store, prefix: str) -> bool:
         return s.execute(select(ClipRow.id).where(ClipRow.id.startswith(prefix)).limit(1)).first() is not None
 
 
-def list_feed(store: Store, limit: int = 50, offset: int = 0, username: str | None = None) -> list["_studio.ClipRecord"]:
+def list_feed(store: Store, limit: int = 50, offset: int = 0, username: str | None = None) -> list[ClipRecord]:
     """Clips newest first (deleted ones left out); `username` narrows to one author."""
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
     query = (
         select(ClipRow, User.username)
         .outerjoin(User, ClipRow.user_id == User.id)
-        .where(ClipRow.deleted_at.is_(None))
+        .where(ClipRow.deleted_at.is_(None), ClipRow.visibility == "public")
         .order_by(ClipRow.created_ts.desc(), ClipRow.id.desc())
         .limit(limit)
         .offset(offset)
@@ -139,8 +154,9 @@ def list_feed(store: Store, limit: int = 50, offset: int = 0, username: str | No
         return [_record(row, name) for row, name in s.execute(query).all()]
 
 
-def lineage(store: Store, clip_id: str) -> Lineage:
-    """Parent chain (deleted ancestors included, marked) and direct remixes (deleted ones left out)."""
+def lineage(store: Store, clip_id: str, viewer_id: int | None = None) -> Lineage:
+    """Parent chain (deleted ancestors included, marked) and direct remixes (deleted ones left out). Clips that
+    are not public, except `viewer_id`'s own, appear as hidden nodes: no id, prompt or author."""
     with store.session() as s:
         clip = s.get(ClipRow, clip_id)
         if clip is None:
@@ -154,12 +170,12 @@ def lineage(store: Store, clip_id: str) -> Lineage:
             parent = s.get(ClipRow, parent_id)
             if parent is None:
                 break
-            result.ancestors.append(_node(parent, names.get(parent.user_id)))
+            result.ancestors.append(_node(parent, names.get(parent.user_id), viewer_id))
             parent_id = parent.parent_id
         children = s.scalars(
             select(ClipRow).where(ClipRow.parent_id == clip_id, ClipRow.deleted_at.is_(None)).order_by(ClipRow.created_ts.desc())
         ).all()
-        result.children = [_node(c, names.get(c.user_id)) for c in children]
+        result.children = [_node(c, names.get(c.user_id), viewer_id) for c in children]
         return result
 
 
@@ -169,6 +185,8 @@ def lineage_markdown(lin: Lineage) -> str:
 
     def name(node: LineageNode) -> str:
         gone = " (deleted)" if node.deleted else ""
+        if node.hidden:
+            return f"a clip that is not public{gone}"
         return (f"`{markdown_text(node.id)}` “{markdown_text(node.prompt, limit=60)}” by "
                 f"{markdown_text(node.user or '?')}{gone}")
 
@@ -181,7 +199,7 @@ def lineage_markdown(lin: Lineage) -> str:
     return "\n\n".join(lines)
 
 
-def delete_clip(store: Store, clip_id: str, user: UserInfo) -> "_studio.ClipRecord":
+def delete_clip(store: Store, clip_id: str, user: UserInfo) -> ClipRecord:
     """Remove a clip from the feed and delete its files; only its author may."""
     with store.session() as s:
         row = s.get(ClipRow, clip_id)

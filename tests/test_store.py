@@ -14,7 +14,8 @@ from sora_lite import accounts, feed
 from sora_lite.engines import GenerationRequest, RequestError
 from sora_lite.media import MediaError
 from sora_lite.store import AuditEntry, ClipRow, User, database_url, home_dir, open_store
-from sora_lite.studio import ClipRecord, Studio, shots_from_table
+from app_ui.tables import shots_from_table
+from sora_lite.studio import ClipRecord, Studio
 
 TABLES = {"users", "clips", "cameos", "cameo_grants", "audit_log", "moderation_decisions"}
 

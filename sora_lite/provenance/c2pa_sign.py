@@ -39,6 +39,7 @@ class ProvenanceClaims:
     parent_clip_id: str | None = None
     parent_path: str | None = None  # the parent's file, added as ingredient when present
     instance_tag: str | None = None  # hex tag the invisible watermark carries
+    contributors: list[str] | None = None  # a shared project's people (owner first), named in the manifest
 
     @classmethod
     def for_prompt(cls, prompt: str, *, clip_id: str, engine: str, **kwargs: Any) -> "ProvenanceClaims":
@@ -77,6 +78,8 @@ def manifest_for(claims: ProvenanceClaims, *, title: str, parent_label: str | No
         generation["parent_clip_id"] = claims.parent_clip_id
     if claims.instance_tag:
         generation["watermark_instance_tag"] = claims.instance_tag
+    if claims.contributors:
+        generation["contributors"] = [str(name) for name in claims.contributors]
     return {
         "claim_generator_info": [{"name": GENERATOR, "version": sora_lite.__version__}],
         "title": title,

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from sora_lite.store.migrate import add_missing_columns, ensure_search_index
 from sora_lite.store.models import Base
 
 BUSY_TIMEOUT_S = 60.0
@@ -91,4 +92,6 @@ def open_store(url: str | None = None, home: Path | str | None = None) -> Store:
     if engine.dialect.name == "sqlite":
         _sqlite_events(engine)
     Base.metadata.create_all(engine)  # checkfirst: only creates what is missing
+    add_missing_columns(engine)  # columns added since this database was made (never drops anything)
+    ensure_search_index(engine)  # SQLite: the FTS5 prompt index behind search
     return Store(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

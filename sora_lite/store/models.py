@@ -56,6 +56,15 @@ class ClipRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     created_ts: Mapped[float] = mapped_column(Float, default=0.0)  # ClipRecord.created_at (epoch), exact
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Sharing and discovery (issue 17). Added to existing databases by `store.migrate` (ALTER TABLE ADD COLUMN
+    # with these server defaults), so a clip made before them is public, open to remix, with a link token made
+    # on first share.
+    visibility: Mapped[str] = mapped_column(String(16), default="public", server_default="public", index=True)
+    share_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remix_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    has_sound: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # None: not measured (old rows)
+    cameos: Mapped[str] = mapped_column(Text, default="", server_default="")  # " alice bob " (handles used)
+    project_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
 
 
 class ClipFingerprint(Base):
@@ -153,3 +162,74 @@ class VisitorSignIn(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ClipEmbedding(Base):
+    """A clip's prompt embedding (float32, unit length) for the Inspiration feed's diversity re-ranking;
+    `model` names the embedder, so a change of model re-embeds instead of mixing spaces."""
+
+    __tablename__ = "clip_embeddings"
+
+    clip_id: Mapped[str] = mapped_column(ForeignKey("clips.id"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Project(Base):
+    """A shared storyboard: its owner invites collaborators, everyone on it edits shots, the owner renders."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    rendered_clip_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ProjectMember(Base):
+    """An invitation to a project; `revoked_at` set when the owner takes it back (rows are kept)."""
+
+    __tablename__ = "project_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ProjectShot(Base):
+    """One shot of a project's storyboard; `position` orders them; removed shots keep their row."""
+
+    __tablename__ = "project_shots"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    position: Mapped[float] = mapped_column(Float, default=0.0)
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    camera: Mapped[str] = mapped_column(String(32), default="static")
+    seconds: Mapped[float] = mapped_column(Float, default=2.0)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ShotEdit(Base):
+    """The edit history of a project's shots: who added, changed or removed what, before and after."""
+
+    __tablename__ = "shot_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
+    shot_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    time: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(16))  # add | edit | remove
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
