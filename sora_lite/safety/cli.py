@@ -2,7 +2,7 @@
 
     python -m sora_lite moderate "a chef sharpening a knife"      → one JSON verdict
     python -m sora_lite moderate --jsonl prompts.jsonl             → one verdict per input line, in order
-    python -m sora_lite moderate --eval [--split all|test|ml-holdout|ml-fresh|ml-dev|tune|FILE]
+    python -m sora_lite moderate --eval [--split all|multilingual|ml-holdout2|ml-holdout3|ml-tuning|test|tune|FILE]
                                                                    → per language and per category
 """
 
@@ -29,8 +29,10 @@ def add_moderate_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help='read {"prompt": ...} lines ("-" for stdin); prints one verdict per line, in order')
     source.add_argument("--eval", action="store_true", help="print precision/recall per category on a labelled split")
     parser.add_argument("--split", default="all",
-                        help="labelled split for --eval: all (English test + multilingual held-out and fresh sets, "
-                             "the default), test, ml-holdout, ml-fresh, multilingual, ml-dev, tune, or a JSONL path")
+                        help="labelled split for --eval: all (English test + multilingual held-out sets 2 and 3, "
+                             "the default), multilingual, ml-holdout2, ml-holdout3, ml-tuning (what the lexicons and "
+                             "concepts were tuned on), ml-dev, ml-dev2, ml-dev3, ml-holdout, ml-fresh, test, tune, "
+                             "or a JSONL path")
     parser.add_argument("--json", action="store_true", help="with --eval: print the report as JSON")
     parser.add_argument("--rules-only", action="store_true", help="skip the classifier (no model load)")
     parser.set_defaults(func=run_moderate)

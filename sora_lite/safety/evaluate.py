@@ -4,9 +4,14 @@ The two shipped English splits (`data/moderation_tune.jsonl`, `data/moderation_t
 `{"prompt", "label": "allow"|"block", "category"}` lines; the test split was written apart from the tuning
 split, in other wordings, and is never used for tuning.
 
-The multilingual sets (`data/multilingual/*.jsonl`) add `"lang"` (ISO 639-1): `dev` is the set the
-lexicons were tuned on; `holdout` was written first, before any lexicon, and locked; `fresh` was written
-last, after tuning, by a separate pass. Reports are per language and per category.
+The multilingual sets (`data/multilingual/*.jsonl`) add `"lang"` (ISO 639-1). Tuning data (`ml-tuning`):
+`dev`, `dev2`, `dev4`, `dev5` (paraphrases, indirect and plain wording), `dev3` (benign prompts with risky words), and the first session's `holdout`
+and `fresh`, which were tuned on after their first run. Held out (`multilingual`): `holdout2` (written and
+frozen, sha256 recorded, before it was measured; never tuned on), `holdout3` (written after the concept
+layer, frozen, measured once; deliberately indirect and slangy) and `holdout4` (plain prompts a new user would
+write, frozen, measured once) and `holdout5` (the same kind, new scenarios, frozen after the last change and
+measured once); `holdout6` the same, written on the final code and measured once. Reports are per language
+and per category.
 """
 
 from __future__ import annotations
@@ -29,9 +34,17 @@ DATA_DIR = Path(__file__).parent / "data"
 TEST_FILE = DATA_DIR / "moderation_test.jsonl"
 ML_DIR = DATA_DIR / "multilingual"
 SPLITS = {"tune": TUNE_FILE, "test": TEST_FILE, "ml-dev": ML_DIR / "dev.jsonl", "ml-holdout": ML_DIR / "holdout.jsonl",
-          "ml-fresh": ML_DIR / "fresh.jsonl"}
+          "ml-fresh": ML_DIR / "fresh.jsonl", "ml-dev2": ML_DIR / "dev2.jsonl", "ml-dev3": ML_DIR / "dev3.jsonl",
+          "ml-dev4": ML_DIR / "dev4.jsonl",
+          "ml-holdout2": ML_DIR / "holdout2.jsonl", "ml-holdout3": ML_DIR / "holdout3.jsonl",
+          "ml-holdout4": ML_DIR / "holdout4.jsonl", "ml-holdout5": ML_DIR / "holdout5.jsonl",
+          "ml-holdout6": ML_DIR / "holdout6.jsonl",
+          "ml-dev5": ML_DIR / "dev5.jsonl"}
 # Named combinations: "all" is what `moderate --eval` reports by default (nothing in it was tuned on).
-COMBINED = {"all": ("test", "ml-holdout", "ml-fresh"), "multilingual": ("ml-holdout", "ml-fresh")}
+# The first session's holdout/fresh sets were tuned on after their first run, so they are tuning data now.
+COMBINED = {"all": ("test", "ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6"),
+            "multilingual": ("ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6"),
+            "ml-tuning": ("ml-dev", "ml-dev2", "ml-dev3", "ml-dev4", "ml-dev5", "ml-holdout", "ml-fresh")}
 # Goals per language: English keeps its own (both 95 %); other languages 95 % blocked, 90 % allowed.
 GOAL_BLOCKED = 0.95
 GOAL_ALLOWED = {"en": 0.95}

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from sora_lite.engines.base import GenerationRequest, RequestError
+from sora_lite.common.errors import RequestError
+from sora_lite.common.request import GenerationRequest
 from sora_lite.safety.moderation import (
     FAIL_CLOSED_ENV,
     Verdict,

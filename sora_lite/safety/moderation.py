@@ -4,7 +4,8 @@ Layered so that the cheap, explainable layer decides most prompts and the model 
 The studio flow calls `moderate_prompt` before anything is generated; a "block" verdict means no file.
 
 Every prompt gets a language (language.py). Prompts in a supported language other than English are
-judged by that language's lexicon (lexicon.py); the English embedding classifier only reads English
+judged by that language's lexicon (lexicon.py) and its category concepts (concepts.py); the English
+embedding classifier only reads English
 (it misreads foreign words: "un perro juega con una pelota roja" sits near its *sexual* examples). A
 language the instance cannot judge is refused by name, or allowed with a warning where the operator
 says so.
@@ -32,6 +33,7 @@ from sora_lite.safety.classifier import (
     ClassifierUnavailable,
     ExemplarClassifier,
 )
+from sora_lite.safety.concepts import check_all
 from sora_lite.safety.endpoint import EndpointError, check_endpoint, endpoint_url
 from sora_lite.safety.language import (
     SUPPORTED,
@@ -41,7 +43,6 @@ from sora_lite.safety.language import (
     supported_names,
     warm_up_detector,
 )
-from sora_lite.safety.lexicon import check_languages
 from sora_lite.safety.normalize import normalize
 from sora_lite.safety.rules import RuleBook, default_rules
 
@@ -176,7 +177,8 @@ class PromptModerator:
             return LanguageReading("und", "undetermined", 0.0, tuple(SUPPORTED), (), text)
 
     def _lexicon_verdict(self, text: str, lang: LanguageReading) -> Verdict | None:
-        hit = check_languages(text, [c for c in lang.languages if c != "en"], lang.scripts)
+        hit = check_all(text, [c for c in lang.languages if c != "en"], lang.scripts,
+                        [c for c in (lang.likely or lang.languages) if c != "en"])
         if hit is None:
             return None
         cat = self.rules.category(hit.category)

@@ -1,0 +1,339 @@
+"""Category concepts per language: the structural layer behind the per-language lexicons.
+
+Word lists match what they name; prompts people write paraphrase, inflect and compound. This layer
+judges a prompt by *which concepts it mentions together*, the same way in every language:
+
+- `concepts/rules.yaml` holds the category rules once for all languages, as combinations of concept
+  names ("a verb of ripping out" + "a body part" → violence; "a minor" + "something sexualising" → minors).
+  A rule may require a concept to be absent with a leading "!" (e.g. "!toy"). Its `exempt` section
+  names combinations under which a hit of a category is dropped ("an animal and no person" for violence).
+- `concepts/<lang>.yaml` holds each language's words for those concepts (translations of the English
+  classifier's category prototypes, built as synonym lists). Words are *stemmed* with the Snowball stemmer
+  of that language (es fr de it pt ru ar hi), so "cortes", "cortarse", "cortando" are one stem; Chinese and Japanese words are substrings of the prompt (no spaces to split on; a kanji stem
+  such as 殴り殺 covers its inflected endings). German nouns of the concepts named in
+  `compound_concepts` also match as the head of a compound ("Rohrbombe" → bombe).
+
+Word syntax: "=x" = this form only (no stemming, for words whose stem is also an everyday word), "x*" = a stem starting with x, "*x" = ending with x, "*x*" = containing x (matched on the
+token's stem and on the folded token); several words = those stems in that order with at most two words
+between. A rule blocks only when every concept of it is present, which is what keeps "a cooking knife
+cutting bread" (cut, no person, no body part) apart from "cuts off his fingers" (cut + body part).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sora_lite.safety.lexicon import (
+    SCRIPT_LEXICONS,
+    LazyByLanguage,
+    LexiconHit,
+    fold_script,
+    lexicon_hits,
+    most_severe,
+    readings,
+)
+from sora_lite.safety.normalize import fold_characters, unmix_scripts
+from sora_lite.safety.rules import RuleDataError, default_rules
+
+CONCEPT_DIR = Path(__file__).parent / "concepts"
+RULES_FILE = CONCEPT_DIR / "rules.yaml"
+STEMMERS = {"es": "spanish", "fr": "french", "de": "german", "it": "italian", "pt": "portuguese",
+            "ru": "russian", "ar": "arabic", "hi": "hindi"}
+SUBSTRING_LANGUAGES = ("zh", "ja")
+MAX_GAP = 2  # words allowed between the parts of a multi-word entry
+_SPLIT_APOSTROPHE = re.compile(r"^(?:[ldjmnstc]|qu|un|dell|all|dall|nell|sull|degl)['’]")
+
+
+@dataclass(frozen=True)
+class _Word:
+    """One word of an entry: a set of exact stems, or a pattern ('pre', 'suf', 'in') on one stem."""
+
+    stems: frozenset[str]
+    mode: str = "exact"  # exact | pre | suf | in | compound
+    text: str = ""
+
+    def matches(self, candidates: frozenset[str]) -> bool:
+        if self.mode == "exact":
+            return not self.stems.isdisjoint(candidates)
+        s = self.text
+        if self.mode == "pre":
+            return any(c.startswith(s) for c in candidates)
+        if self.mode == "suf":
+            return any(c.endswith(s) for c in candidates)
+        if self.mode == "in":
+            return any(s in c for c in candidates)
+        # compound (German): the stem itself, or a compound whose head (last part) it is
+        return not self.stems.isdisjoint(candidates) or any(
+            len(c) > len(s) + 2 and c.endswith(s) for c in candidates)
+
+
+@dataclass(frozen=True)
+class ConceptHit:
+    language: str
+    category: str
+    matched: str
+
+
+@dataclass
+class _Rule:
+    category: str
+    severity: int
+    need: tuple[str, ...]
+    absent: tuple[str, ...]
+
+
+@dataclass
+class ConceptLexicon:
+    """One language's concept words, compiled against the shared rules."""
+
+    language: str
+    concepts: dict[str, list[list[_Word]] | list[str]]
+    rules: list[_Rule]
+    exempt: dict[str, list[_Rule]]
+    _single: dict[str, frozenset[str]] = field(default_factory=dict)
+    _cache: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, entries in self.concepts.items():
+            stems = [e[0].stems for e in entries if isinstance(e, list) and len(e) == 1 and e[0].mode == "exact"]
+            if stems:
+                self._single[name] = frozenset().union(*stems)
+
+    def found(self, text: str) -> dict[str, str]:
+        """Concept name → the words of the prompt that expressed it (cached for the last few prompts: the
+        rules and the exemptions of one prompt ask the same question)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        out = self._found(text)
+        if len(self._cache) > 64:
+            self._cache.clear()
+        self._cache[text] = out
+        return out
+
+    def _found(self, text: str) -> dict[str, str]:
+        if self.language in SUBSTRING_LANGUAGES:
+            folded = _fold_cjk(text)
+            out = {}
+            for name, entries in self.concepts.items():
+                hit = next((e for e in entries if isinstance(e, str) and e in folded), None)
+                if hit:
+                    out[name] = hit
+            return out
+        tokens = tokenize(text, self.language)
+        cands = [_candidates(t, self.language) for t in tokens]
+        every = frozenset().union(*cands) if cands else frozenset()
+        out = {}
+        for name, entries in self.concepts.items():
+            single = self._single.get(name)
+            if single and not single.isdisjoint(every):  # one-word, exact-stem entries: one set test
+                out[name] = next(t for t, c in zip(tokens, cands) if not single.isdisjoint(c))
+                continue
+            for entry in entries:
+                if single and len(entry) == 1 and entry[0].mode == "exact":  # type: ignore[union-attr]
+                    continue
+                span = _match_entry(entry, cands)  # type: ignore[arg-type]
+                if span is not None:
+                    out[name] = " ".join(tokens[span[0]:span[1] + 1])
+                    break
+        return out
+
+    def exempted(self, text: str, category: str) -> bool:
+        """True when a hit of `category` is better read as harmless ("a cat kills a mouse")."""
+        rules = self.exempt.get(category)
+        if not rules:
+            return False
+        present = self.found(text)
+        return any(all(c in present for c in r.need) and not any(c in present for c in r.absent) for r in rules)
+
+    def check(self, text: str) -> ConceptHit | None:
+        """The most severe category one of whose rules the prompt satisfies, or None."""
+        present = self.found(text)
+        if not present:
+            return None
+        for rule in self.rules:  # sorted by severity
+            if all(c in present for c in rule.need) and not any(c in present for c in rule.absent):
+                words = " + ".join(f"{c}:{present[c]}" for c in rule.need)
+                return ConceptHit(self.language, rule.category, words)
+        return None
+
+
+def _fold_cjk(text: str) -> str:
+    return readings(text, "cjk")[-1]
+
+
+def _script(language: str) -> str:
+    return {"ru": "cyrillic", "ar": "arabic", "hi": "devanagari"}.get(language, "latin")
+
+
+def _fold(text: str, language: str) -> str:
+    if _script(language) == "latin":
+        # ñ stays ñ: folding it to n would make uña "una", coño "cono", año "ano".
+        return fold_characters(unmix_scripts(text).replace("ñ", "\x01")).replace("\x01", "ñ")
+    return fold_script(text, _script(language))
+
+
+def tokenize(text: str, language: str) -> list[str]:
+    """Lower-cased words of the prompt (letters, digits and combining marks such as Devanagari vowel
+    signs), elisions split off ("l'engrais" → "engrais")."""
+    chars = [ch if unicodedata.category(ch)[0] in "LNM" or ch in "'’" else " "
+             for ch in text.casefold().replace("ё", "е")]
+    words = [_SPLIT_APOSTROPHE.sub("", raw).strip("'’") for raw in "".join(chars).split()]
+    return [w for w in words if w]
+
+
+@lru_cache(maxsize=16)
+def _stemmer(language: str) -> Any:
+    import snowballstemmer  # pure Python (requirements.txt); imported on first use
+    return snowballstemmer.stemmer(STEMMERS[language])
+
+
+@lru_cache(maxsize=65536)
+def _candidates(token: str, language: str) -> frozenset[str]:
+    """Every reading a token is compared by: stem of the word, stem of the folded word, the folded word."""
+    folded = _fold(token, language)
+    out = {folded, token}
+    if language in STEMMERS:
+        stem = _stemmer(language)
+        out |= {_fold(stem.stemWord(token), language), stem.stemWord(folded)}
+    return frozenset(o for o in out if o)
+
+
+def _compile_word(word: str, language: str, compound: bool = False) -> _Word:
+    if word.startswith("="):  # this surface form only, not its stem ("=vögelt": not "Vögeln", birds)
+        body = word[1:].casefold()
+        return _Word(frozenset({body, _fold(body, language)}))
+    lead, tail = word.startswith("*"), word.endswith("*")
+    body = word.strip("*")
+    if not body:
+        raise RuleDataError(f"empty concept word {word!r}")
+    if lead or tail:
+        text = _fold(body, language)
+        return _Word(frozenset(), "in" if lead and tail else "suf" if lead else "pre", text)
+    stems = _candidates(body.casefold(), language)
+    if compound and len(min(stems, key=len)) >= 4:
+        return _Word(stems, "compound", min(stems, key=len))
+    return _Word(stems)
+
+
+def _match_entry(entry: list[_Word], cands: list[frozenset[str]]) -> tuple[int, int] | None:
+    for start, c in enumerate(cands):
+        if not entry[0].matches(c):
+            continue
+        pos, ok = start, True
+        for word in entry[1:]:
+            nxt = next((j for j in range(pos + 1, min(pos + 2 + MAX_GAP, len(cands))) if word.matches(cands[j])),
+                       None)
+            if nxt is None:
+                ok = False
+                break
+            pos = nxt
+        if ok:
+            return start, pos
+    return None
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise RuleDataError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RuleDataError(f"{path}: expected a mapping")
+    return data
+
+
+@lru_cache(maxsize=1)
+def shared_rules() -> list[_Rule]:
+    """The category rules over concepts (one file for every language), most severe first."""
+    return _rules_section("categories")
+
+
+@lru_cache(maxsize=1)
+def exempt_rules() -> dict[str, list[_Rule]]:
+    """Per category, the concept combinations under which a hit of it is dropped."""
+    out: dict[str, list[_Rule]] = {}
+    for rule in _rules_section("exempt"):
+        out.setdefault(rule.category, []).append(rule)
+    return out
+
+
+def _rules_section(section: str) -> list[_Rule]:
+    data = _load_yaml(RULES_FILE)
+    book = default_rules()
+    rules = []
+    for category, combos in (data.get(section) or {}).items():
+        try:
+            severity = book.category(category).severity
+        except KeyError as exc:
+            raise RuleDataError(f"{RULES_FILE}: {exc}") from exc
+        for combo in combos or []:
+            if not isinstance(combo, list) or not combo or not all(isinstance(c, str) for c in combo):
+                raise RuleDataError(f"{RULES_FILE}: {category}: a rule is a list of concept names, got {combo!r}")
+            rules.append(_Rule(category, severity, tuple(c for c in combo if not c.startswith("!")),
+                               tuple(c[1:] for c in combo if c.startswith("!"))))
+    rules.sort(key=lambda r: r.severity)
+    return rules
+
+
+def load_concepts(path: Path) -> ConceptLexicon:
+    """Read one language's concept words (raises RuleDataError naming the file and the entry)."""
+    data = _load_yaml(path)
+    language = data.get("language")
+    if not isinstance(language, str):
+        raise RuleDataError(f"{path}: expected 'language' and 'concepts'")
+    rules = shared_rules()
+    exempt = exempt_rules()
+    known = {c for r in [*rules, *(r for rs in exempt.values() for r in rs)] for c in r.need + r.absent}
+    concepts: dict[str, Any] = {}
+    compound = set(data.get("compound_concepts") or [])
+    for name, words in (data.get("concepts") or {}).items():
+        if name not in known:
+            raise RuleDataError(f"{path}: concept {name!r} is used by no rule in {RULES_FILE.name}")
+        if not isinstance(words, list) or not all(isinstance(w, (str, int)) for w in words):
+            raise RuleDataError(f"{path}: {name}: expected a list of words")
+        if language in SUBSTRING_LANGUAGES:
+            concepts[name] = sorted({_fold_cjk(str(w)) for w in words if str(w).strip()}, key=len, reverse=True)
+        else:
+            try:
+                concepts[name] = [[_compile_word(w, language, name in compound) for w in str(entry).split()]
+                                  for entry in words]
+            except RuleDataError as exc:
+                raise RuleDataError(f"{path}: {name}: {exc}") from exc
+    return ConceptLexicon(language, concepts, rules, exempt)
+
+
+@lru_cache(maxsize=1)
+def concept_lexicons() -> LazyByLanguage[ConceptLexicon]:
+    """Every shipped language's concepts, each compiled on first use (an English prompt compiles none)."""
+    return LazyByLanguage({p.stem: p for p in CONCEPT_DIR.glob("*.yaml") if p.name != RULES_FILE.name}, load_concepts)
+
+
+# Categories a concept hit never overrides: a word-list "minors" hit is already the most severe reading.
+_STRONGEST = ("minors",)
+
+
+def check_all(text: str, languages: list[str] | tuple[str, ...], scripts: tuple[str, ...] = (),
+              concept_languages: list[str] | tuple[str, ...] | None = None) -> LexiconHit | None:
+    """The non-English judgement: the word lists of `languages` and `scripts`, the concept rules of
+    `concept_languages` (default: the same languages) and of the scripts, then the exemptions ("a cat kills
+    a mouse" is no violence); the most severe hit that is left, or None."""
+    hits = lexicon_hits(text, languages, scripts)
+    by_concept = concept_lexicons()
+    if not any(h.category in _STRONGEST for h in hits):
+        codes = list(languages if concept_languages is None else concept_languages)
+        for script in scripts:
+            codes += list(SCRIPT_LEXICONS.get(script, ()))
+        for code in dict.fromkeys(codes):
+            hit = by_concept[code].check(text) if code in by_concept else None
+            if hit:
+                hits.append(LexiconHit(hit.language, hit.category, f"concepts({hit.matched})"))
+    hits = [h for h in hits if h.language not in by_concept or not by_concept[h.language].exempted(text, h.category)]
+    return most_severe(hits)
