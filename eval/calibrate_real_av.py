@@ -87,7 +87,9 @@ def av_sync_family(clips: list[RealClip], config: RealConfig, workdir: Path) -> 
     if not rows:
         return pd.DataFrame([skip_row("av_sync", "in sync vs shifted", "no clip with sound in the folder")])
     detail = pd.DataFrame(rows)
+    detail["cv_confidence"] = cross_validated_confidence(detail)
     detail.to_csv(config.out / "av_sync_real_offsets.csv", index=False)
+    write_confidence_table(detail, config.out / "av_sync_confidence.json")
     summary = summarise(detail, config)
     summary.attrs["markdown"] = _markdown(detail, summary)
     return summary
@@ -147,15 +149,55 @@ def summarise(detail: pd.DataFrame, config: RealConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reliability(detail: pd.DataFrame) -> pd.DataFrame:
-    """Stated confidence against the observed share within ±2 frames, over the answered in-memory controls."""
-    a = detail[(detail["status"] == "ok") & (detail["crf"] == "")]
+def _answered(detail: pd.DataFrame) -> pd.DataFrame:
+    return detail[(detail["status"] == "ok") & (detail["crf"] == "")]
+
+
+def cross_validated_confidence(detail: pd.DataFrame) -> pd.Series:
+    """Each answered in-memory control's confidence from a table fitted on the *other* clips only
+    (leave-one-clip-out: a clip's own shift controls never calibrate its confidence); NaN elsewhere."""
+    from eval.metrics.av_sync import calibrated_confidence, fit_confidence
+
+    out = pd.Series(math.nan, index=detail.index)
+    a = _answered(detail)
+    for clip in a["clip"].unique():
+        rest = a[a["clip"] != clip]
+        if rest.empty:
+            continue
+        table = fit_confidence(rest["z_score"], rest["within_2"].astype(float), rest["source"])
+        for i, row in a[a["clip"] == clip].iterrows():
+            out[i] = calibrated_confidence(float(row["z_score"]), str(row["source"]), table)
+    return out
+
+
+def write_confidence_table(detail: pd.DataFrame, path: Path) -> None:
+    """The table fitted on every clip's answered controls (what `eval.metrics.av_sync` ships as
+    `av_sync_confidence.json` once a maintainer copies it there)."""
+    import json
+
+    from eval.metrics.av_sync import fit_confidence
+
+    a = _answered(detail)
+    table = fit_confidence(a["z_score"], a["within_2"].astype(float), a["source"]) if len(a) else {}
+    path.write_text(json.dumps({"what": "P(|error| <= 2 frames) of an answered av_sync offset given its null z-score, "
+                                        "isotonic per source (python -m eval.calibrate --real)",
+                                "clips": sorted(a["clip"].unique().tolist()), "sources": table}, indent=1))
+
+
+def reliability(detail: pd.DataFrame, column: str = "cv_confidence") -> pd.DataFrame:
+    """Stated confidence against the observed share within ±2 frames, over the answered in-memory controls
+    (`cv_confidence`: from tables fitted without the clip itself), with the Brier score per bin."""
+    a = _answered(detail)
+    if column not in a:
+        column = "confidence"
+    a = a[np.isfinite(a[column].astype(float))]
     if a.empty:
-        return pd.DataFrame(columns=["confidence_bin", "n", "mean_confidence", "share_within_2"])
-    bins = pd.cut(a["confidence"], [0, 0.5, 0.7, 0.85, 0.95, 1.0], include_lowest=True)
-    return (a.assign(w2=a["within_2"].astype(float)).groupby(bins, observed=True)
-            .agg(n=("clip", "size"), mean_confidence=("confidence", "mean"), share_within_2=("w2", "mean"))
-            .reset_index().rename(columns={"confidence": "confidence_bin"}).astype({"confidence_bin": str}))
+        return pd.DataFrame(columns=["confidence_bin", "n", "mean_confidence", "share_within_2", "brier"])
+    w2 = a["within_2"].astype(float)
+    bins = pd.cut(a[column].astype(float), [0, 0.3, 0.5, 0.7, 0.85, 1.0], include_lowest=True)
+    return (a.assign(w2=w2, c=a[column].astype(float), sq=(a[column].astype(float) - w2) ** 2).groupby(bins, observed=True)
+            .agg(n=("clip", "size"), mean_confidence=("c", "mean"), share_within_2=("w2", "mean"), brier=("sq", "mean"))
+            .reset_index().rename(columns={column: "confidence_bin"}).astype({"confidence_bin": str}))
 
 
 def _markdown(detail: pd.DataFrame, summary: pd.DataFrame) -> str:
@@ -168,8 +210,18 @@ def _markdown(detail: pd.DataFrame, summary: pd.DataFrame) -> str:
                      seconds_per_score=("seconds", "mean"))
                 .reset_index())
     rel = reliability(detail)
+    a = _answered(detail)
+    cv = a["cv_confidence"].astype(float) if "cv_confidence" in a else pd.Series(dtype=float)
+    ok = np.isfinite(cv)
+    brier = float(((cv[ok] - a["within_2"].astype(float)[ok]) ** 2).mean()) if ok.any() else math.nan
+    base = float(a["within_2"].astype(float).mean()) if len(a) else math.nan
+    ref = float(((base - a["within_2"].astype(float)) ** 2).mean()) if len(a) else math.nan
     return "\n".join(["## AV sync on real clips: per clip", "",
                       "in_sync_estimate: the best lag on the unshifted clip (frames, positive = audio late), also when "
                       "not answered; mean_abs_error over the answered shift controls.", "",
-                      markdown_table(per_clip), "", "## AV sync confidence: stated vs observed (answered controls)", "",
+                      markdown_table(per_clip), "",
+                      "## AV sync confidence, leave-one-clip-out: stated vs observed (answered controls)", "",
+                      f"Each answer's confidence from an isotonic table fitted on the other clips only. Brier score "
+                      f"{brier:.3f} (a constant {base:.2f} for every answer: {ref:.3f}). The table fitted on all clips "
+                      f"is `av_sync_confidence.json`.", "",
                       markdown_table(rel), ""])

@@ -50,6 +50,7 @@ def test_lag_correlation_finds_a_known_lag_and_the_null_keeps_the_signal_values(
     assert abs(test.lag_frames - 5) < 0.5 and test.p_value < 0.01
 
 
+@pytest.mark.slow
 def test_irregular_events_are_answered_with_the_shift():
     n = 96
     times = [9, 20, 27, 45, 52, 70, 83]
@@ -59,6 +60,7 @@ def test_irregular_events_are_answered_with_the_shift():
     assert abs(got.offset_frames - 4) <= 1 and got.offset_ms > 0 and 0 < got.confidence <= 1
 
 
+@pytest.mark.slow
 def test_unrelated_sound_is_uncertain_with_a_reason_not_a_number():
     n = 96
     video = flashes([9, 20, 27, 45, 52, 70, 83], n)
@@ -78,6 +80,7 @@ def test_periodic_sound_and_motion_are_uncertain():
     assert got.status == "uncertain", (got.offset_frames, got.p_value)
 
 
+@pytest.mark.slow
 def test_scorer_row_for_uncertain_has_no_value_and_says_why():
     from eval.generators import Sample
     from eval.scoring import SCORERS, ScorerOptions, run_scorer

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from eval.metrics.errors import MetricInputError
-from eval.metrics.physics import PhysicsConsistency, impacts, score_sample
+from eval.metrics.physics import impacts, score_sample
 from eval.metrics.tracking import track_objects
 
 FPS, H, W = 24, 96, 96
@@ -99,6 +99,7 @@ def test_tracker_finds_red_ball_over_sky_and_checker() -> None:
     assert len(auto) == 1 and np.allclose(auto[0].centroid, track.centroid)
 
 
+@pytest.mark.slow
 def test_free_fall_lawful_vs_gravity_flip() -> None:
     lawful, flipped = [], []
     for seed in SEEDS:
@@ -118,6 +119,7 @@ def test_free_fall_g_estimate_by_hand() -> None:
     assert result.checks["free_fall"].diagnostics["g_px_s2"] == pytest.approx(g_true, rel=0.1)
 
 
+@pytest.mark.slow
 def test_bounce_decreasing_vs_increasing_apexes() -> None:
     lawful, gaining = [], []
     for seed in SEEDS:
@@ -135,6 +137,7 @@ def test_impacts_are_abrupt_reversals_only() -> None:
     assert impacts(smooth) == []
 
 
+@pytest.mark.slow
 def test_permanence_vanish_and_teleport_vs_stays() -> None:
     stays, broken = [], []
     for seed in SEEDS:
@@ -164,6 +167,7 @@ def test_rigidity_stable_vs_shrinking() -> None:
     assert score(stable, "rigidity") > 0.9 > 0.3 > score(shrinking, "rigidity")
 
 
+@pytest.mark.slow
 def test_pendulum_regular_vs_irregular() -> None:
     t = np.arange(96) / FPS
     regular = [(48 + 25 * np.sin(2 * np.pi * t_ / 1.0), 40.0) for t_ in t]
@@ -200,11 +204,9 @@ def test_flicker_and_smoothness_and_metric_aggregate() -> None:
     b = score_sample(flickering, FPS, {"law": "free_fall", "object": "red ball"}).checks
     assert a["flicker"].score > 0.8 > b["flicker"].score
     assert a["smoothness"].score > 0.5
-    metric = PhysicsConsistency()
-    metric.update(steady, FPS, {"law": "free_fall", "object": "red ball"})
-    metric.update(clip_from_path(fall_path(0, True), rng), FPS, {"law": "free_fall", "object": "red ball"})
-    out = metric.compute()
-    assert out["n"] == 2 and 0.3 < out["free_fall"] < 0.8
+    expect = {"law": "free_fall", "object": "red ball"}
+    scores = [score_sample(c, FPS, expect).score for c in (steady, clip_from_path(fall_path(0, True), rng))]
+    assert 0.3 < float(np.mean(scores)) < 0.8  # the suite mean eval.report takes over the per-sample rows
 
 
 def test_extra_laws_in_one_pass() -> None:

@@ -75,6 +75,7 @@ def physics(frames: np.ndarray, law: str, obj: str = "orange ball", extra=("perm
     return score_sample(frames, FPS, {"law": law, "object": obj}, extra_laws=list(extra))
 
 
+@pytest.mark.slow
 def test_colour_words_are_the_evals_own_table_not_the_engines() -> None:
     code = "import sys, eval.metrics.tracking; print(any(m.startswith('sora_lite.engines') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -119,6 +120,7 @@ def test_a_ball_held_before_release_is_judged_from_release() -> None:
     assert ff.diagnostics["release_frame"] >= 13
 
 
+@pytest.mark.slow
 def test_whole_clip_upside_down_fails_gravity_and_nothing_else_needed() -> None:
     frames = render(bounce_path())
     up = physics(frames, "bouncing")
@@ -142,6 +144,7 @@ def test_projectile_steady_vx_and_downward_g_vs_violations() -> None:
     assert flipped.checks["projectile"].score < 0.1 and flipped.checks["gravity_direction"].score == 0.0
 
 
+@pytest.mark.slow
 def test_cut_freeze_and_paint_out_mid_flight_break_permanence() -> None:
     path = throw_path(n=36, vx=70.0, vy=-150.0, g=300.0)
     frames = render(path)

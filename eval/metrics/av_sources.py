@@ -6,7 +6,7 @@ follows); everything else makes sound at contacts, which show as a sudden change
 the picture, not everywhere.
 
 - "face": mouth opening from dlib's 68 landmarks (outer-lip gap over the eye distance) against the speech
-  envelope (log energy of the 300–3000 Hz band). Both are band-passed to the syllable rate (≈ 1.5–8 Hz),
+  envelope (log energy of the 300–3000 Hz band). Both are band-passed to the syllable rate (2–8 Hz),
   so slow drifts (breathing, zoom) and frame-level jitter (landmark noise, codec noise) drop out.
 - "motion": localised motion change against audio onsets. Farneback flow on a ≤ 96 px grey copy, forward
   and backward from each frame; the velocity change along the motion (out − in, on the frame's own grid,
@@ -31,7 +31,7 @@ import scipy.signal
 ANALYSIS_SIDE = 128
 MOTION_SIDE = 96  # two flows per frame at 96 px cost about one at 128 px
 GRID = 6  # motion cells per side
-MOTION_FLOOR_PX = 0.5  # px/frame added to a cell's speed before dividing (a still cell is not all change)
+MOTION_FLOOR_PX = 2.0  # px/frame added to a cell's speed before dividing: above gravity's ½ px/frame² (see combine_cells)
 ACTIVE_SHARE = 0.25  # the most active share of cells forms the visual event signal
 FACE_DETECT_SIDE = 320  # faces are searched on a copy this size (dlib HOG, upsampled once: faces ≥ ~20 px here)
 FACE_DETECT_EVERY_S = 0.3  # detection every this many seconds; boxes in between are interpolated
@@ -39,7 +39,7 @@ FACE_MIN_SHARE = 0.25  # a face clip: a face in at least this share of the sampl
 FACE_MIN_SECONDS = 2.0  # ... and for at least this long (the lag is judged on those frames only)
 FACE_PROBE_FRAMES = 6  # frames looked at first; none with a face: not a face clip, no further detection
 SPEECH_BAND_HZ = (300.0, 3000.0)
-SYLLABLE_BAND_HZ = (1.5, 8.0)
+SYLLABLE_BAND_HZ = (2.0, 8.0)  # where mouth area and the speech envelope are coherent (Chandrasekaran et al. 2009: 2–7 Hz)
 
 
 @dataclass
@@ -72,7 +72,7 @@ def speech_envelope(audio: np.ndarray, sample_rate: int, fps: float, num_frames:
                                        boundary=None, padded=False)
     band = (f >= SPEECH_BAND_HZ[0]) & (f <= min(SPEECH_BAND_HZ[1], 0.45 * sample_rate))
     energy = (np.abs(spec[band]) ** 2).sum(0)
-    times = times  # centre of each window, seconds
+
     env = np.zeros(num_frames)
     count = np.zeros(num_frames)
     bins, keep = _frame_bins(times, fps, num_frames)
@@ -209,16 +209,25 @@ def local_motion_events(frames: np.ndarray) -> np.ndarray:
         fwd = _flow(gray[i], gray[i + 1])
         acc = fwd + back  # v_out − v_in, with v_in = −(flow to the previous frame)
         acc -= np.median(acc.reshape(-1, 2), axis=0)  # a shaking camera accelerates every pixel alike
-        mag = cv2.resize(np.linalg.norm(acc, axis=2), (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(-1)
-        moving = cv2.resize(np.linalg.norm(fwd, axis=2) + np.linalg.norm(back, axis=2), (GRID, GRID),
-                            interpolation=cv2.INTER_AREA).reshape(-1)
-        # Relative to the cell's speed: flow errors grow with speed, a reversal or a stop is ~1 at any speed.
-        cells[i] = mag / (moving + MOTION_FLOOR_PX)
-        speed[i] = moving
+        cells[i] = cv2.resize(np.linalg.norm(acc, axis=2), (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(-1)
+        speed[i] = cv2.resize(np.linalg.norm(fwd, axis=2) + np.linalg.norm(back, axis=2), (GRID, GRID),
+                              interpolation=cv2.INTER_AREA).reshape(-1)
+    return combine_cells(cells, speed, bright)
+
+
+def combine_cells(accel: np.ndarray, speed: np.ndarray, bright: np.ndarray) -> np.ndarray:
+    """Per-cell |velocity change|, speed in+out and |brightness change| (frames × cells) → the event signal.
+
+    The change counts relative to the speed plus `MOTION_FLOOR_PX`: flow errors grow with speed, and a
+    contact (a reversal or a stop: |Δv| ≈ speed) is ~1 at any speed — while gravity's steady pull, which
+    turns a thrown object round at its apex silently, stays well below 1 (|Δv| ≈ g ≈ ½ px/frame² at the
+    analysis size, against the floor). Without the floor an apex would look like a contact and periodic
+    motion (juggling, bouncing, kick-ups) would match its sounds half a period off.
+    """
+    events = accel / (speed + MOTION_FLOOR_PX)
     # Brightness jumps far above the cell's local level (flashes, appearances), in the same units (px-ish).
     jump = np.maximum(bright - 3.0 * scipy.ndimage.median_filter(bright, size=(7, 1), mode="nearest"), 0.0)
-    jump = jump / 16.0  # a grey-level step of ≈ 16 counts like a full reversal
-    events = cells + jump
+    events = events + jump / 16.0  # a grey-level step of ≈ 16 counts like a full reversal
     activity = speed.mean(0) + bright.mean(0) / 4.0
     keep = np.argsort(-activity)[: max(1, int(round(ACTIVE_SHARE * GRID * GRID)))]
     sel = events[:, keep]

@@ -2,7 +2,7 @@
 
 `score_sample` (what `eval.run` and the calibrations use):
 1. the paired signals: a face in enough of the clip (`eval.metrics.av_sources`) → mouth opening against the
-   speech-band envelope, both band-passed to the syllable rate; otherwise two sources, each tested at α/2
+   speech-band envelope, both band-passed to the syllable rate; otherwise two sources, tested at ¾α and ¼α
    (a union bound keeps the chance of a false answer ≤ α): first *events* — sub-frame audio onsets matched
    one-to-one to visual contact events (tracked objects' velocity changes beyond their steady acceleration,
    else the frame's flow change, plus flashes), each pair weighted by how close it lands; then, when the
@@ -12,12 +12,17 @@
    ±`max_lag_frames`, the best refined to a fraction of a frame;
 3. the test: the same best-over-all-lags statistic for `N_SURROGATES` block-shuffled copies of the audio
    signal (blocks as long as one sound event: its texture kept, its timing destroyed), or for audio events
-   placed at random times, gives a null; p = (1 + #null ≥ observed) / (1 + N). The row says `uncertain`
-   (no offset, the reason) when p > α, when a separate rival lag fits too (significant, or ≥ 80 % of the
-   best correlation: periodic or dense sound), when the best lag is at the edge of the searched range, or
-   when the matched events disagree by more than a third of a frame;
-4. confidence: σ(a·z + b) of the null's z-score (`CONFIDENCE_LOGIT`, fitted on the development clips of
-   `python -m eval.calibrate --real`; its reliability there and on held-out clips is in that report).
+   placed at random times (`N_EVENT_SURROGATES`), gives a null; p = (1 + #null ≥ observed) / (1 + N). The
+   row says `uncertain` (no offset, the reason) when p > α, when a separate rival lag fits too (significant,
+   or ≥ 80 % of the best correlation: dense sound), when the best lag is at the edge of the searched range,
+   when the matched events disagree by more than a third of a frame, when (motion source) leaving out ½ s of
+   the clip moves the best lag by more than 2 frames (it rests on one burst), or — before any lag is tested —
+   when
+   the sound repeats with a period inside the searched range (`sound_period`: hammering, a beat, juggling;
+   a lag is then only known up to a period, and a visual turn-round half a period away fits too);
+4. confidence: the empirical probability that an answer with this z-score (against the null) is within ±2
+   frames, per source, from an isotonic fit on the real-footage calibration (`av_sync_confidence.json`, made
+   by `python -m eval.calibrate --real`, which reports its reliability leave-one-clip-out).
 
 The older event-matching functions below (`estimate_offset`, `match_at_lag`, the tracked-colour envelope)
 are kept as a library for engine scenes; the scored path no longer uses hue blobs.
@@ -49,17 +54,18 @@ A clip with no audio or all-zero audio gets status "no audio" and no score.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import scipy.ndimage
 import scipy.signal
-import torch
-from torchmetrics import Metric
 
 from eval.metrics.errors import MetricInputError
 from eval.metrics.frames import as_audio, as_frames
@@ -73,27 +79,37 @@ PEAK_HEIGHT = 0.3  # a peak must reach this fraction of the envelope's maximum
 # Mean |frame difference| (grey levels, analysis size) a flash must reach to count fully: below it the
 # high-pass is codec noise (H.264 GOP pulses on a still scene are ~0.01), scaled down, not blown up to 1.
 FLASH_FLOOR = 1.0
+# Grey-level change per pixel treated as codec noise in the flash term: a key frame (every 12 frames with PyAV's
+# default GOP) redraws the whole noise pattern by ±2–4 levels, which summed over the frame looks like a flash.
+FLASH_NOISE_LEVELS = 6.0
 EVENT_HEIGHT = 0.1  # an event for the offset: a peak of at least this share of the envelope's maximum
 EVENT_WEIGHT_POWER = 0.5  # event weight = (peak / max) ** this: a mild preference for strong events
 MATCH_FRAMES = 1.0  # an audio and a visual event pair up when this close (frames), after the lag
 EDGE_FRAMES = 1.0  # events this close to either end of the overlap are not counted (onsets may be cut)
+JITTER_PX = 1.0  # velocity change (px/frame) a tracked centre shows without any contact (mask redrawn by the codec)
 MIN_SPEED_PX = 0.5  # below this (in and out of a frame) a tracked object counts as at rest: no event
 GRAVITY_WINDOW = 7  # frames of running median removed from the tracked events (what stays level is no event)
 
 
 N_SURROGATES = 1000  # block-shuffled audio signals in the null (p resolution 1/1001: a p near α is not a coin toss)
 SURROGATE_BLOCK_S = 0.5  # a shuffled block keeps a syllable or a blow whole, its timing not
-ALPHA = 0.02  # answer only when the best lag beats the null at this level (split α/2 per source when two are tried)
-# confidence = σ(a·z + b): P(|error| ≤ 2 frames) given the null z-score; fitted on the development clips' shift
-# controls (eval.calibrate_real), checked on the held-out ones.
-CONFIDENCE_LOGIT = (1.2, -2.4)
+ALPHA = 0.02  # answer only when the best lag beats the null at this level (split ¾ / ¼ when two sources are tried)
 MIN_OVERLAP_FRAMES = 6
-N_EVENT_SURROGATES = 250  # random event placements in the event source's null (p resolution 1/251 < α/2)
+N_EVENT_SURROGATES = 1000  # random event placements in the event source's null (p resolution 1/1001: a p near ¾α is not a coin toss)
+EVENT_NULL_CHUNK = 200  # placements scored at once (memory: chunk × events² × 4 bytes per lag)
+EVENT_NULL_SURE = 400  # with α given, stop once this many placements all scored below the clip (p ≤ 1/401, far below α)
 MAX_TESTED_EVENTS = 24  # the strongest events of each track enter the tested match (bounded cost on dense sound)
-EVENT_SIGMA_FRAMES = 0.5
+EVENT_SIGMA_FRAMES = 0.25  # a pair's weight falls off with its gap at this σ: contacts that really match land within ~0.2 frames
+LAG_STEP = 0.25  # lags tried by the event match (a quarter frame: the σ above must not fall between two tried lags)
 RIVAL_MIN_FRAMES = 3  # a rival peak at least this far from the best makes the lag ambiguous if it is significant too
 EVENT_MAX_SPREAD_FRAMES = 0.35  # real contacts pair up within a third of a frame (engine scenes: ~0.1)
 RIVAL_RATIO = 0.8  # ... or if it reaches this share of the best peak
+JACKKNIFE_BLOCK_S = 0.5  # motion source: stretches of this length (≥ 4 per clip) are left out one at a time ...
+JACKKNIFE_MIN_BLOCKS = 4
+JACKKNIFE_MAX_FRAMES = 2.0  # ... and the best lag may move at most this far (else it rests on one stretch)
+EVENTS_ALPHA_SHARE = 0.75  # share of α spent on the event source (precise where it answers); the rest on motion
+PERIOD_ACF = 0.4  # sound whose onset autocorrelation reaches this at one period (and half of it at two) repeats
+PERIOD_MIN_REPEATS = 6  # ... over at least this many periods in the clip (three or four events are no rhythm)
 
 
 @dataclass
@@ -152,7 +168,8 @@ def visual_event_envelope(frames: np.ndarray) -> np.ndarray:
     if motion is None:
         motion = _flow_change(gray)
     diff = np.zeros(len(gray))
-    diff[1:] = np.abs(np.diff(gray.astype(np.float32), axis=0)).mean(axis=(1, 2))
+    step = np.abs(np.diff(gray.astype(np.float32), axis=0))
+    diff[1:] = np.maximum(step - FLASH_NOISE_LEVELS, 0.0).mean(axis=(1, 2))
     # Only jumps far above the local level count (flashes, appearances), not uneven pixel steps.
     highpass = np.maximum(diff - 3.0 * scipy.signal.medfilt(diff, 7), 0.0)
     # Squared: a velocity reversal (Δv = 2v) must stand well above pixel-rounding jitter (Δv ≈ 1 px).
@@ -217,7 +234,9 @@ def _deceleration(c: np.ndarray) -> np.ndarray:
     moving = np.maximum(np.linalg.norm(v_in, axis=1), np.linalg.norm(v_out, axis=1)) >= MIN_SPEED_PX
     usable = moving & np.isfinite(dv).all(axis=1)
     steady = np.median(dv[usable], axis=0) if usable.sum() >= 3 else np.zeros(2)
-    residual = np.linalg.norm(dv - steady, axis=1)
+    # Minus the centroid's jitter: a key frame or a shadow redraws a resting object's mask and moves its centre by
+    # up to ~1 px, which is no contact (an impact's reversal is 2 × the speed: several px).
+    residual = np.maximum(np.linalg.norm(dv - steady, axis=1) - JITTER_PX, 0.0)
     return np.nan_to_num(np.where(usable, residual, 0.0), nan=0.0)
 
 
@@ -385,6 +404,7 @@ class LagTest:
     rival_ratio: float = 0.0  # the best separate rival peak / the best peak
     statistic: str = "correlation"  # or "events" (weighted matches of event lists)
     at_edge: bool = False  # the best lag is the first or last one searched: the real peak may lie beyond
+    jackknife: float = 0.0  # correlation: how far the best lag moves with one stretch of the clip left out (frames)
     spread: float = 0.0  # events: median |pair gap − their mean| (frames); contacts that really match agree closely
 
     def imprecise(self) -> bool:
@@ -392,8 +412,11 @@ class LagTest:
 
     pairs: int = 0  # events: matched pairs at the best lag
 
+    def unstable(self) -> bool:
+        return self.jackknife > JACKKNIFE_MAX_FRAMES
+
     def unusable(self, alpha: float) -> bool:
-        return self.p_value > alpha or self.ambiguous(alpha) or self.at_edge or self.imprecise()
+        return self.p_value > alpha or self.ambiguous(alpha) or self.at_edge or self.imprecise() or self.unstable()
 
     def ambiguous(self, alpha: float) -> bool:
         """Several lags fit: a separate rival peak is significant too, or (correlation) nearly as high as the
@@ -403,9 +426,11 @@ class LagTest:
 
 
 def lag_against_null(audio: np.ndarray, visual: np.ndarray, valid: np.ndarray, fps: float, max_lag: int = MAX_LAG_FRAMES,
-               surrogates: int = N_SURROGATES, seed: int = 0) -> LagTest | None:
+               surrogates: int = N_SURROGATES, seed: int = 0, jackknife: bool = False) -> LagTest | None:
     """The best lag and how it compares with block-shuffled audio (module docstring, steps 2–3); None when
-    the signals are flat or too short to compare at any lag."""
+    the signals are flat or too short to compare at any lag. `jackknife`: also measure how far the lag moves
+    with one stretch of the clip left out (the motion source, whose signal one burst of motion can dominate;
+    a mouth moves all through speech)."""
     n = len(audio)
     max_lag = int(min(max_lag, n - MIN_OVERLAP_FRAMES))
     if max_lag < 1 or np.ptp(audio) <= 1e-12 or np.ptp(visual[valid]) <= 1e-12:
@@ -433,7 +458,53 @@ def lag_against_null(audio: np.ndarray, visual: np.ndarray, valid: np.ndarray, f
     rival_p = (1.0 + float((null >= rival).sum())) / (1.0 + surrogates)
     ratio = rival / best if best > 0 and np.isfinite(rival) else 0.0
     return LagTest(lag_frames=float(lags[j]) + sub, correlation=best, p_value=p, z_score=z, rival_p=rival_p,
-                   rival_ratio=max(0.0, ratio), at_edge=j in (0, len(lags) - 1))
+                   rival_ratio=max(0.0, ratio), at_edge=j in (0, len(lags) - 1),
+                   jackknife=_jackknife_spread(audio, visual, valid, lags, float(lags[j]), fps) if jackknife else 0.0)
+
+
+def _jackknife_spread(audio: np.ndarray, visual: np.ndarray, valid: np.ndarray, lags: np.ndarray, best: float,
+                      fps: float) -> float:
+    """How far the best lag moves when one stretch of `JACKKNIFE_BLOCK_S` (at least a quarter of the clip)
+    is left out (frames).
+
+    A lag carried by the whole clip stays put; one that rests on a single stretch (one burst of motion lined
+    up with one loud passage) jumps — a block-shuffled null cannot see this when that stretch alone is
+    unusual, so the row says `uncertain` instead."""
+    idx = np.flatnonzero(valid)
+    worst = 0.0
+    blocks = max(JACKKNIFE_MIN_BLOCKS, int(round(len(idx) / (JACKKNIFE_BLOCK_S * fps))))
+    for part in np.array_split(idx, blocks):
+        keep = valid.copy()
+        keep[part] = False
+        if keep.sum() < MIN_OVERLAP_FRAMES * 2:
+            continue
+        r = lag_correlations(audio, visual, keep, lags)[0]
+        if np.isfinite(r).any():
+            worst = max(worst, abs(float(lags[int(np.nanargmax(r))]) - best))
+    return worst
+
+
+def sound_period(audio_env: np.ndarray, max_lag: int = MAX_LAG_FRAMES) -> tuple[int, float]:
+    """(period in frames, autocorrelation there) when the sound repeats regularly within the searched lags,
+    else (0, 0). Periodic: the autocorrelation (each lag normalised by its overlap) has a peak ≥
+    `PERIOD_ACF` at a lag P ≥ 3 with P ≤ 2·max_lag and at least `PERIOD_MIN_REPEATS` repeats in the clip,
+    and a peak ≥ ½·`PERIOD_ACF` again near 2P (a lone coincidence between two of a few events has none)."""
+    x = np.asarray(audio_env, dtype=np.float64)
+    x = x - x.mean()
+    n = len(x)
+    if n < 12 or float((x**2).sum()) <= 1e-12:
+        return 0, 0.0
+    acf = np.correlate(x, x, mode="full")[n - 1:]
+    acf = acf / acf[0] * n / (n - np.arange(n))
+    top = min(2 * max_lag, n // PERIOD_MIN_REPEATS)
+    peaks, _ = scipy.signal.find_peaks(acf[: top + 1])
+    for p in sorted((int(k) for k in peaks if k >= 3), key=lambda k: -acf[k]):
+        if acf[p] < PERIOD_ACF:
+            break
+        second = acf[max(0, 2 * p - 1): min(n // 2, 2 * p + 1) + 1]
+        if second.size and float(second.max()) >= 0.5 * PERIOD_ACF:
+            return p, float(acf[p])
+    return 0, 0.0
 
 
 def surrogate_block(audio: np.ndarray, fps: float) -> int:
@@ -447,10 +518,67 @@ def surrogate_block(audio: np.ndarray, fps: float) -> int:
     return int(np.clip(2 * width, 2, max(2, round(SURROGATE_BLOCK_S * fps))))
 
 
-def calibrated_confidence(z: float) -> float:
-    """P(the answer is within ±2 frames) for a null z-score (`CONFIDENCE_LOGIT`)."""
-    a, b = CONFIDENCE_LOGIT
-    return float(1.0 / (1.0 + np.exp(-(a * z + b))))
+CONFIDENCE_TABLE = Path(__file__).with_name("av_sync_confidence.json")
+CONFIDENCE_MIN_ANSWERS = 8  # a source with fewer calibration answers uses the table pooled over all sources
+CONFIDENCE_RANGE = (0.05, 0.95)  # a table from a few dozen clips never states certainty
+
+
+@lru_cache(maxsize=4)
+def _confidence_table(path: str) -> dict[str, Any]:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def fit_confidence(z: Any, right: Any, source: Any) -> dict[str, Any]:
+    """The confidence table: per source (and pooled), an isotonic (non-decreasing) step function from the null
+    z-score to the observed share of answers within ±2 frames. Fitted by `python -m eval.calibrate --real`
+    (which reports it leave-one-clip-out), shipped as `av_sync_confidence.json`."""
+    z, right, source = np.asarray(z, float), np.asarray(right, float), np.asarray(source, dtype=object)
+    keep = np.isfinite(z) & np.isfinite(right)
+    z, right, source = z[keep], right[keep], source[keep]
+
+    def fit(mask: np.ndarray) -> dict[str, Any]:
+        xs, ps = _isotonic(z[mask], right[mask])
+        return {"z": [round(float(v), 4) for v in xs], "p": [round(float(v), 4) for v in ps], "n": int(mask.sum())}
+
+    table: dict[str, Any] = {"pooled": fit(np.ones(len(z), bool))} if len(z) else {}
+    for name in sorted(set(source)):
+        if (source == name).sum() >= CONFIDENCE_MIN_ANSWERS:
+            table[str(name)] = fit(source == name)
+    return table
+
+
+def _isotonic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pool-adjacent-violators: the non-decreasing fit of y on x, as (each block's first and last x, its mean)."""
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    blocks: list[list[float]] = []  # [sum, count, x_first, x_last]
+    for xi, yi in zip(x, y):
+        blocks.append([float(yi), 1.0, float(xi), float(xi)])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
+            s2, c2, _, l2 = blocks.pop()
+            blocks[-1][0] += s2
+            blocks[-1][1] += c2
+            blocks[-1][3] = l2
+    xs, ps = [], []
+    for total, count, first, last in blocks:
+        for edge in (first, last) if last > first else (first,):
+            xs.append(edge)
+            ps.append(total / count)
+    return np.asarray(xs), np.asarray(ps)
+
+
+def calibrated_confidence(z: float, source: str = "", table: dict[str, Any] | None = None) -> float:
+    """P(the answer is within ±2 frames) for a null z-score, read off the calibration table of its source
+    (`fit_confidence`); NaN where no table is there."""
+    table = _confidence_table(str(CONFIDENCE_TABLE)).get("sources", {}) if table is None else table
+    step = table.get(source) or table.get("pooled")
+    if not step or not np.isfinite(z):
+        return float("nan")
+    p = float(np.interp(z, step["z"], step["p"])) if len(step["z"]) > 1 else float(step["p"][0])
+    return float(np.clip(p, *CONFIDENCE_RANGE))
 
 
 def is_silent(audio: np.ndarray | None) -> bool:
@@ -484,19 +612,28 @@ def score_sample(
         signals = candidates
         test = lag_against_null(candidates.audio, candidates.visual, candidates.valid, rate, max_lag_frames)
     else:
-        # Two sources, each tested at α/2 (a union bound keeps the chance of a false answer ≤ α). Events first:
+        # Two sources, tested at ¾α and ¼α (a union bound keeps the chance of a false answer ≤ α). Events first:
         # where an object is tracked (rendered scenes, clean footage) its contacts are precise to a fraction of
         # a frame; the localised-motion source is only computed when the events give no unique answer.
-        alpha = alpha / 2.0
+        a_events, a_motion = EVENTS_ALPHA_SHARE * alpha, (1.0 - EVENTS_ALPHA_SHARE) * alpha
         signals = _event_signals(video, rate, track, int(sample_rate))
-        test = event_lag_against_null(signals.audio, signals.visual, max_lag_frames, alpha=alpha,
+        period, strength = sound_period(signals.audio, max_lag_frames)
+        if period:
+            # Repeating sound (hammering, a beat, kick-ups): every lag a period apart fits as well, and a visual
+            # turn-round half a period away (the hammer's lift, a ball's apex) can fit too — no lag is identified.
+            lag, _ = estimate_offset(signals.audio, signals.visual, max_lag_frames)
+            why = (f"the sound repeats every {period} frames (autocorrelation {strength:.2f} at one period and "
+                   f"again at two): a lag is only known up to a period, so none is given")
+            return AVSyncResult(status="uncertain", reason=why, source=signals.source, best_lag_frames=lag)
+        test = event_lag_against_null(signals.audio, signals.visual, max_lag_frames, alpha=a_events,
                                       audio_events=audio_onset_events(track, int(sample_rate), rate, len(video)))
-        if test is None or test.unusable(alpha):
+        alpha = a_events
+        if test is None or test.unusable(a_events):
             motion = paired_signals(video, rate, track, int(sample_rate), face=False)
-            other = lag_against_null(motion.audio, motion.visual, motion.valid, rate, max_lag_frames)
-            if other is not None and (test is None or (other.unusable(alpha), other.p_value, -other.z_score)
-                                      < (test.unusable(alpha), test.p_value, -test.z_score)):
-                signals, test = motion, other
+            other = lag_against_null(motion.audio, motion.visual, motion.valid, rate, max_lag_frames, jackknife=True)
+            if other is not None and (test is None or (other.unusable(a_motion), other.p_value / a_motion, -other.z_score)
+                                      < (test.unusable(a_events), test.p_value / a_events, -test.z_score)):
+                signals, test, alpha = motion, other, a_motion
     a_peaks = envelope_peaks(np.maximum(signals.audio - np.median(signals.audio), 0.0))
     v_peaks = envelope_peaks(np.maximum(signals.visual - np.median(signals.visual), 0.0))
     base = {"audio_peaks": a_peaks.tolist(), "video_peaks": v_peaks.tolist(), "source": signals.source}
@@ -505,7 +642,7 @@ def score_sample(
         return AVSyncResult(status=f"no {flat} events", reason=f"the {flat} signal is flat or the clip too short", **base)
     align = av_align_score(a_peaks, v_peaks, window_frames) if len(a_peaks) or len(v_peaks) else float("nan")
     common = {"av_align": align, "p_value": test.p_value, "z_score": test.z_score, "correlation": test.correlation,
-              "best_lag_frames": test.lag_frames, "confidence": calibrated_confidence(test.z_score), **base}
+              "best_lag_frames": test.lag_frames, "confidence": calibrated_confidence(test.z_score, signals.source), **base}
     if test.p_value > alpha:
         why = (f"the best lag ({test.lag_frames:+.1f} frames, r = {test.correlation:.2f}) is not significant against "
                f"shuffled audio (p = {test.p_value:.3f} > {alpha:g}; {signals.source} source: {signals.note})")
@@ -518,6 +655,10 @@ def score_sample(
         why = (f"the matched events disagree (median spread {test.spread:.2f} frames over {test.pairs} pairs): "
                f"sounds and visual events do not pair up as contacts")
         return AVSyncResult(status="uncertain", reason=why, **common)
+    if test.unstable():
+        why = (f"the best lag ({test.lag_frames:+.1f} frames) rests on one stretch of the clip: leaving out "
+               f"{JACKKNIFE_BLOCK_S:g} s of it moves the lag by {test.jackknife:.1f} frames")
+        return AVSyncResult(status="uncertain", reason=why, **common)
     if test.ambiguous(alpha):
         why = (f"several lags fit (best {test.lag_frames:+.1f} frames; a separate rival peak reaches "
                f"{test.rival_ratio:.0%} of it, p = {test.rival_p:.3f}): periodic or dense sound")
@@ -528,7 +669,7 @@ def score_sample(
 def event_lag_against_null(audio_env: np.ndarray, video_env: np.ndarray, max_lag: int = MAX_LAG_FRAMES,
                            surrogates: int = N_EVENT_SURROGATES, seed: int = 0, alpha: float | None = None,
                            audio_events: Events | None = None) -> LagTest | None:
-    """The event-matching lag (`estimate_offset`) with the same kind of test: the best lag's match score
+    """The event-matching lag with the same kind of test: the best lag's match score (`match_scores`)
     against the best score of audio events placed at random times (same count and weights). With `alpha`,
     the null stops as soon as p can no longer reach it (then p is a lower bound, already > alpha).
     `audio_events`: sub-frame audio events (`audio_onset_events`) instead of the envelope's peaks."""
@@ -538,35 +679,70 @@ def event_lag_against_null(audio_env: np.ndarray, video_env: np.ndarray, max_lag
     max_lag = min(max_lag, n - 2)
     if len(audio.times) == 0 or len(video.times) == 0 or max_lag < 1:
         return None
-    # half-frame lags, each pair weighted by how close it lands (σ = ½ frame): precise events are strong
+    # quarter-frame lags, each pair weighted by how close it lands (σ = ¼ frame): precise events are strong
     # evidence, pairs that merely fall within the ±1-frame window by chance are weak.
-    lags = np.arange(-max_lag, max_lag + 0.25, 0.5)
-    results = [match_at_lag(audio, video, float(lag), n, sigma=EVENT_SIGMA_FRAMES) for lag in lags]
-    scores = np.array([r[0] for r in results])
+    lags = np.arange(-max_lag, max_lag + 0.01, LAG_STEP)
+    scores = match_scores(audio.times[None], audio.weights[None], video, lags, n)[0]
     j = int(np.argmax(scores))
     if scores[j] <= 0:
         return None
     rng = np.random.default_rng(seed)
     best = float(scores[j])
     give_up = math.inf if alpha is None else math.ceil(alpha * (surrogates + 1))
-    null_list: list[float] = []
-    for _ in range(surrogates):
-        fake = Events(np.sort(rng.uniform(0, n - 1, len(audio.times))), rng.permutation(audio.weights))
-        null_list.append(max(match_at_lag(fake, video, float(lag), n, sigma=EVENT_SIGMA_FRAMES)[0] for lag in lags))
-        if sum(x >= best for x in null_list) >= give_up:
+    chunks: list[np.ndarray] = []
+    done = 0
+    while done < surrogates:
+        k = min(EVENT_NULL_CHUNK, surrogates - done)
+        fake_t = rng.uniform(0, n - 1, (k, len(audio.times)))
+        fake_w = np.stack([rng.permutation(audio.weights) for _ in range(k)])
+        chunks.append(match_scores(fake_t, fake_w, video, lags, n).max(1))
+        done += k
+        exceed = sum(int((c >= best).sum()) for c in chunks)
+        if exceed >= give_up:
             break
-    null = np.asarray(null_list)
-    surrogates = len(null)
+        if alpha is not None and exceed == 0 and done >= EVENT_NULL_SURE:  # none beat it: p ≤ 1/(done+1) ≪ α
+            break
+    null = np.concatenate(chunks)
     away = np.abs(lags - lags[j]) >= RIVAL_MIN_FRAMES
     rival = float(scores[away].max()) if away.any() else 0.0
-    p = (1.0 + float((null >= best).sum())) / (1.0 + surrogates)
-    rival_p = (1.0 + float((null >= rival).sum())) / (1.0 + surrogates) if rival > 0 else 1.0
+    p = (1.0 + float((null >= best).sum())) / (1.0 + len(null))
+    rival_p = (1.0 + float((null >= rival).sum())) / (1.0 + len(null)) if rival > 0 else 1.0
     z = (best - float(null.mean())) / (float(null.std()) + 1e-9)
-    deltas = results[j][1]
+    deltas = match_at_lag(audio, video, float(lags[j]), n, sigma=EVENT_SIGMA_FRAMES)[1]
     spread = float(np.median(np.abs(deltas - deltas.mean()))) if len(deltas) else math.inf
-    return LagTest(lag_frames=float(np.mean(deltas)), correlation=best, p_value=p, z_score=z, rival_p=rival_p,
+    lag = float(np.mean(deltas)) if len(deltas) else float(lags[j])
+    return LagTest(lag_frames=lag, correlation=best, p_value=p, z_score=z, rival_p=rival_p,
                    rival_ratio=rival / best, statistic="events", at_edge=j in (0, len(lags) - 1), spread=spread,
                    pairs=len(deltas))
+
+
+def match_scores(audio_times: np.ndarray, audio_weights: np.ndarray, video: Events, lags: np.ndarray,
+                 n: int) -> np.ndarray:
+    """Match score of K audio event lists (K × m times and weights) against the video events at every lag
+    (K × lags), vectorised so that the null can use many placements.
+
+    As `match_at_lag` with σ = `EVENT_SIGMA_FRAMES`: events inside the overlap only, a pair within
+    ±`MATCH_FRAMES` weighted √(w_a·w_v)·exp(−½(gap/σ)²), weighted Dice × the overlap's share. One-to-one
+    is approximated by taking each event's best partner from both sides and keeping the smaller sum (two
+    audio events sharing one video partner count it once)."""
+    def inside(t: np.ndarray) -> np.ndarray:
+        return (t >= EDGE_FRAMES) & (t <= n - 1 - EDGE_FRAMES)
+
+    out = np.zeros((audio_times.shape[0], len(lags)))
+    pair_w = np.sqrt(audio_weights[:, :, None] * video.weights[None, None, :]).astype(np.float32)
+    base = (audio_times[:, :, None] - video.times[None, None, :]).astype(np.float32)
+    a_in, v_in = inside(audio_times), inside(video.times)
+    for k, lag in enumerate(lags):
+        ia = a_in & inside(audio_times - lag)
+        iv = v_in & inside(video.times + lag)
+        total = (audio_weights * ia).sum(1) + float(video.weights[iv].sum())
+        gap = base - np.float32(lag)
+        close = np.exp(np.float32(-0.5 / EVENT_SIGMA_FRAMES**2) * gap * gap)
+        close[np.abs(gap) > MATCH_FRAMES] = 0.0
+        c = close * pair_w * (ia[:, :, None] & iv[None, None, :])
+        matched = np.minimum(c.max(2).sum(1), c.max(1).sum(1))
+        out[:, k] = np.where(total > 0, 2.0 * matched / np.maximum(total, 1e-12), 0.0) * (n - abs(lag)) / n
+    return out
 
 
 def _strongest(events: Events, k: int = MAX_TESTED_EVENTS) -> Events:
@@ -613,45 +789,3 @@ def load_learned_sync_model(path: str | None = None, device: str = "cpu") -> Any
     return load_synchformer(path or DEFAULT_SYNCHFORMER, device=device)
 
 
-class AVSync(Metric):
-    """Mean AV-Align, mean |offset| (ms) and counts; clips without sound are counted, not scored."""
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, max_lag_frames: int = MAX_LAG_FRAMES, window_frames: int = WINDOW_FRAMES, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.max_lag_frames = max_lag_frames
-        self.window_frames = window_frames
-        for name in ("align_sum", "abs_offset_ms_sum", "confidence_sum"):
-            self.add_state(name, torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        for name in ("n_scored", "n_no_audio", "n_no_events", "n_uncertain"):
-            self.add_state(name, torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, frames: Any, fps: float | Fraction, audio: Any, sample_rate: int | None) -> None:  # type: ignore[override]
-        result = score_sample(frames, fps, audio, sample_rate, self.max_lag_frames, self.window_frames)
-        if result.status == "no audio":
-            self.n_no_audio += 1
-        elif result.status == "uncertain":
-            self.n_uncertain += 1
-        elif result.status != "ok":
-            self.n_no_events += 1
-        else:
-            self.align_sum += result.av_align
-            self.abs_offset_ms_sum += abs(result.offset_ms)
-            self.confidence_sum += result.confidence
-            self.n_scored += 1
-
-    def compute(self) -> dict[str, float]:
-        n = int(self.n_scored)
-        mean = (lambda s: float(s) / n) if n else (lambda s: float("nan"))
-        return {
-            "av_align": mean(self.align_sum),
-            "abs_offset_ms": mean(self.abs_offset_ms_sum),
-            "confidence": mean(self.confidence_sum),
-            "n": n,
-            "n_no_audio": int(self.n_no_audio),
-            "n_no_events": int(self.n_no_events),
-            "n_uncertain": int(self.n_uncertain),
-        }

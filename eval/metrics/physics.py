@@ -32,12 +32,18 @@ from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
-import torch
-from torchmetrics import Metric
 
 from eval.metrics.errors import MetricInputError
 from eval.metrics.frames import as_frames
-from eval.metrics.tracking import ObjectTrack, background, foreground_mask, steadied, track_moving_object, track_objects
+from eval.metrics.tracking import (
+    ObjectTrack,
+    background,
+    camera_unsteady,
+    foreground_mask,
+    steadied,
+    track_moving_object,
+    track_objects,
+)
 
 NAN = float("nan")
 STATIC_LAWS = {"stacking"}  # laws whose object may lawfully never move
@@ -46,6 +52,8 @@ MIN_FLIGHT_FRAMES = 6
 JUMP_SPEED_FACTOR = 2.0
 JUMP_MARGIN = 0.04
 JUMP_MIN = 0.08
+MIN_SMOOTH_TRAVEL = 1.5  # diameters one smooth stretch of the track must cover (see incoherent_track)
+CONSTANCY_SLACK = 0.15  # |g₁ − g₂| / (|g₁| + |g₂|) allowed between a flight's halves (perspective), i.e. ~1.35×
 
 
 @dataclass
@@ -124,7 +132,10 @@ def _constant_acceleration(t: np.ndarray, s: np.ndarray, require_positive: bool)
     g1 = 2 * _quadratic_fit(t[: half + 1], s[: half + 1])[0][0]
     g2 = 2 * _quadratic_fit(t[half:], s[half:])[0][0]
     g = 2 * coeffs[0]
-    constancy = max(0.0, 1.0 - abs(g1 - g2) / (abs(g1) + abs(g2) + 1e-9))
+    # Perspective and lens distortion change the apparent acceleration along a lawful path by tens of per cent
+    # (a ball falling toward a tilted camera): differences up to CONSTANCY_SLACK are not held against it.
+    spread = abs(g1 - g2) / (abs(g1) + abs(g2) + 1e-9)
+    constancy = max(0.0, 1.0 - max(0.0, spread - CONSTANCY_SLACK) / (1.0 - CONSTANCY_SLACK))
     same_sign = (g1 > 0 and g2 > 0) if require_positive else (g1 * g2 > 0)
     score = max(r2, 0.0) * constancy * float(same_sign)
     return score, {
@@ -158,14 +169,49 @@ def check_free_fall(track: ObjectTrack, fps: float, **_: Any) -> LawCheck:
     y = y[release:]
     hits = impacts(y)
     stop = hits[0] if hits else len(y)  # the impact frame itself may already show the rebound
+    # A soft landing (a cube that tumbles, a ball on a cushion) shows no sharp impact: the fall also ends where
+    # one constant acceleration stops explaining the path.
+    fall = _first_stretch(track, fps, start + release, start + release + stop)
+    if fall is not None:
+        stop = min(stop, fall)
+    stop = min(stop, _landing(y, fps, stop, _tolerance(track)))
     if stop < MIN_FLIGHT_FRAMES:
         return _not_judged("free_fall", f"only {stop} frames of flight (need {MIN_FLIGHT_FRAMES})")
     t = np.arange(stop) / fps
     score, diag = _constant_acceleration(t, y[:stop], require_positive=True)
     diag["release_frame"] = start + release
-    diag["contact_frame"] = start + release + hits[0] if hits else None
+    diag["contact_frame"] = start + release + stop if stop < len(y) else None
     diag["flight_frames"] = int(stop)
     return LawCheck("free_fall", float(score), diagnostics=diag)
+
+
+def _landing(y: np.ndarray, fps: float, stop: int, tol: float) -> int:
+    """Where a fall meets the ground without a sharp rebound: the first point that falls short of where the fall so
+    far says it should be, after which the object goes no further down (it rests there or rises). A fall that
+    slows in mid-air and keeps going is not a landing: that is for the law to judge."""
+    t = np.arange(len(y)) / fps
+    for j in range(5, stop):
+        coeffs = np.polyfit(t[:j], y[:j], 2)
+        short = float(np.polyval(coeffs, t[j])) - y[j]
+        step = y[j - 1] - y[j - 2]
+        if short > max(1.5 * tol, 0.2 * abs(step)) and float(np.max(y[j : j + 3])) - y[j] <= max(tol, 0.25 * abs(step)):
+            return j  # the landing frame already shows the ground's push
+    return stop
+
+
+def _first_stretch(track: ObjectTrack, fps: float, start: int, end: int) -> int | None:
+    """Length (frames from `start`) of the first stretch one quadratic explains within the tracking noise."""
+    if end - start < 4:
+        return None
+    part = _copy_range(track, start, end)
+    segs = flights(part, fps, max_gap=0)
+    return (segs[0].end - start + 1) if segs and segs[0].start == start else None
+
+
+def _copy_range(track: ObjectTrack, start: int, end: int) -> ObjectTrack:
+    present = np.zeros_like(track.present)
+    present[start:end] = track.present[start:end]
+    return ObjectTrack(track.label, present, track.centroid, track.area, track.bbox, track.hue_hist, track.frame_size)
 
 
 def flight_rises(track: ObjectTrack, fps: float) -> list[float]:
@@ -290,7 +336,9 @@ def check_rigidity(track: ObjectTrack, fps: float, compactness: float | None = N
     """
     if compactness is not None and compactness < 0.5:
         return _not_judged("rigidity", f"not a compact object (compactness {compactness:.2f}): its outline may change lawfully")
-    flying = {int(i) for f in free_flights(track, fps)[0] for i in f.frames}  # alone in the air: no hand merged in
+    # Alone in the air (no hand merged in), and away from the flight's ends: at a contact the ball squashes
+    # lawfully and sits on the floor, where a backdrop made from the clip's own frames may hold it (resting there).
+    flying = {int(i) for f in free_flights(track, fps)[0] for i in _inner(f.frames)}
     usable = [i for i in np.flatnonzero(track.present) if not track.touches_border(i)]
     if len(flying & set(usable)) >= 5:
         usable = sorted(flying & set(usable))
@@ -305,6 +353,12 @@ def check_rigidity(track: ObjectTrack, fps: float, compactness: float | None = N
         "rigidity", float(np.clip(1.0 - (ratio - allow) / 1.5, 0.0, 1.0)),
         diagnostics={"area_ratio_p90_p10": ratio, "allowed_ratio": allow},
     )
+
+
+def _inner(frames: np.ndarray) -> np.ndarray:
+    """A flight's frames without its first and last ones (two each on a flight of 10 or more)."""
+    cut = 2 if len(frames) >= 10 else 1
+    return frames[cut:-cut] if len(frames) > 2 * cut else frames[:0]
 
 
 def check_collision(track: ObjectTrack, fps: float, others: list[ObjectTrack] | None = None, **_: Any) -> LawCheck:
@@ -544,7 +598,11 @@ def free_flights(track: ObjectTrack, fps: float, min_points: int = 5) -> tuple[l
     weights = np.array([len(f.frames) for f in curved], float)
     acc = np.array([f.accel for f in curved])
     agree = np.linalg.norm(acc[:, None] - acc[None], axis=-1) <= 0.35 * np.linalg.norm(acc, axis=1)[:, None]
-    best = int(np.argmax(agree.astype(float) @ weights))
+    support = agree.astype(float) @ weights
+    # A hand that throws or catches pushes harder than gravity pulls (a throw leaves the hand faster than a fall
+    # would), so of the well-supported groups the gentlest one is free flight; this holds upside down as well.
+    strong = np.flatnonzero(support >= 0.5 * support.max())
+    best = int(min(strong, key=lambda k: float(np.linalg.norm(acc[k]))))
     return [f for f, ok in zip(curved, agree[best]) if ok], len(curved)
 
 
@@ -555,8 +613,16 @@ def incoherent_track(track: ObjectTrack, fps: float) -> str:
     segs = flights(track, fps)
     points = int(track.present.sum())
     solid = sum(len(f.frames) for f in segs if len(f.frames) >= 5)
-    if not _moving_flights(track, fps):
+    moving = _moving_flights(track, fps)
+    if not moving:
         return "no stretch of 5 frames in which the object moves smoothly"
+    # One object's path carries it several of its own sizes in one smooth go; a face's or a hand's blob
+    # shuffles about its place and only "travels" by hopping between stretches.
+    diam = _diameter(track)
+    reach = max(float(np.ptp(track.centroid[f.frames], axis=0).max()) for f in moving) / max(diam, 1.0)
+    if reach < MIN_SMOOTH_TRAVEL:
+        return (f"no smooth stretch travels {MIN_SMOOTH_TRAVEL:g} of the object's diameters (best {reach:.1f}): "
+                "something shuffles in place, not an object in flight")
     if points and solid / points < 0.5:
         return f"only {solid} of {points} tracked points move smoothly: not one object's path"
     idx = np.flatnonzero(track.present)
@@ -631,6 +697,59 @@ def _picture_stalls(frames: np.ndarray, start: int, end: int) -> bool:
     return bool(inside) and float(np.mean(inside)) < 0.25 * usual
 
 
+def _law_moves(track: ObjectTrack, fps: float, s: int, e: int, tol: float, diam: float) -> bool:
+    """Whether the path around frames s..e (fitted to three tracked frames on each side) carries the object
+    clearly away from where it stands at s during them: at the top of a bounce it barely moves, lawfully."""
+    seen = np.flatnonzero(track.present)
+    # Three tracked frames each side (the stalled frames left out): short enough not to reach over a bounce.
+    near = [i for i in seen if s - 6 <= i <= s][-3:] + [i for i in seen if e < i <= e + 7][:3]
+    if len(near) < 3:
+        return True
+    t = np.array(near, float) / fps
+    deg = 2 if len(near) >= 5 else 1
+    fx, fy = np.polyfit(t, track.centroid[near, 0], deg), np.polyfit(t, track.centroid[near, 1], deg)
+    ts = np.arange(s, e + 1) / fps
+    path = np.stack([np.polyval(fx, ts), np.polyval(fy, ts)], 1)
+    return float(np.linalg.norm(path - path[0], axis=1).max()) > max(2 * tol, 0.5 * diam)
+
+
+def _stalls_in_flight(
+    track: ObjectTrack, fps: float, frames: np.ndarray, tol: float, known: list[int]
+) -> list[dict[str, Any]]:
+    """The whole picture stands still for 3+ frames (repeated frames) while the object was moving just before and
+    after: a camera does not stop time. A clip with a cadence of repeated frames throughout (a low frame rate
+    padded up) is judged against its own cadence: only a stall twice as long as its usual repeats counts."""
+    t = len(frames)
+    if t < 6:
+        return []
+    change = np.array([float(np.abs(frames[i + 1, ::4, ::4].astype(np.int16) - frames[i, ::4, ::4]).mean())
+                       for i in range(t - 1)])
+    usual = float(np.median(change))
+    if usual <= 0.0:
+        return []
+    still = change < 0.25 * usual  # frame i+1 repeats frame i
+    runs = _runs(still)
+    lengths = sorted(e - s for s, e in runs)
+    cadence = lengths[len(lengths) // 2] if len(runs) >= 3 else 0  # repeats all through the clip
+    c, seen = track.centroid, np.flatnonzero(track.present)
+    found = []
+    for s, e in runs:
+        if e - s < max(2, 2 * cadence) or any(s <= k <= e for k in known):
+            continue  # fewer than 3 identical frames, or already reported
+        before = [i for i in seen if s - 6 <= i <= s]
+        after = [i for i in seen if e <= i <= e + 6]
+        if len(before) < 2 or len(after) < 2:
+            continue
+        v_before = np.linalg.norm(c[before[-1]] - c[before[0]]) / max(1, before[-1] - before[0])
+        v_after = np.linalg.norm(c[after[-1]] - c[after[0]]) / max(1, after[-1] - after[0])
+        # Moving on both sides at more than the tracking noise per frame, and not at a turning point (the top of
+        # a bounce, where a clean render may repeat a frame): fast on both sides, or the path through it moves.
+        fast = min(v_before, v_after) > 2 * tol
+        if min(v_before, v_after) > tol and (fast or _law_moves(track, fps, s, e, tol, _diameter(track))):
+            found.append({"kind": "froze", "frame": int(s), "frames": int(e - s + 1)})
+    return found
+
+
 def _blob_near(frames: np.ndarray, bg: np.ndarray, box: np.ndarray, area: float, i: int) -> bool:
     """Something of about the object's size differs from the backdrop within a few sizes of the box in frame i."""
     h, w = bg.shape[:2]
@@ -656,14 +775,34 @@ def continuity_events(track: ObjectTrack, fps: float, frames: np.ndarray | None,
     def moving(f: Flight) -> bool:
         return len(f.frames) >= 4 and float(np.ptp(c[f.frames], axis=0).max()) >= max(4.0, 2 * tol)
 
+    free = free_flights(track, fps)[0]
+    g = np.average([f.accel for f in free], axis=0, weights=[len(f.frames) for f in free]) if free else None
+
+    def free_like(f: Flight) -> bool:  # moves as the clip's free flights do (gravity alone)
+        return g is not None and moving(f) and float(np.linalg.norm(f.accel - g)) <= 0.5 * float(np.linalg.norm(g))
+
     for k, (a, b) in enumerate(zip(segs, segs[1:])):
         if moving(a) and moving(b):  # two solid flights side by side must join up somewhere between them
             t = np.linspace(a.end / fps, b.start / fps, 9)
             gap = float(np.min(np.linalg.norm(a.at(t) - b.at(t), axis=1)))
             # Continuous motion (a bounce, a frame missed) meets whatever the speed; only a residual-sized miss is noise.
-            limit = max(3 * tol, 0.5 * diam) + a.residual_px + b.residual_px
+            # A short stretch's acceleration (a hand's throw, a kick) is known only roughly: carried across an
+            # unseen gap it strays by about ¼|a|Δt² (the longer the gap and the harder the push, the more).
+            dt = (b.start - a.end) / fps
+            stray = 0.25 * (float(np.linalg.norm(a.accel)) + float(np.linalg.norm(b.accel))) * dt**2 if b.start - a.end > 1 else 0.0
+            limit = max(3 * tol, 0.5 * diam) + a.residual_px + b.residual_px + stray
             if gap > limit:
                 events.append({"kind": "jumped", "frame": b.start, "px": gap})
+            elif b.start - a.end <= 1 and free_like(a) and free_like(b):
+                # Two pieces of free flight back to back whose velocities differ: something struck the object. A
+                # floor, a hand or a foot strikes from below or the side; a turn downward in mid-air (the top of
+                # a flight cut out) has nothing to push it.
+                tj = (a.end + b.start) / 2 / fps
+                dv = (np.array([np.polyval(np.polyder(b.fx), tj), np.polyval(np.polyder(b.fy), tj)])
+                      - np.array([np.polyval(np.polyder(a.fx), tj), np.polyval(np.polyder(a.fy), tj)])) / fps
+                size = float(np.linalg.norm(dv))
+                if size > max(2 * tol, 0.25 * diam) and dv[1] > 0.7 * size:
+                    events.append({"kind": "struck from above", "frame": b.start, "px_per_frame": size})
     # A stall: the object stops dead for 3+ frames and then jumps on, while the whole picture stands still
     # (repeated frames); a catch stops the object, not the camera's noise.
     if frames is not None:
@@ -676,9 +815,12 @@ def continuity_events(track: ObjectTrack, fps: float, frames: np.ndarray | None,
                 j += 1
             if j - k >= 2:  # frames idx[k-1] .. idx[j-1]: 3 or more in one place
                 after = step[j] if j < len(idx) else 0.0  # ... and jumps on: a ball coming to rest stays
-                if after > tol and _picture_stalls(frames, int(idx[k - 1]), int(idx[j - 1])):
+                s0, e0 = int(idx[k - 1]), int(idx[j - 1])
+                if after > tol and _picture_stalls(frames, s0, e0) and _law_moves(track, fps, s0, e0, tol, diam):
                     events.append({"kind": "froze", "frame": int(idx[k - 1]), "frames": int(j - k + 1)})
             k = j + 1
+    if frames is not None:
+        events += _stalls_in_flight(track, fps, frames, tol, [e["frame"] for e in events if e["kind"] == "froze"])
     if frames is not None and bg is not None:
         area = float(np.median(track.area[track.present])) if track.present.any() else 0.0
         runs = _runs(track.present)
@@ -781,6 +923,15 @@ def score_sample(
     names = [n for n in [expectations.get("object"), *expectations.get("objects", [])] if n]
     names = list(dict.fromkeys(names))
     colour = expectations.get("color") or expectations.get("colour")
+    label = str(names[0]) if names else "moving object"
+    # A camera that zooms, rolls or follows the object puts its own motion into every pixel: no law can be read off.
+    unsteady = camera_unsteady(video)
+    if unsteady:
+        checks = {law: _not_judged(law, f"cannot judge physics in this view: {unsteady}") for law in laws}
+        checks["flicker"] = _not_judged("flicker", "the camera moves")
+        checks["smoothness"] = _not_judged("smoothness", "the camera moves")
+        head = checks[laws[0]]
+        return PhysicsResult(law=laws[0], object=label, score=head.score, status=head.status, checks=checks)
     # The object must move: found by motion against the (steadied) backdrop, ranked by the named colour.
     moving = track_moving_object(video, label=str(names[0]) if names else "moving object",
                                  colour=colour if isinstance(colour, str) else None)
@@ -820,41 +971,3 @@ def score_sample(
     return PhysicsResult(law=laws[0], object=main.label, score=head.score, status=head.status, checks=checks)
 
 
-class PhysicsConsistency(Metric):
-    """Mean law score (over clips the law could be judged on), per law, plus flicker and smoothness."""
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        for name in (*LAWS, "flicker", "smoothness"):
-            self.add_state(f"{name}_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-            self.add_state(f"{name}_n", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-        self.add_state("unjudged", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, frames: Any, fps: float | Fraction, expectations: dict[str, Any]) -> None:  # type: ignore[override]
-        result = score_sample(frames, fps, expectations)
-        for name, check in result.checks.items():
-            if not math.isnan(check.score):
-                setattr(self, f"{name}_sum", getattr(self, f"{name}_sum") + check.score)
-                setattr(self, f"{name}_n", getattr(self, f"{name}_n") + 1)
-        if math.isnan(result.score):
-            self.unjudged += 1
-
-    def compute(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        law_sum, law_n = 0.0, 0
-        for name in (*LAWS, "flicker", "smoothness"):
-            n = int(getattr(self, f"{name}_n"))
-            if n:
-                out[name] = float(getattr(self, f"{name}_sum")) / n
-                out[f"{name}_n"] = n
-                if name in LAWS:
-                    law_sum += float(getattr(self, f"{name}_sum"))
-                    law_n += n
-        out["physics"] = law_sum / law_n if law_n else NAN
-        out["n"] = law_n
-        out["unjudged"] = int(self.unjudged)
-        return out

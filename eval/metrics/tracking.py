@@ -401,6 +401,85 @@ def camera_shifts(frames: np.ndarray) -> np.ndarray:
     return _memo.get(frames, "camera_shifts", make)
 
 
+@dataclass
+class CameraMotion:
+    """How the view moves over a clip, from background features tracked frame to frame (pyramidal LK + RANSAC
+    similarity), chained: `path` is the view's (dx, dy) against the first frame in px, `scale` its zoom."""
+
+    path: np.ndarray  # float[T, 2]
+    scale: np.ndarray  # float[T]
+    rotation_deg: np.ndarray  # float[T]
+    features: int  # median number of background features per frame pair (few: the estimate means little)
+
+
+# A view that moves more than this cannot be read as a still view (pixels would show the camera's motion).
+CAMERA_ZOOM_LIMIT = 0.08  # |scale − 1| over the clip (a hand-held still camera's breathing stays well below)
+CAMERA_ROTATION_LIMIT_DEG = 3.0
+CAMERA_UNDONE_FRACTION = 0.05  # of the short side: a pan or tilt this large that steadying by translation misses
+
+
+def camera_motion(frames: np.ndarray) -> CameraMotion:
+    """The camera's motion over the clip (see CameraMotion), robust to a small moving object (RANSAC)."""
+    def make() -> CameraMotion:
+        t, h, w, _ = frames.shape
+        scale = min(1.0, 240 / max(h, w))
+        size = (max(16, int(w * scale)), max(16, int(h * scale)))
+        grey = [cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA) for f in frames]
+        path, zoom, rot = np.zeros((t, 2)), np.ones(t), np.zeros(t)
+        m_total = np.eye(3)
+        counts = []
+        for i in range(1, t):
+            pts = cv2.goodFeaturesToTrack(grey[i - 1], maxCorners=300, qualityLevel=0.01, minDistance=5)
+            step = np.eye(3)
+            if pts is not None and len(pts) >= 12:
+                nxt, ok, _ = cv2.calcOpticalFlowPyrLK(grey[i - 1], grey[i], pts, None, winSize=(15, 15), maxLevel=3)
+                good = ok.ravel() == 1
+                counts.append(int(good.sum()))
+                if good.sum() >= 12:
+                    m, inl = cv2.estimateAffinePartial2D(pts[good], nxt[good], method=cv2.RANSAC, ransacReprojThreshold=1.0)
+                    if m is not None and inl is not None and inl.sum() >= max(8, 0.4 * good.sum()):
+                        moves = (np.abs(m[:, 2]).max() > 0.3 or abs(np.hypot(m[0, 0], m[1, 0]) - 1) > 0.003
+                                 or abs(m[1, 0]) > 0.002)
+                        if moves:  # below this a still camera's noise would add up over the clip
+                            step = np.vstack([m, [0, 0, 1]])
+            else:
+                counts.append(0)
+            m_total = step @ m_total
+            a, b = m_total[0, 0], m_total[1, 0]
+            zoom[i] = float(np.hypot(a, b))
+            rot[i] = float(np.degrees(np.arctan2(b, a)))
+            centre = np.array([size[0] / 2, size[1] / 2, 1.0])
+            path[i] = (m_total @ centre)[:2] - centre[:2]
+        return CameraMotion(path / scale, zoom, rot, int(np.median(counts)) if counts else 0)
+
+    return _memo.get(frames, "camera_motion", make)
+
+
+def camera_unsteady(frames: np.ndarray) -> str:
+    """Why the camera moves too much for physics in pixels (empty when the view holds still or steadying by
+    translation undoes its drift): a zoom, a roll, or a pan / tilt the translation steadying does not follow."""
+    video = as_frames(frames)
+    if len(video) < 3:
+        return ""
+    motion = camera_motion(video)
+    if motion.features < 20:
+        return ""  # a featureless view (sky, a plain wall): nothing to measure the camera by
+    side = min(video.shape[1:3])
+    zoom = float(np.abs(motion.scale - 1).max())
+    if zoom > CAMERA_ZOOM_LIMIT:
+        return f"the camera zooms or moves in ({zoom:.0%} change of scale): sizes and speeds in the picture are the camera's"
+    roll = float(np.abs(motion.rotation_deg).max())
+    if roll > CAMERA_ROTATION_LIMIT_DEG:
+        return f"the camera rolls ({roll:.1f}°): 'down' in the picture changes over the clip"
+    limit = max(6.0, CAMERA_UNDONE_FRACTION * side)
+    moved = float(np.linalg.norm(motion.path, axis=1).max())
+    left = float(np.linalg.norm(motion.path - camera_shifts(video), axis=1).max())
+    if moved > limit and left > limit:
+        return (f"the camera pans or tilts ({moved:.0f} px over the clip) and steadying cannot undo it: motion in the "
+                "picture would be the camera's")
+    return ""
+
+
 def steadied(frames: np.ndarray) -> np.ndarray:
     """The frames moved back by the camera's translation (unchanged when the view holds still within 1 px)."""
     def make() -> np.ndarray:
@@ -486,7 +565,8 @@ def _motion_blobs(frames: np.ndarray, prior: ColourPrior | None) -> list[list[_B
                 found.append(_Blob(i, cents[k].astype(float), float(area), np.array([x, y, x + bw - 1, y + bh - 1], float),
                                    compact, colour_agreement(pixels[:: max(1, len(pixels) // 400)], prior)))
         # Keep the likeliest few per frame (a busy frame must not cost quadratic linking).
-        found.sort(key=lambda b: -(b.colour * (0.3 + b.compact)))
+        # Ties broken by position and size, not by the order connected components happen to be labelled in.
+        found.sort(key=lambda b: (-(b.colour * (0.3 + b.compact)), -b.area, float(b.centroid[1]), float(b.centroid[0])))
         blobs.append(found[:12])
     return blobs
 
