@@ -29,6 +29,9 @@ class FVDProtocol:
     fake_offset: str = "first"
     cov_ddof: int = 1  # covariance divisor N − ddof: the references' FeatureStats use ÷N (ddof 0)
     max_items: int | None = None  # N cap per side (the references stop at 2048)
+    # Generated side below max_items: draw more random 16-frame clips from the same videos until N is reached
+    # (cd-FVD's loader loops over the fake set with fresh random clips; StyleGAN-V generates 2048 videos instead).
+    resample_fake: bool = False
     reproduced: str = ""
     not_reproduced: str = ""
 
@@ -41,9 +44,11 @@ class CLIPProtocol:
     reference_file: str
     model: str  # open_clip name, or a transformers id
     pretrained: str | None  # open_clip tag (None for transformers ids)
-    frames: str = "uniform8"  # "uniform8" (centres of 8 segments), "all", "tile8" (8 frames tiled into one image)
+    frames: str = "uniform8"  # "uniform8" (centres of 8 segments), "all", "concat8" (t2v_metrics' JPEG strip)
     preprocess: str = "model"  # "model" (the model's own processor), "squash-raw" (0–255 squashed to 224², no normalisation)
     aggregate: str = "clamp-per-frame"  # "clamp-per-frame" (mean of 100·max(cos,0)), "clamp-mean" (100·max(mean cos,0)), "cosine" (mean raw cos)
+    pool: str = "videos"  # suite number: "videos" (mean of per-video scores) or "frames" (Σ over all frames / Σ frames)
+    clip_temp: bool = False  # also EvalCrafter's CLIP-Temp (consecutive frames, every frame) as the `clip_temp` detail
     reproduced: str = ""
     not_reproduced: str = ""
 
@@ -75,13 +80,15 @@ FVD_PROTOCOLS: dict[str, FVDProtocol] = {
             fake_offset="first",
             cov_ddof=0,
             max_items=PUBLISHED_N,
+            resample_fake=True,
             reproduced="I3D TorchScript called with uint8 and rescale=True, resize=True; 16 consecutive frames; "
             "real side at a seeded random offset, generated side from frame 0; frames prepared as the dataset "
             "script does (Lanczos short side, centre crop, JPEG at PIL's default quality); features as float32; "
             "mean/covariance ÷N; N capped at 2048 per side",
-            not_reproduced="Python's `random` stream for offsets (ours: numpy, seeded); generated videos are "
-            "not re-drawn from the generator when fewer than 2048 exist (N is reported and a number at "
-            "N < 2048 is labelled not comparable); the I3D weights are whatever file you supply",
+            not_reproduced="Python's `random` stream for offsets (ours: numpy, seeded); StyleGAN-V scores 2048 "
+            "distinct generated videos: with fewer, extra random clips are drawn from each video up to 2048 "
+            "(--no-fvd-resample: off) and the number is labelled not comparable, naming how many videos were "
+            "behind it; the I3D weights are whatever file you supply",
         ),
         FVDProtocol(
             name="cd-fvd",
@@ -94,13 +101,14 @@ FVD_PROTOCOLS: dict[str, FVDProtocol] = {
             fake_offset="random",
             cov_ddof=0,
             max_items=PUBLISHED_N,
+            resample_fake=True,
             reproduced="short side → 256 (bilinear, antialias), centre crop, then bilinear to the model's 224²; "
             "float [0, 1] without normalisation; a seeded random 16-frame clip on both sides; "
-            "mean over tokens → fc_norm; ÷N covariance",
+            "mean over tokens → fc_norm; ÷N covariance; the generated side re-sampled pass after pass with fresh "
+            "random clips until N = 2048, as their compute_fake_stats loops",
             not_reproduced="the default network is transformers' VideoMAE-base (768-d), NOT cd-FVD's VideoMAE-v2 "
             "ViT-g/14 (1408-d): only their checkpoint converted with `python3 -m eval.features.videomae_v2` "
-            "and passed as --fvd-model gives cd-FVD's features; clips are not re-sampled up to 2048 when "
-            "fewer videos exist; random clips come from numpy's seeded generator, not Python's `random`",
+            "and passed as --fvd-model gives cd-FVD's features; random clips come from numpy's seeded generator, not Python's `random`",
         ),
     )
 }
@@ -133,9 +141,12 @@ CLIP_PROTOCOLS: dict[str, CLIPProtocol] = {
             frames="all",
             preprocess="squash-raw",
             aggregate="cosine",
+            clip_temp=True,
             reproduced="OpenAI ViT-B/32; every frame; 0–255 pixels squashed to 224² without normalisation; "
-            "mean raw cosine",
-            not_reproduced="EvalCrafter's ×100 and its CLIP-Temp (consecutive frames) are not computed here",
+            "mean raw cosine; and their CLIP-Temp as `clip_temp` (every frame, torchvision Resize([224, 224]) of "
+            "raw 0–255 floats, mean cosine of consecutive frames)",
+            not_reproduced="EvalCrafter's ×100 is not applied (raw cosine, as their script logs it); frames come "
+            "from PyAV, not cv2.VideoCapture",
         ),
         CLIPProtocol(
             name="vbench",
@@ -144,22 +155,29 @@ CLIP_PROTOCOLS: dict[str, CLIPProtocol] = {
             pretrained="openai",
             frames="all",
             aggregate="cosine",
+            pool="frames",
             reproduced="OpenAI ViT-B/32 (open_clip weights 'openai'); every frame; the model's preprocessing "
             "(resize 224 bicubic, centre crop, CLIP normalisation, as VBench's clip_transform_Image); per video "
-            "the mean of logits_per_text/100, which is the cosine since OpenAI's logit scale is exactly 100",
-            not_reproduced="VBench's suite-level number pools frames over all videos (Σ sim / Σ frames), ours "
-            "averages per-video means; its style prompts (auxiliary_info) are the caller's to give",
+            "the mean of logits_per_text/100, which is the cosine since OpenAI's logit scale is exactly 100; the "
+            "suite number pools frames over all videos (Σ sim / Σ frames), as appearance_style returns",
+            not_reproduced="its style prompts (auxiliary_info) are the caller's to give; frames come from "
+            "PyAV, not decord",
         ),
         CLIPProtocol(
             name="t2v_metrics",
-            reference_file="linzhiqiu/t2v_metrics t2v_metrics/models/clipscore_models/clip_model.py",
+            reference_file="linzhiqiu/t2v_metrics t2v_metrics/score.py (Score.forward, video_mode 'concat'), "
+            "t2v_metrics/models/vqascore_models/mm_utils.py, t2v_metrics/models/clipscore_models/clip_model.py",
             model="ViT-L-14",
             pretrained="openai",
-            frames="tile8",
+            frames="concat8",
             aggregate="cosine",
-            reproduced="8 uniformly sampled frames tiled into one image, one cosine per video",
-            not_reproduced="the tile layout follows our reading of their concatenation; not golden-tested "
-            "against their file",
+            reproduced="OpenAI ViT-L/14 (their default 'openai:ViT-L-14'); frames i·(T//8), each a cv2 JPEG "
+            "(quality 95) read back, side by side with 10 black pixels between them, the strip saved as JPEG "
+            "and opened with PIL; the model's preprocessing (which centre-crops the strip to its middle); "
+            "one raw cosine per video",
+            not_reproduced="frames come from our decoder (PyAV), theirs from cv2.VideoCapture (same frames, "
+            "YUV→RGB may differ by a grey level) and its CAP_PROP_FRAME_COUNT; they list the frame files with "
+            "os.listdir, whose order depends on the file system — we keep time order",
         ),
     )
 }
@@ -177,10 +195,25 @@ def clip_protocol(name: str) -> CLIPProtocol:
     return CLIP_PROTOCOLS[name]
 
 
-def comparability(protocol: FVDProtocol, n: int) -> str:
-    """The label every FVD carries: whether it may stand next to a published number, and why not."""
+def resample_passes(protocol: FVDProtocol, n_videos: int, enabled: bool = True) -> int:
+    """Clips drawn per generated video so the fake side reaches the protocol's N (1 = no re-sampling)."""
+    if not enabled or not protocol.resample_fake or not protocol.max_items or n_videos <= 0:
+        return 1
+    return max(1, -(-protocol.max_items // n_videos))
+
+
+def comparability(protocol: FVDProtocol, n: int, videos: int | None = None) -> str:
+    """The label every FVD carries: whether it may stand next to a published number, and why not.
+
+    `videos` is the number of distinct generated videos behind the N clips when clips were re-sampled."""
     if protocol.name == "sora-lite":
         return f"sora-lite protocol (N={n}): not comparable with published FVD"
     if n < PUBLISHED_N:
         return f"{protocol.name} protocol, not comparable with published FVD (N={n} < {PUBLISHED_N})"
+    if videos is not None and videos < n:
+        if protocol.name == "cd-fvd":
+            return (f"cd-fvd protocol at N={n}: clips re-sampled from {videos} generated videos, as cd-FVD's loader "
+                    "does; computed as published, up to the supplied weights")
+        return (f"{protocol.name} protocol, not comparable with published FVD: N={n} clips re-sampled from only "
+                f"{videos} generated videos (the reference scores {PUBLISHED_N} distinct ones)")
     return f"{protocol.name} protocol at N={n}: computed as published, up to the supplied weights"

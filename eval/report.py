@@ -59,21 +59,34 @@ def leaderboard_columns(metrics: Mapping[str, Sequence[str]]) -> list[str]:
     return cols + LEADERBOARD_TAIL
 
 
-def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, float]:
+POOL_WEIGHT = "pool_weight"  # a sample detail: its weight in a pooled suite mean (e.g. frames, for VBench)
+
+
+def mean_ci(values: Iterable[float], level: float = 0.95, weights: Iterable[float] | None = None) -> tuple[float, float, float]:
     """Mean and a percentile-bootstrap interval of the mean; the interval is NaN with fewer than 2 values.
 
     Percentile bootstrap rather than Student t: its bounds are means of resampled values, so they stay inside
     the smallest and largest value seen and therefore inside the metric's range (a t-interval on n = 2 of a
     0–1 score can reach -3). Resampling is seeded, so a rerun gives the same interval.
+
+    `weights` (one per value) gives a pooled mean Σ w·v / Σ w — VBench's suite number pools frames over all
+    videos — and the bootstrap then resamples videos with their weights.
     """
-    x = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
-    if x.size == 0:
+    vals = list(values)
+    w_in = [1.0] * len(vals) if weights is None else [float(w) for w in weights]
+    if len(w_in) != len(vals):
+        raise ValueError("mean_ci: one weight per value")
+    keep = [(v, w) for v, w in zip(vals, w_in) if v is not None and np.isfinite(v) and np.isfinite(w) and w > 0]
+    if not keep:
         return math.nan, math.nan, math.nan
-    m = float(x.mean())
+    x = np.asarray([v for v, _ in keep], dtype=np.float64)
+    w = np.asarray([w for _, w in keep], dtype=np.float64)
+    m = float((x * w).sum() / w.sum())
     if x.size < 2:
         return m, math.nan, math.nan
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    means = x[rng.integers(0, x.size, size=(BOOTSTRAP_RESAMPLES, x.size))].mean(axis=1)
+    idx = rng.integers(0, x.size, size=(BOOTSTRAP_RESAMPLES, x.size))
+    means = (x[idx] * w[idx]).sum(axis=1) / w[idx].sum(axis=1)
     lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     return m, float(lo), float(hi)
 
@@ -122,9 +135,12 @@ def leaderboard_frame(
                             f"{m}_ci_high": set_score.ci_high, f"{m}_n": set_score.n})
             else:
                 ok = rows[rows["status"] == "ok"]
-                vals = pd.to_numeric(ok["value"], errors="coerce").dropna()
-                mean, lo, hi = mean_ci(vals.tolist())
-                row.update({f"{m}_mean": mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi, f"{m}_n": int(vals.size)})
+                vals = pd.to_numeric(ok["value"], errors="coerce")
+                pooled = [_detail(d, POOL_WEIGHT) for d in ok["details"]]
+                weights = pooled if pooled and all(p is not None for p in pooled) else None
+                mean, lo, hi = mean_ci(vals.tolist(), weights=weights)
+                row.update({f"{m}_mean": mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi,
+                            f"{m}_n": int(vals.notna().sum())})
             row[f"{m}_uncertain"] = int((rows["status"] == "uncertain").sum())
             row[f"{m}_skipped"] = int((rows["status"] == "skipped").sum())
             if rows["seconds"].notna().any():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from eval.metrics.clip_score import NUM_FRAMES, CLIPAlignment, load_clip_encoder, open_clip_weights, score_sample
+from eval.metrics.clip_score import NUM_FRAMES, load_clip_encoder, open_clip_weights, score_sample
 from eval.metrics.errors import MetricInputError, MetricSkipped
 from eval.metrics.frames import uniform_indices
 
@@ -98,16 +98,14 @@ def test_uniform_indices_documented_n() -> None:
     assert list(uniform_indices(3, 8)) == [0, 1, 2]
 
 
+@pytest.mark.slow
 def test_clip_score_equals_torchmetrics(tiny_clip: Path) -> None:
     encoder = load_clip_encoder(str(tiny_clip))
     rng = np.random.default_rng(0)
     prompts = ["a red ball falls", "two blue cubes on a table", "a dog runs"]
-    metric = CLIPAlignment(encoder=encoder)
-    per_video_refs = []
     for prompt in prompts:
         frames = rng.integers(0, 256, size=(20, 40, 48, 3), dtype=np.uint8)
         row = score_sample(frames, prompt, encoder)
-        metric.update(frames, prompt)
         picked = frames[uniform_indices(20, NUM_FRAMES)]
         # Reference 1: torchmetrics per frame (each a CLIPScore of one image = max(100·cos, 0)), averaged.
         per_frame = []
@@ -116,7 +114,6 @@ def test_clip_score_equals_torchmetrics(tiny_clip: Path) -> None:
             ref.update(torch.from_numpy(frame).permute(2, 0, 1), prompt)
             per_frame.append(float(ref.compute()))
         assert row["clip_score"] == pytest.approx(np.mean(per_frame), abs=1e-4)
-        per_video_refs.append(np.mean(per_frame))
         # Reference 2: torchmetrics over all frames at once clamps the mean; equal when no cosine < 0.
         batch = torchmetrics_clipscore(tiny_clip)
         batch.update(torch.from_numpy(picked).permute(0, 3, 1, 2), [prompt] * len(picked))
@@ -126,9 +123,6 @@ def test_clip_score_equals_torchmetrics(tiny_clip: Path) -> None:
         feats = encoder.image_embeddings(picked)
         hand = np.mean([float(torch.dot(feats[k], feats[k + 1])) for k in range(len(feats) - 1)])
         assert row["frame_consistency"] == pytest.approx(hand, abs=1e-6)
-    result = metric.compute()
-    assert result["n"] == 3
-    assert result["clip_score"] == pytest.approx(np.mean(per_video_refs), abs=1e-4)
 
 
 def test_frame_consistency_static_vs_changing(tiny_clip: Path) -> None:
@@ -138,18 +132,6 @@ def test_frame_consistency_static_vs_changing(tiny_clip: Path) -> None:
     noisy = rng.integers(0, 256, size=(16, 32, 32, 3), dtype=np.uint8)
     assert score_sample(still, "x", encoder)["frame_consistency"] == pytest.approx(1.0, abs=1e-5)
     assert score_sample(noisy, "x", encoder)["frame_consistency"] < 0.999
-
-
-def test_merge_across_processes_equals_one_pass(tiny_clip: Path) -> None:
-    encoder = load_clip_encoder(str(tiny_clip))
-    rng = np.random.default_rng(2)
-    videos = [rng.integers(0, 256, size=(8, 32, 32, 3), dtype=np.uint8) for _ in range(4)]
-    whole, a, b = (CLIPAlignment(encoder=encoder) for _ in range(3))
-    for i, v in enumerate(videos):
-        whole.update(v, "a ball")
-        (a if i % 2 else b).update(v, "a ball")
-    a.merge_state(b)
-    assert a.compute() == pytest.approx(whole.compute())
 
 
 def test_missing_weights_are_skipped_with_how_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

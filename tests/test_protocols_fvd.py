@@ -144,6 +144,7 @@ def start_of(feature: np.ndarray) -> int:
     return int(round((feature[6] + 1.0) * 127.5 / 8))
 
 
+@pytest.mark.slow
 def test_stylegan_v_feeds_uint8_prepared_clips_and_offsets_real_side_only() -> None:
     proto = fvd_protocol("stylegan-v")
     extractor = I3DFeatures(RecordingI3D(), feature_dim=7, protocol=proto, seed=3)
@@ -312,26 +313,34 @@ def test_scorer_and_cli_pick_the_protocol(tmp_path: Path, monkeypatch: pytest.Mo
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*compute.*called before")
-def test_cli_stylegan_v_end_to_end(tmp_path: Path) -> None:
-    """`--fvd-protocol stylegan-v`: the number equals the reference pipeline on the same files, N and the
-    protocol reach the leaderboard's settings and the report's not-comparable label."""
-    import pandas as pd
+def run_stylegan_v(tmp_path: Path, gen_frames: int, extra: list[str] | None = None) -> tuple[Path, Path, Path, Path]:
+    """3 generated and 3 reference MP4s, a tiny I3D TorchScript file, and `eval.run --fvd-protocol stylegan-v`."""
     from eval_fixtures import moving_square, write
 
     from eval import run as eval_run
-    from sora_lite.media import read_video
 
     file = tmp_path / "i3d.pt"
     torch.jit.script(RecordingI3D()).save(str(file))
     gen, ref = tmp_path / "gen", tmp_path / "ref"
     gen.mkdir(), ref.mkdir()
     for k in range(3):
-        write(gen / f"g{k}.mp4", moving_square(20, color=(200, 40 * k, 30)))
+        write(gen / f"g{k}.mp4", moving_square(gen_frames, color=(200, 40 * k, 30)))
         write(ref / f"r{k}.mp4", moving_square(24, color=(30, 200, 40 * k)))
     out = tmp_path / "out"
     assert eval_run.main(["--generator", f"videos:{gen}", "--metrics", "fvd", "--fvd-protocol", "stylegan-v",
                           "--fvd-model", str(file), "--reference", f"videos:{ref}", "--out", str(out),
-                          "--no-progress"]) == 0
+                          "--no-progress", *(extra or [])]) == 0
+    return file, gen, ref, out
+
+
+def test_cli_stylegan_v_end_to_end(tmp_path: Path) -> None:
+    """`--fvd-protocol stylegan-v`: the number equals the reference pipeline on the same files, N and the
+    protocol reach the leaderboard's settings and the report's not-comparable label."""
+    import pandas as pd
+
+    from sora_lite.media import read_video
+
+    file, gen, ref, out = run_stylegan_v(tmp_path, gen_frames=20, extra=["--no-fvd-resample"])
     row = pd.read_csv(out / "leaderboard.csv", keep_default_na=False).iloc[0]
     assert row["fvd_n"] == 3 and "protocol=stylegan-v" in row["settings"]
     assert "not comparable with published FVD (N=3" in (out / "report.md").read_text()
@@ -351,3 +360,86 @@ def test_cli_stylegan_v_end_to_end(tmp_path: Path) -> None:
                          for p in sorted(ref.glob("*.mp4"))])
     np.testing.assert_allclose(real, real_ref, rtol=0, atol=1e-6)
     assert row["fvd_mean"] == pytest.approx(ref_compute_fvd(real_ref, fake), rel=1e-6)
+
+
+def test_resample_passes_reach_the_protocols_n() -> None:
+    from eval.protocols import resample_passes
+
+    assert resample_passes(fvd_protocol("cd-fvd"), 120) == 18  # 18 × 120 = 2160 ≥ 2048, 17 × 120 < 2048
+    assert resample_passes(fvd_protocol("stylegan-v"), 2048) == 1
+    assert resample_passes(fvd_protocol("stylegan-v"), 3) == 683
+    assert resample_passes(fvd_protocol("sora-lite"), 3) == 1  # the project's own protocol never re-samples
+    assert resample_passes(fvd_protocol("cd-fvd"), 3, enabled=False) == 1
+
+
+def test_fake_features_are_drawn_pass_by_pass_like_cdfvds_loader() -> None:
+    """cd-FVD loops over the whole fake set, then again with fresh clips: pass-major order, so the cap at
+    2048 drops the last pass's tail, never one video's extra clips."""
+    from eval.scoring import fake_feature_set
+
+    a = [[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]  # video 1: three clips
+    b = [[2.0, 0.0], [2.0, 1.0], [2.0, 2.0]]
+    rows, videos = fake_feature_set([a, b])
+    assert videos == 2
+    assert rows.tolist() == [[1, 0], [2, 0], [1, 1], [2, 1], [1, 2], [2, 2]]
+    single, n = fake_feature_set([[0.5, 0.5], [0.1, 0.2]])  # one vector per video, as without re-sampling
+    assert n == 2 and single.shape == (2, 2)
+
+
+def test_scorer_draws_extra_random_clips_after_the_protocols_own() -> None:
+    from eval.scoring import FVDScorer, ScorerOptions
+    from sora_lite.media import Clip
+
+    class Stub:
+        name = "stub"
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[int, str | None]] = []
+
+        def __call__(self, videos, real=False, offset=None):
+            self.calls.append((len(videos), offset))
+            return np.array([[1.0 if offset == "random" else 0.0, float(k)] for k in range(len(videos))])
+
+    scorer = FVDScorer(ScorerOptions(fvd_protocol="cd-fvd"))
+    scorer.extractor = Stub()
+    scorer.plan([40, 200])  # the smallest suite decides: ceil(2048 / 40) = 52 clips per video
+    assert scorer.passes == 52 and "clips_per_video=52" in scorer.settings()
+    video = np.zeros((20, 8, 8, 3), dtype=np.uint8)
+    out = scorer.score(Clip(frames=video, fps=8.0), None)
+    assert len(out.feature) == 52 and out.feature[0][0] == 0.0 and all(f[0] == 1.0 for f in out.feature[1:])
+    assert scorer.extractor.calls == [(1, None), (51, "random")]
+    scorer.plan([40], resample=False)
+    assert scorer.passes == 1 and "clips_per_video" not in scorer.settings()
+
+
+def test_resampled_label_says_how_many_videos() -> None:
+    from eval.scoring import fvd_set_score
+
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=(2100, 4))
+    fake = rng.normal(size=(2100, 4))
+    cd = fvd_set_score(fake, ref, protocol="cd-fvd", videos=120)
+    assert cd.n == 2048 and "re-sampled from 120 generated videos, as cd-FVD's loader does" in cd.warning
+    sg = fvd_set_score(fake, ref, protocol="stylegan-v", videos=120)
+    assert "not comparable" in sg.warning and "only 120 generated videos" in sg.warning
+    plain = fvd_set_score(fake, ref, protocol="cd-fvd")
+    assert "computed as published" in plain.warning and "re-sampled" not in plain.warning
+
+
+@pytest.mark.slow
+def test_cli_resamples_generated_clips_up_to_n(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through `eval.run`: with N lowered to 6 for the test, 3 generated videos give 2 clips each, N=6 reaches
+    the leaderboard, the settings say so and the report names the 3 videos behind the 6 clips."""
+    import dataclasses
+
+    import pandas as pd
+
+    from eval import protocols
+
+    monkeypatch.setitem(protocols.FVD_PROTOCOLS, "stylegan-v",
+                        dataclasses.replace(protocols.FVD_PROTOCOLS["stylegan-v"], max_items=6))
+    _, _, _, out = run_stylegan_v(tmp_path, gen_frames=24)
+    row = pd.read_csv(out / "leaderboard.csv", keep_default_na=False).iloc[0]
+    assert row["fvd_n"] == 6 and "clips_per_video=2" in row["settings"]
+    report = (out / "report.md").read_text()
+    assert "N=6 < 2048" in report  # still below the published N, so still not comparable

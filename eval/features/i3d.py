@@ -86,12 +86,12 @@ class I3DFeatures:
             ) from exc
         return cls(detector, device=device, protocol=protocol, seed=seed)
 
-    def clip_tensor(self, frames: Any, real: bool = False) -> torch.Tensor:
+    def clip_tensor(self, frames: Any, real: bool = False, offset: str | None = None) -> torch.Tensor:
         """One video → 3×16×S×S: float in [-1, 1] (sora-lite) or uint8 as StyleGAN-V feeds its detector."""
         from eval.features.prepare import clip_start, stylegan_v_clip
 
         video = as_frames(frames)
-        policy = self.protocol.real_offset if real else self.protocol.fake_offset
+        policy = offset or (self.protocol.real_offset if real else self.protocol.fake_offset)
         start = clip_start(video.shape[0], CLIP_FRAMES, policy, self.rng)
         video = video[start : start + CLIP_FRAMES]
         if self.protocol.resize == "stylegan-v":
@@ -102,14 +102,14 @@ class I3DFeatures:
         return x / 127.5 - 1.0
 
     @torch.no_grad()
-    def __call__(self, videos: Sequence[Any], real: bool = False) -> np.ndarray:
+    def __call__(self, videos: Sequence[Any], real: bool = False, offset: str | None = None) -> np.ndarray:
         """Videos (each T×H×W×3 uint8, all the same size after cropping) → N×D float64 features.
 
         `real` picks the protocol's offset policy for the reference side (StyleGAN-V: seeded random)."""
         kwargs = {**DETECTOR_KWARGS, "rescale": True} if self.protocol.resize == "stylegan-v" else DETECTOR_KWARGS
         out = []
         for start in range(0, len(videos), self.batch_size):
-            batch = torch.stack([self.clip_tensor(v, real) for v in videos[start : start + self.batch_size]])
+            batch = torch.stack([self.clip_tensor(v, real, offset) for v in videos[start : start + self.batch_size]])
             feats = self.detector(batch.to(self.device), **kwargs).reshape(len(batch), -1)
             if self.protocol.resize == "stylegan-v":
                 feats = feats.float()  # FeatureStats.append casts to float32 before its float64 sums

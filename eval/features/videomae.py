@@ -78,14 +78,14 @@ class VideoMAEFeatures:
     ) -> "VideoMAEFeatures":
         return cls(load_videomae(str(name_or_path)), device=device, dtype=dtype, protocol=protocol, seed=seed)
 
-    def clip_tensor(self, frames: Any, real: bool = False) -> torch.Tensor:
+    def clip_tensor(self, frames: Any, real: bool = False, offset: str | None = None) -> torch.Tensor:
         """One video → T×3×S×S float in [0, 1] (VideoMAE's pixel_values layout)."""
         from eval.features.prepare import cdfvd_clip, clip_start
 
         video = as_frames(frames)
         if video.shape[0] < self.num_frames:
             raise MetricInputError(f"VideoMAE FVD needs {self.num_frames} frames, the video has {video.shape[0]}")
-        policy = self.protocol.real_offset if real else self.protocol.fake_offset
+        policy = offset or (self.protocol.real_offset if real else self.protocol.fake_offset)
         start = clip_start(video.shape[0], self.num_frames, policy, self.rng)
         video = video[start : start + self.num_frames]
         if self.protocol.resize == "cd-fvd":
@@ -102,9 +102,9 @@ class VideoMAEFeatures:
         return fc_norm(pooled) if fc_norm is not None else pooled
 
     @torch.no_grad()
-    def __call__(self, videos: Sequence[Any], real: bool = False) -> np.ndarray:
+    def __call__(self, videos: Sequence[Any], real: bool = False, offset: str | None = None) -> np.ndarray:
         out = []
         for start in range(0, len(videos), self.batch_size):
-            batch = torch.stack([self.clip_tensor(v, real) for v in videos[start : start + self.batch_size]])
+            batch = torch.stack([self.clip_tensor(v, real, offset) for v in videos[start : start + self.batch_size]])
             out.append(self._pool(batch.to(device=self.device, dtype=self.dtype)).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.feature_dim))

@@ -13,10 +13,12 @@ metric raises `MetricSkipped` naming the model and how to fetch it.
 That default is the project's own "sora-lite" recipe. `protocol` (eval/protocols.py, `--clip-protocol`)
 switches frames, preprocessing and aggregation to another tool's: torchmetrics (100·max(mean cos, 0)),
 EvalCrafter (every frame, cv2 squash to 224², raw 0–255 floats into the model, mean raw cosine), VBench
-(every frame, model preprocessing, mean cosine), t2v_metrics (8 frames tiled into one image).
+(every frame, model preprocessing, mean cosine), t2v_metrics (8 frames at i·(T//8) as JPEGs in one
+horizontal strip with 10 px gaps, which the model's centre crop then cuts to its middle).
 
 `frame_consistency` is this project's own measure (mean cosine between *sampled* frames T/8 apart); it
-is NOT EvalCrafter's CLIP-Temp, which compares consecutive frames.
+is NOT EvalCrafter's CLIP-Temp, which compares consecutive frames; the evalcrafter preset adds that one as
+`clip_temp`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
-from torchmetrics import Metric
 
 from eval.metrics.errors import MetricInputError, MetricSkipped
 from eval.metrics.frames import as_frames, uniform_indices
@@ -209,27 +210,67 @@ def evalcrafter_pixels(frames: np.ndarray, size: int = 224) -> torch.Tensor:
                         for f in frames])
 
 
-def tile_frames(frames: np.ndarray, columns: int = 4) -> np.ndarray:
-    """Frames side by side in a grid (rows of `columns`), one image: t2v_metrics-style video-as-image."""
-    t, h, w, c = frames.shape
-    rows = -(-t // columns)
-    grid = np.zeros((rows * h, columns * w, c), dtype=frames.dtype)
-    for k, f in enumerate(frames):
-        r, col = divmod(k, columns)
-        grid[r * h : (r + 1) * h, col * w : (col + 1) * w] = f
-    return grid
+T2V_METRICS_GAP = 10  # black pixels between frames in t2v_metrics' concatenate_images_horizontal
+
+
+def evalcrafter_temp_pixels(frames: np.ndarray, size: int = 224) -> torch.Tensor:
+    """EvalCrafter's calculate_clip_temp_score: transforms.Resize([size, size]) on each raw 0–255 float CHW
+    frame (torchvision's tensor resize: bilinear, antialiased) — not the cv2 squash of its clip score."""
+    from torchvision import transforms
+
+    resize = transforms.Resize([size, size])
+    return torch.stack([resize(torch.from_numpy(np.ascontiguousarray(f)).permute(2, 0, 1).float()) for f in frames])
+
+
+def t2v_metrics_indices(total: int, num_frames: int = NUM_FRAMES) -> list[int]:
+    """t2v_metrics' extract_frames: frame i·(T // n) for i < n (frame 0 repeated when T < n)."""
+    if total <= 0:
+        raise MetricInputError("the clip has no frames")
+    step = total // num_frames
+    return [i * step for i in range(num_frames)]
+
+
+def t2v_metrics_strip(video: np.ndarray, num_frames: int = NUM_FRAMES) -> np.ndarray:
+    """The one image t2v_metrics scores for a video with an image-only CLIP (`video_mode = "concat"`).
+
+    Their Score.forward writes each picked frame as a cv2 JPEG and reads it back, lays the frames side by
+    side left to right with 10 black pixels between them, writes that strip as a cv2 JPEG, and the CLIP
+    model's loader opens it with PIL as RGB. The model's own preprocessing (resize the short side, centre
+    crop) then sees only the middle of the strip — that is what the reference scores, so it is kept.
+    JPEGs are encoded in memory: cv2.imencode and cv2.imwrite produce the same bytes."""
+    import io
+
+    import cv2
+    from PIL import Image
+
+    bgr_frames = []
+    for i in t2v_metrics_indices(len(video), num_frames):
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(np.ascontiguousarray(video[i]), cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise MetricInputError(f"frame {i} could not be encoded as JPEG")
+        bgr_frames.append(cv2.imdecode(buf, cv2.IMREAD_COLOR))
+    height = max(f.shape[0] for f in bgr_frames)
+    width = sum(f.shape[1] for f in bgr_frames) + T2V_METRICS_GAP * (len(bgr_frames) - 1)
+    strip = np.zeros((height, width, 3), dtype=np.uint8)
+    x = 0
+    for f in bgr_frames:
+        strip[: f.shape[0], x : x + f.shape[1]] = f
+        x += f.shape[1] + T2V_METRICS_GAP
+    ok, buf = cv2.imencode(".jpg", strip)
+    if not ok:
+        raise MetricInputError("the frame strip could not be encoded as JPEG")
+    return np.asarray(Image.open(io.BytesIO(buf.tobytes())).convert("RGB"))
 
 
 def select_frames(video: np.ndarray, policy: str, num_frames: int = NUM_FRAMES) -> np.ndarray:
-    """"uniform8": centres of `num_frames` equal segments; "all": every frame; "tile8": uniform then tiled."""
+    """"uniform8": centres of `num_frames` equal segments; "all": every frame; "concat8": t2v_metrics' strip."""
     if policy == "all":
         return video
-    picked = video[uniform_indices(len(video), num_frames)]
-    if policy == "tile8":
-        return tile_frames(picked)[None]
+    if policy == "concat8":
+        return t2v_metrics_strip(video, num_frames)[None]
     if policy != "uniform8":
         raise ValueError(f"unknown frame selection {policy!r}")
-    return picked
+    return video[uniform_indices(len(video), num_frames)]
 
 
 def score_sample(
@@ -260,38 +301,16 @@ def score_sample(
     else:
         raise ValueError(f"unknown aggregation {proto.aggregate!r}")
     consistency = (images[1:] * images[:-1]).sum(-1).mean().item() if len(images) > 1 else 1.0
-    return {
+    row = {
         "clip_score": score,
         "frame_consistency": float(consistency),
-        "frames_used": float(len(uniform_indices(len(video), num_frames)) if proto.frames == "tile8" else len(picked)),
+        "frames_used": float(num_frames if proto.frames == "concat8" else len(picked)),
     }
+    if proto.clip_temp:  # EvalCrafter's CLIP-Temp: every frame, consecutive pairs (frame_consistency is not it)
+        temp = encoder.raw_image_embeddings(evalcrafter_temp_pixels(video))  # type: ignore[attr-defined]
+        row["clip_temp"] = float((temp[1:] * temp[:-1]).sum(-1).mean()) if len(temp) > 1 else 1.0
+    if proto.pool == "frames":  # the suite number is Σ cos / Σ frames over all videos (eval.report pools it)
+        row["pool_weight"] = float(len(picked))
+    return row
 
 
-class CLIPAlignment(Metric):
-    """Mean per-video CLIPScore and frame consistency; sums + count states merge across processes."""
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, encoder: ClipEncoder | None = None, num_frames: int = NUM_FRAMES, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.num_frames = num_frames
-        self.add_state("score_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("consistency_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("n", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, frames: Any, prompt: str) -> None:  # type: ignore[override]
-        if self.encoder is None:
-            self.encoder = load_clip_encoder()
-        row = score_sample(frames, prompt, self.encoder, self.num_frames)
-        self.score_sum += row["clip_score"]
-        self.consistency_sum += row["frame_consistency"]
-        self.n += 1
-
-    def compute(self) -> dict[str, float]:
-        n = int(self.n)
-        if n == 0:
-            raise MetricInputError("CLIP alignment: no videos were scored")
-        return {"clip_score": float(self.score_sum) / n, "frame_consistency": float(self.consistency_sum) / n, "n": n}
