@@ -164,7 +164,12 @@ class FrameRenderer:
         self.context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_50.value)  # we draw no text
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN.value, self.context)
         _cheaper_filtering(self.context, fast)
-        self.scene = mujoco.MjvScene(model, maxgeom=max(100, 4 * model.ngeom))
+        from sora_lite.engines.world.scenery import Decor
+
+        self.decor = Decor(model, scene, float(getattr(scene, "fps", 24)))  # waves, weather, clouds (per frame)
+        self.scene = mujoco.MjvScene(model, maxgeom=max(100, 4 * model.ngeom) + (400 if self.decor.active else 0))
+        if model.vis.map.fogstart < 30:  # a foggy place or weather (scene.py sets the fog's distances)
+            self.scene.flags[mujoco.mjtRndFlag.mjRND_FOG] = 1
         self.rect = mujoco.MjrRect(0, 0, scene.width, scene.height)
         self.option = mujoco.MjvOption()
         if scene.hidden_floor:
@@ -182,11 +187,21 @@ class FrameRenderer:
         self.floor = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, "floor")
         # the still's layers (image-to-video) receive shadows but cast none (they are the picture, not things)
         self.flat = {g for g in (self.floor, *(mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, n)
-                                              for n in ("backdrop", "ground_layer"))) if g >= 0}
+                                              for n in ("backdrop", "ground_layer", *(f"picture_layer{i}"
+                                                        for i in range(len(scene.layer_meshes or []))))))
+                     if g >= 0}
+        # a place's terrain, water and props (static scenery: bodies env<k>) cast no shadows: the shadow map is kept
+        # for the objects, which is what the eye reads contact from, and the shadow pass stays small
+        self.flat |= {g for g in (mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, n) for n in ("terrain", "water"))
+                      if g >= 0}
+        roots = {mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, f"env{k}") for k in range(model.nbody)} - {-1}
+        if roots:
+            self.flat |= {g for g in range(model.ngeom) if int(model.body_rootid[model.geom_bodyid[g]]) in roots}
 
     def draw(self, qpos: np.ndarray, poses: list[CameraPose], hidden: np.ndarray, out: np.ndarray,
-             tick: Callable[[int], None] | None = None) -> None:
-        """Draw len(qpos) frames into out (n×H×W×3); `tick(done)` runs every CHUNK frames."""
+             tick: Callable[[int], None] | None = None, first: int = 0) -> None:
+        """Draw len(qpos) frames into out (n×H×W×3); `tick(done)` runs every CHUNK frames; `first` is the clip
+        frame index of qpos[0] (moving water and weather depend on it)."""
         model, data, cam = self.model, self.data, self.camera
         n = qpos.shape[0]
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN.value, self.context)  # this scene's FBO
@@ -203,7 +218,11 @@ class FrameRenderer:
             cam.distance = pose.distance
             cam.azimuth = pose.azimuth
             cam.elevation = pose.elevation
+            if self.decor.active:
+                self.decor.before(self.context, first + i)
             mujoco.mjv_updateScene(model, data, self.option, None, cam, mujoco.mjtCatBit.mjCAT_ALL.value, self.scene)
+            if self.decor.active:
+                self.decor.add(self.scene, first + i, np.asarray(pose.lookat, dtype=float), data)
             self._floor_casts_no_shadow()
             mujoco.mjr_render(self.rect, self.scene, self.context)
             mujoco.mjr_readPixels(self._flip, None, self.rect, self.context)
@@ -279,7 +298,7 @@ def scene_key(scene: Scene, backdrop: np.ndarray | None) -> str:
 
 
 def render_frames(job: RenderJob, out: np.ndarray | None = None,
-                  tick: Callable[[int], None] | None = None, key: str | None = None) -> np.ndarray:
+                  tick: Callable[[int], None] | None = None, key: str | None = None, first: int = 0) -> np.ndarray:
     """Draw every frame of a job in this process, on its warm GL context."""
     n = job.qpos.shape[0]
     if out is None:
@@ -289,7 +308,7 @@ def render_frames(job: RenderJob, out: np.ndarray | None = None,
         try:
             _LOCAL.ensure(job.scene.width, job.scene.height)
             renderer = _LOCAL.renderer(key, lambda: (job.scene, job.backdrop))
-            renderer.draw(job.qpos, job.poses, job.hidden, out, tick)
+            renderer.draw(job.qpos, job.poses, job.hidden, out, tick, first)
         except (EngineUnavailable, Cancelled):
             raise
         except (RuntimeError, OSError) as e:  # GL context / driver failures
@@ -341,7 +360,7 @@ def _serve(tasks: Any, results: Any, skip_before: Any) -> None:
             out = np.ndarray(out_shape, dtype=np.uint8, buffer=attach(out_name).buf)
             _LOCAL.ensure(out_shape[2], out_shape[1])
             renderer = _LOCAL.renderer(key, lambda ref=ref: load_scene(ref))
-            renderer.draw(qpos, poses, hidden, out[start:start + qpos.shape[0]])
+            renderer.draw(qpos, poses, hidden, out[start:start + qpos.shape[0]], first=start)
             results.put(("done", clip, chunk, time.perf_counter() - t0))
         except Exception as e:  # noqa: BLE001 - the parent redraws this chunk itself
             results.put(("error", clip, chunk, f"{type(e).__name__}: {e}"))
@@ -493,9 +512,16 @@ class RenderStream:
     seconds: float = 0.0  # wall time from the first hand-over to the last frame
     remote_seconds: float = 0.0  # render time spent in the pool's processes
     used_pool: bool = False
+    # preview(index, frame) from the first drawn chunk on: the local thread draws while the simulation still
+    # runs, so a live view that waited for `frames()` would only start after the simulation and could see the
+    # whole rest of a fast clip go by in a second or two (one frame, not a stream)
+    preview: PreviewFn | None = None
 
     def __post_init__(self) -> None:
         shape = (self.n_frames, self.height, self.width, 3)
+        self._preview: PreviewFn | None = self.preview
+        self._previewed = -1.0
+        self._show_lock = threading.Lock()
         self._pool: _Pool | None = None
         self._shm: shared_memory.SharedMemory | None = None
         self._blobs: dict[str, tuple[shared_memory.SharedMemory, int]] = {}
@@ -556,14 +582,18 @@ class RenderStream:
                 raise Cancelled("rendering was stopped")
             self._drawn += k - drawn[0]
             drawn[0] = k
+            self._show(start[0] + k - 1)
 
+        start = [0]  # the current chunk's first frame in the clip
         while True:
             task = self._local.get()
             if task is None or self._stop.is_set():
                 return
             n = task.job.qpos.shape[0]
+            start[0] = task.start
             try:
-                render_frames(task.job, self._out[task.start:task.start + n], lambda k, d=[0]: tick(k, d), task.key)
+                render_frames(task.job, self._out[task.start:task.start + n], lambda k, d=[0]: tick(k, d), task.key,
+                              task.start)
             except BaseException as e:  # noqa: BLE001 - handed to the caller of frames()
                 self._error = e
                 return
@@ -593,7 +623,8 @@ class RenderStream:
         if handed != self.n_frames:
             raise ValueError(f"{handed} frames were handed over for a clip of {self.n_frames}")
         done = [0]
-        self._preview, self._previewed = preview, -1.0
+        if preview is not None:
+            self._preview = preview
 
         def report(n: int, last: int | None = None) -> None:
             done[0] += n
@@ -625,7 +656,7 @@ class RenderStream:
                 drawn[0] = k
 
             n = task.job.qpos.shape[0]
-            render_frames(task.job, self._out[task.start:task.start + n], tick, task.key)
+            render_frames(task.job, self._out[task.start:task.start + n], tick, task.key, task.start)
             task.done = True
         self.seconds = time.perf_counter() - self._t0
         return self._out.copy() if self._shm is not None else self._out
@@ -661,12 +692,20 @@ class RenderStream:
             # "error": drawn here afterwards; a GL failure there is not a reason to fail the clip
 
     def _show(self, index: int) -> None:
-        preview = getattr(self, "_preview", None)
-        now = time.perf_counter()
-        if preview is None or index < 0 or now - self._previewed < PREVIEW_SECONDS:
+        """Hand frame `index` to the preview sink, at most every PREVIEW_SECONDS (the local render thread and
+        the caller of `frames()` both call this)."""
+        preview = self._preview
+        if preview is None or index < 0 or not self._show_lock.acquire(blocking=False):
             return
-        self._previewed = now
-        preview(int(index), self._out[index].copy())
+        try:
+            now = time.perf_counter()
+            if now - self._previewed < PREVIEW_SECONDS:
+                return
+            self._previewed = now
+            frame = self._out[index].copy()
+        finally:
+            self._show_lock.release()
+        preview(int(index), frame)
 
     def close(self) -> None:
         """Free the shared memory, stop the local thread, and tell the pool to skip what is left of this clip."""
@@ -687,12 +726,3 @@ class RenderStream:
             self._shm.close()
             self._shm.unlink()
             self._shm = None
-
-
-def render_job(job: RenderJob, workers: int, cancel: threading.Event | None,
-               progress: Callable[[float], None] | None, min_pixels: int = PARALLEL_MIN_PIXELS) -> np.ndarray:
-    """Render a whole job at once (no overlap with the simulation); the pool is used when it pays."""
-    n = job.qpos.shape[0]
-    with RenderStream(n, job.scene.width, job.scene.height, workers, min_pixels) as stream:
-        stream.submit(job, 0)
-        return stream.frames(cancel, progress)

@@ -44,10 +44,19 @@ class Body:
     vel: list[float] = field(default_factory=lambda: [0.0] * 6)  # linear, angular (world frame)
     pivot: list[float] | None = None  # pendulum only
     cameo: str | None = None  # the handle of the cameo a character stands for
+    recipe: str | None = None  # shape "prop": the recipe it is built from, its variant and action
+    variant: str = ""
+    action: str | None = None
+    colored: bool = True  # False: the recipe's own colours (the prompt named none)
+    driven: bool = False  # walks / drives / flies at its action's speed (animate.py)
+    rider: bool = False  # rides another object (a person on a bicycle): its hull does not collide
+    half: tuple[float, float, float] | None = None  # prop: the hull's half extents
 
     @property
     def radius(self) -> float:
         """Bounding radius, for framing and for the projected pixel radius."""
+        if self.half is not None:
+            return float(math.sqrt(sum(h * h for h in self.half)))
         if self.shape == "domino":
             return self.size * 1.05
         if self.shape == "cube":
@@ -73,11 +82,16 @@ class Scene:
     # and the objects' shadows darken it)
     ground_size: tuple[float, float, list[float]] | None = None
     ground_pixels: np.ndarray | None = None
+    # image-to-video: standing things cut out of the picture (still.picture_layers), each an upright mesh
+    # (vertices, texcoords, faces) textured with `layer_pixels` (the still, H×W×3 uint8)
+    layer_meshes: list[tuple[list[float], list[float], list[int]]] | None = None
+    layer_pixels: np.ndarray | None = None
     quality: str = "fast"
     floor_half: float = FLOOR_HALF  # metres, the drawn floor's half-size; the texture keeps its scale
     # body index → FACE_SIZE² RGB uint8: the granted cameo face that character wears (engine.py fills it only
     # from the request's checked cameos; without one a character keeps the plain proxy head)
     faces: dict[int, np.ndarray] = field(default_factory=dict)
+    fps: float = 24.0  # frames per second of the clip: moving water and weather in the renderer follow it
 
     @property
     def hidden_floor(self) -> bool:
@@ -115,16 +129,31 @@ def _arrangement(o: ObjectSpec) -> str:
         return "stack"
     if o.shape == "pendulum":
         return "pendulum"
+    if o.shape == "prop":
+        return "row"  # things stand on the ground; a drop is asked for with a height
     return "drop"
+
+
+def prop_model(o: ObjectSpec):
+    """The built recipe of a prop entry (cached by recipes.py)."""
+    from sora_lite.engines.world import recipes
+
+    main = None if o.color == "natural" else o.rgb()
+    return recipes.build_recipe(o.recipe, o.size, main, o.variant, o.action or "")
 
 
 def _bottom_offset(o: ObjectSpec) -> float:
     """Height of the object's centre above its lowest point, upright."""
+    if o.shape == "prop":
+        return prop_model(o).half[2]
     return o.size * 1.55 if o.shape == "character" else o.size
 
 
 def _slot_width(o: ObjectSpec, how: str) -> float:
     s = o.size
+    if o.shape == "prop":
+        half = prop_model(o).half
+        return o.count * (2 * max(half[0], half[1]) + 0.3) + 0.2
     if o.shape == "domino" and how == "row":
         return o.count * s * 1.3 + 0.3
     if how == "stack":
@@ -216,6 +245,12 @@ def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
                 z = base + lift + (gap if gap is not None else DROP_HEIGHT + float(rng.uniform(0.0, 0.5)))
                 pos = [x, y, z]
                 tumble = True
+            elif o.shape == "prop":
+                half = prop_model(o).half
+                step = 2 * max(half[0], half[1]) + 0.3
+                x = slot_x[i] - (o.count - 1) * step / 2 + c * step
+                z = base + lift + (gap if gap is not None else 0.0) + 0.0005
+                pos = [x + float(jitter[0]), float(jitter[1]) + (c % 2) * 0.2 * (o.count > 2), z]
             else:  # "row" (resting unless a height is given) or "drop" (the default for loose objects)
                 x = slot_x[i] - (o.count - 1) * (s * 2 + 0.15) / 2 + c * (s * 2 + 0.15)
                 if how == "row":
@@ -231,11 +266,35 @@ def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
                 tilt = float(rng.uniform(-0.15, 0.15))
                 quat = [math.cos(tilt / 2), math.sin(tilt / 2), 0.0, 0.0]
             vel = [float(v) for v in o.velocity] + ang
-            bodies.append(Body(k, name, o.shape, s, (*rgb, 1.0), mat, pos, quat, vel, pivot, o.cameo))
+            body = Body(k, name, o.shape, s, (*rgb, 1.0), mat, pos, quat, vel, pivot, o.cameo)
+            if o.shape == "prop":
+                _prop_body(body, o, i, spec)
+            elif o.shape == "character":
+                body.action = o.action  # its arms perform a person's action (animate.py)
+            bodies.append(body)
             k += 1
     if len({b.name for b in bodies}) != len(bodies):
         raise SpecError("two objects share a name; give each object entry a distinct name")
     return bodies
+
+
+def _prop_body(body: Body, o: ObjectSpec, entry: int, spec: SceneSpec) -> None:
+    """A recipe object's body: its recipe, how it moves (animate.py), its heading and, in flight, its height."""
+    from sora_lite.engines.world import animate
+
+    model = prop_model(o)
+    body.recipe, body.variant, body.action = o.recipe, o.variant, o.action
+    body.colored = o.color != "natural"
+    body.half = tuple(model.half)  # type: ignore[assignment]
+    motion = animate.motion_of(o.recipe, o.action, o.size, o.velocity)  # type: ignore[arg-type]
+    body.driven = motion.driven
+    body.rider = o.arrangement == "ride"
+    if motion.heading:
+        body.quat = [math.cos(motion.heading / 2), 0.0, 0.0, math.sin(motion.heading / 2)]
+    if motion.lift and o.position is None and o.height is None:
+        body.pos[2] += motion.lift
+    if motion.driven:
+        body.vel[:3] = [motion.speed * math.cos(motion.heading), motion.speed * math.sin(motion.heading), motion.climb]
 
 
 # --- lighting -----------------------------------------------------------------------------------
@@ -353,6 +412,32 @@ def floor_texture(kind: str, seed: int) -> np.ndarray:
         grout = ((x * 4) % 1.0 < 0.04) | ((y * 4) % 1.0 < 0.04)
         v = noise(16)
         img = np.where(grout[..., None], np.array([0.45, 0.45, 0.43]), np.array([0.85, 0.84, 0.8]) * (0.97 + 0.03 * v[..., None]))
+    elif kind == "asphalt":
+        v = 0.6 * noise(64) + 0.4 * noise(16)
+        img = np.full((n, n, 3), 0.22, np.float32) * (0.9 + 0.1 * v[..., None])
+        dash = (np.abs(y - 0.5) < 0.012) & ((x * 4) % 1.0 < 0.5)
+        img = np.where(dash[..., None], np.array([0.9, 0.85, 0.5]), img)
+    elif kind == "snow":
+        v = 0.6 * noise(64) + 0.4 * noise(16)
+        img = np.stack([0.93, 0.94, 0.98]) * (0.96 + 0.04 * v[..., None])
+    elif kind == "dirt":
+        v = 0.5 * noise(64) + 0.3 * noise(16) + 0.2 * noise(8)
+        img = np.stack([0.45, 0.34, 0.22]) * (0.85 + 0.12 * v[..., None])
+    elif kind == "rock":
+        v = 0.5 * noise(32) + 0.3 * noise(8) + 0.2 * noise(64)
+        img = np.stack([0.48, 0.46, 0.43]) * (0.8 + 0.18 * v[..., None])
+    elif kind == "carpet":
+        v = noise(64)
+        img = np.stack([0.55, 0.2, 0.18]) * (0.92 + 0.06 * v[..., None])
+    elif kind == "marble":
+        vein = np.abs(np.sin((x + y + 0.3 * noise(8)) * 2 * np.pi * 3))
+        img = np.stack([0.92, 0.91, 0.88]) * (0.9 + 0.1 * vein[..., None])
+    elif kind == "field":
+        v = 0.5 * noise(32) + 0.5 * noise(64)
+        stripe = ((x * 4).astype(int) % 2) * 0.05
+        img = np.stack([0.2, 0.5, 0.18]) * (0.92 + 0.08 * v[..., None] + stripe[..., None])
+        line = (np.abs(x - 0.5) < 0.006)
+        img = np.where(line[..., None], np.array([0.95, 0.95, 0.95]), img)
     else:  # checker
         c = ((x * 2).astype(int) + (y * 2).astype(int)) % 2
         img = np.where(c[..., None] == 1, np.array([0.78, 0.78, 0.8]), np.array([0.32, 0.34, 0.38]))
@@ -390,13 +475,46 @@ def _character_head_xml(b: Body, n: str, common: str, face: bool) -> str:
     s = b.size
     z = s * 1.2
     if not face:
-        return f'<geom name="{n}_head" type="sphere" size="{_f(s * 0.38)}" pos="0 0 {_f(z)}" {common}/>'
+        r = s * 0.38
+        return (f'<geom name="{n}_head" type="sphere" size="{_f(r)}" pos="0 0 {_f(z)}" {common}/>'
+                + _mouth_xml(n, [0.0, -0.62 * r, z - 0.45 * r], [0.28 * r, 0.12 * r, 0.12 * r]))
     depth = s * 0.3
     return (
         f'<geom name="{n}_head" type="box" size="{_f(s * FACE_HALF)} {_f(depth)} {_f(s * 0.38)}" pos="0 0 {_f(z)}" {common}/>'
         f'<geom name="{n}_face" type="mesh" mesh="face{b.index}" material="face{b.index}" '
         f'pos="0 {_f(-depth - 0.0025)} {_f(z)}" contype="0" conaffinity="0" mass="0.0001"/>'
+        + _mouth_xml(n, [0.0, -depth + 0.05 * s, z - 0.35 * FACE_HALF * s], [0.09 * s, 0.04 * s, 0.035 * s])
     )
+
+
+def _mouth_xml(n: str, pos: list[float], half: list[float]) -> str:
+    """A dark mouth box inside the head on a slide toward the camera side (-y): the engine opens it with the
+    speech envelope (mouths.py); closed it is hidden inside the head (or behind the cameo's face)."""
+    return (f'<body pos="{_v(pos)}"><joint name="{n}_a9_mouth" type="slide" axis="0 -1 0" armature="0.001" '
+            f'damping="0.05"/><geom type="box" size="{_v(half)}" rgba="0.1 0.02 0.03 1" contype="0" conaffinity="0" '
+            f'mass="0.0001"/></body>')
+
+
+def _character_arms_xml(b: Body, n: str) -> str:
+    """Arms on hinges for the character proxy (a cameo's figure), so it performs a person's actions from
+    actions.json (wave, clap, ...): shoulder (forward), raise (sideways) and elbow, named as the human recipe's
+    joints for animate.py. Visual only; the head and face stay where the cameo check expects them."""
+    s = b.size
+    up, r = 0.5 * s, 0.12 * s
+    rgba = _v(b.rgba)
+    vis = f'contype="0" conaffinity="0" density="5" rgba="{rgba}" material="obj"'
+    out = []
+    for k, (side, sx, raise_axis) in enumerate((("l", 1, "0 -1 0"), ("r", -1, "0 1 0"))):
+        out.append(
+            f'<body pos="{_f(sx * 0.6 * s)} 0 {_f(0.62 * s)}">'
+            f'<joint name="{n}_a{3 * k + 1}_shoulder_{side}" type="hinge" axis="-1 0 0" armature="0.001" damping="0.05"/>'
+            f'<joint name="{n}_a{3 * k + 2}_raise_{side}" type="hinge" axis="{raise_axis}" armature="0.001" damping="0.05"/>'
+            f'<geom type="capsule" fromto="0 0 0 0 0 {_f(-up)}" size="{_f(r)}" {vis}/>'
+            f'<body pos="0 0 {_f(-up)}"><joint name="{n}_a{3 * k + 3}_elbow_{side}" type="hinge" axis="-1 0 0" '
+            f'armature="0.001" damping="0.05"/><geom type="capsule" fromto="0 0 0 0 0 {_f(-up)}" size="{_f(r * 0.9)}" {vis}/>'
+            f"</body></body>"
+        )
+    return "".join(out)
 
 
 def _body_xml(b: Body, face: bool = False) -> str:
@@ -430,14 +548,27 @@ def _body_xml(b: Body, face: bool = False) -> str:
         geom = f'<geom name="{n}_g" type="capsule" size="{_f(s * 0.6)} {_f(s)}" {common}/>'
     elif b.shape == "domino":
         geom = f'<geom name="{n}_g" type="box" size="{_f(s * 0.15)} {_f(s * 0.5)} {_f(s)}" {common}/>'
+    elif b.shape == "prop":
+        from sora_lite.engines.world.scenery import recipe_body_xml, recipe_model
+
+        return recipe_body_xml(b, f'density="{_f(m.density)}" {fr}', recipe_model(b))
     elif b.shape == "character":
         geom = (
             f'<geom name="{n}_g" type="capsule" size="{_f(s * 0.45)} {_f(s * 0.75)}" pos="0 0 {_f(-s * 0.35)}" {common}/>'
             + _character_head_xml(b, n, common, face)
+            + _character_arms_xml(b, n)
         )
     else:
         raise SpecError(f"unknown shape {b.shape!r}")
     return head + geom + "</body>"
+
+
+def _coarse(scene: Scene, fast: bool) -> str:
+    """Fewer triangles per sphere and capsule where recipes and places put hundreds of them in view (fast quality):
+    llvmpipe pays per vertex as well as per pixel. Scenes of primitives alone keep MuJoCo's tessellation."""
+    if not fast or not (scene.spec.environment.place or any(b.shape == "prop" for b in scene.bodies)):
+        return ""
+    return ' numslices="14" numstacks="8" numquads="2"'
 
 
 def scene_xml(scene: Scene) -> str:
@@ -446,10 +577,22 @@ def scene_xml(scene: Scene) -> str:
     env = spec.environment
     lights = lights_for(spec)
     zen, hor = SKY[spec.lighting.time_of_day]
-    if env.backdrop == "room" or env.walls:
+    from sora_lite.engines.world import scenery
+
+    place = scenery.place_recipe(env.place)
+    room = place.get("room") if place else None
+    if env.backdrop == "room" or env.walls or room:
         zen, hor = (0.55, 0.53, 0.5), (0.7, 0.68, 0.64)
         if spec.lighting.time_of_day == "night":
             zen, hor = (0.1, 0.1, 0.12), (0.16, 0.15, 0.15)
+    if place and place.get("sky_color"):
+        zen, hor = tuple(place["sky_color"][0]), tuple(place["sky_color"][1])
+    weather = scenery.weathers().get(env.weather or "", {})
+    if env.weather in ("rain", "fog", "snow") and not room:
+        grey = 0.55 if spec.lighting.time_of_day not in ("night", "dusk") else 0.12
+        zen, hor = tuple(0.5 * z + 0.5 * grey for z in zen), tuple(0.4 * h + 0.6 * grey for h in hor)
+    fog = max(float(weather.get("fog", 0.0)), float(place.get("fog", 0.0)) if place else 0.0)
+    fog_rgb = tuple(place["tint"]) if place and place.get("tint") else hor
     size = max(scene.width, scene.height)
     fast = scene.quality != "high"
     shadow = (512 if size <= 320 else 1024) if fast else 2048
@@ -462,9 +605,11 @@ def scene_xml(scene: Scene) -> str:
         f'<option timestep="0.002" integrator="implicitfast" gravity="0 0 {_f(-env.gravity)}"/>',
         "<visual>",
         f'<global offwidth="{max(size, 640)}" offheight="{max(size, 640)}" fovy="45"/>',
-        f'<quality shadowsize="{shadow}" offsamples="{samples}"/>',
+        f'<quality shadowsize="{shadow}" offsamples="{samples}"{_coarse(scene, fast)}/>',
         f'<headlight ambient="{_f(lights.ambient)} {_f(lights.ambient)} {_f(lights.ambient)}" diffuse="0 0 0" specular="0 0 0"/>',
-        '<map znear="0.02" zfar="60" shadowclip="4" shadowscale="0.8" haze="0.2"/>',
+        f'<map znear="0.02" zfar="{120 if place else 60}" shadowclip="4" shadowscale="0.8" haze="0.2" '
+        f'fogstart="{_f(6.0 if fog else 40.0)}" fogend="{_f(24.0 if fog else 100.0)}"/>',
+        f'<rgba fog="{_v(fog_rgb)} 1"/>',
         "</visual>",
         "<asset>",
         f'<texture name="sky" type="skybox" builtin="gradient" rgb1="{_v(zen)}" rgb2="{_v(hor)}" width="256" height="256"/>',
@@ -473,13 +618,20 @@ def scene_xml(scene: Scene) -> str:
         parts.append('<texture name="floor" type="2d" builtin="checker" rgb1="0.78 0.78 0.8" rgb2="0.32 0.34 0.38" width="256" height="256"/>')
     else:
         parts.append(f'<texture name="floor" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{TEXTURE_SIZE}" height="{TEXTURE_SIZE}"/>')
-    repeat = {"checker": 6, "tiles": 3, "wood": 3}.get(env.floor, 4) * scene.floor_half / FLOOR_HALF
+    floor_half = max(scene.floor_half, float(place.get("floor_half", 0.0)) if place else 0.0)
+    # MuJoCo draws a plane as a grid of quads this far apart: a place's 20 m floor at 0.1 m would be 160 000 quads
+    # (4 ms a frame on llvmpipe); lighting is directional and shadows per pixel, so a coarser grid draws the same
+    # floor. Scenes of primitives alone keep MuJoCo's grid (and their pixels).
+    grid = max(0.1, floor_half / 40.0) if place or any(b.shape == "prop" for b in scene.bodies) else 0.1
+    repeat = {"checker": 6, "tiles": 3, "wood": 3}.get(env.floor, 4) * floor_half / FLOOR_HALF
     parts += [
         f'<material name="floor" texture="floor" texrepeat="{_f(repeat)} {_f(repeat)}" reflectance="{_f(reflect)}" specular="0.1"/>',
         '<material name="obj" specular="0.35" shininess="0.4"/>',
         '<material name="prop" rgba="0.62 0.5 0.38 1" specular="0.2"/>',
-        '<material name="wall" rgba="0.78 0.76 0.72 1" specular="0.05"/>',
+        f'<material name="wall" rgba="{_v(room) if room else "0.78 0.76 0.72"} 1" specular="0.05"/>',
     ]
+    place_assets, place_world = scenery.place_xml(scene)
+    parts += scenery.place_materials(scene) + place_assets
     if scene.backdrop_size is not None:
         # Filled from the still in `compile_scene`; emission keeps the pixels as they were (lights are behind).
         bw, bh = scene.backdrop_px or (64, 64)
@@ -490,6 +642,14 @@ def scene_xml(scene: Scene) -> str:
         parts.append(f'<texture name="ground_layer" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{gw}" height="{gh}"/>')
         parts.append(f'<material name="ground_layer" texture="ground_layer" emission="{_f(ground_emission(lights))}" '
                      'specular="0" shininess="0" reflectance="0"/>')
+    if scene.layer_meshes and scene.layer_pixels is not None:
+        lh, lw = scene.layer_pixels.shape[:2]
+        parts.append(f'<texture name="picture_layer" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{lw}" height="{lh}"/>')
+        parts.append(f'<material name="picture_layer" texture="picture_layer" emission="{_f(max(0.0, 1.0 - lights.ambient))}" '
+                     'specular="0" shininess="0" reflectance="0"/>')
+        for i, (verts, tex, faces) in enumerate(scene.layer_meshes):
+            parts.append(f'<mesh name="picture_layer{i}" inertia="shell" vertex="{_v(verts)}" texcoord="{_v(tex)}" '
+                         f'face="{" ".join(str(k) for k in faces)}"/>')
     for b in scene.bodies:
         if scene.wears_face(b):
             # Emission tops the light on the face up to about the photo's own exposure, so the likeness reads
@@ -502,7 +662,7 @@ def scene_xml(scene: Scene) -> str:
     parts.append("</asset>")
     parts.append("<default><geom solref=\"0.01 1\" solimp=\"0.95 0.99 0.001\"/></default>")
     parts.append("<worldbody>")
-    shadows = "true" if spec.lighting.shadows else "false"
+    shadows = "true" if spec.lighting.shadows and not scenery.blob_shadows(scene) else "false"
     parts.append(
         f'<light name="key" directional="true" pos="0 0 6" dir="{_v(lights.key_dir)}" diffuse="{_v(lights.key_rgb)}" '
         f'specular="0.25 0.25 0.25" castshadow="{shadows}"/>'
@@ -510,14 +670,15 @@ def scene_xml(scene: Scene) -> str:
     fill_dir = [-lights.key_dir[0], -lights.key_dir[1] if env.backdrop != "image" else lights.key_dir[1], -0.6]
     parts.append(f'<light name="fill" directional="true" pos="0 0 6" dir="{_v(fill_dir)}" diffuse="{_v(lights.fill_rgb)}" specular="0 0 0" castshadow="false"/>')
     group = ' group="3"' if scene.hidden_floor else ""
-    parts.append(f'<geom name="floor" type="plane" size="{_f(scene.floor_half)} {_f(scene.floor_half)} 0.1" pos="0 0 {floor_z}" material="floor"{group}/>')
+    parts.append(f'<geom name="floor" type="plane" size="{_f(floor_half)} {_f(floor_half)} {_f(grid)}" pos="0 0 {floor_z}" material="floor"{group}/>')
     if env.table:
         t = TABLE_TOP
         parts.append(f'<geom name="table" type="box" size="1.2 0.7 0.03" pos="0 0 {_f(t - 0.03)}" material="prop"/>')
         for sx in (-1, 1):
             for sy in (-1, 1):
                 parts.append(f'<geom type="box" size="0.03 0.03 {_f((t - 0.06) / 2)}" pos="{sx * 1.1} {sy * 0.6} {_f((t - 0.06) / 2)}" material="prop"/>')
-    if env.walls or env.backdrop == "room":
+    parts += place_world
+    if env.walls or env.backdrop == "room" or room:
         parts.append('<geom name="wall_back" type="box" size="6 0.05 2.5" pos="0 3.0 2.5" material="wall"/>')
         parts.append('<geom name="wall_left" type="box" size="0.05 6 2.5" pos="-4.0 0 2.5" material="wall"/>')
         parts.append('<geom name="wall_right" type="box" size="0.05 6 2.5" pos="4.0 0 2.5" material="wall"/>')
@@ -536,6 +697,9 @@ def scene_xml(scene: Scene) -> str:
             f'<geom name="ground_layer" type="plane" size="{_f(gx)} {_f(gy)} 0.1" pos="{_v(gc)}" '
             f'material="ground_layer" contype="0" conaffinity="0"/>'
         )
+    for i in range(len(scene.layer_meshes or []) if scene.layer_pixels is not None else 0):
+        parts.append(f'<geom name="picture_layer{i}" type="mesh" mesh="picture_layer{i}" material="picture_layer" '
+                     'contype="0" conaffinity="0"/>')
     if scene.backdrop_size is not None:
         hw, hh, centre, axes = scene.backdrop_size
         parts.append(
@@ -564,10 +728,15 @@ def compile_scene(scene: Scene, backdrop_pixels: np.ndarray | None = None):  # -
     env = scene.spec.environment
     if env.floor != "checker":
         _fill_texture(model, "floor", floor_texture(env.floor, scene.seed))
+    from sora_lite.engines.world import scenery
+
+    scenery.fill_place(model, scene)
     if backdrop_pixels is not None and scene.backdrop_size is not None:
         _fill_texture(model, "backdrop", backdrop_pixels)
     if scene.ground_size is not None and scene.ground_pixels is not None:
         _fill_texture(model, "ground_layer", scene.ground_pixels)
+    if scene.layer_meshes and scene.layer_pixels is not None:
+        _fill_texture(model, "picture_layer", scene.layer_pixels)
     for b in scene.bodies:
         if scene.wears_face(b):
             _fill_texture(model, f"face{b.index}", scene.faces[b.index])

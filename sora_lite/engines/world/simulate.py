@@ -24,7 +24,7 @@ import mujoco
 import numpy as np
 
 from sora_lite.engines.base import Cancelled
-from sora_lite.engines.world.scene import Body, Scene, compile_scene
+from sora_lite.engines.world.scene import Scene, compile_scene
 from sora_lite.engines.world.spec import Perturbation
 
 BOUNCE_MIN_SPEED = 0.3  # m/s; slower touches are left to MuJoCo's (inelastic) contact
@@ -47,6 +47,7 @@ class ContactEvent:
     speed: float  # m/s approach speed
     position: list[float]
     timbres: list[str]
+    kind: str = "impact"  # "step" (a footfall or jump landing) or "hand" (a clap): animate.py's contacts
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,6 +107,9 @@ class Simulation:
             name = mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_GEOM, g) or "world"
             self.geom_label.append(name.split("_")[0] if self.geom_obj[g] < 0 else scene.bodies[self.geom_obj[g]].name)
         self.hidden = np.zeros(n, dtype=bool)
+        from sora_lite.engines.world.animate import Animator
+
+        self.anim = Animator(m, scene, self.body_ids, self.joint_ids)  # recipe objects' limbs, wheels, gaits
         # One slot per body pair (the static world counts as one body), looked up by geom pair in one step;
         # the last slot stands for world-world pairs, which never make a sound.
         lo = np.minimum.outer(self.geom_obj, self.geom_obj)
@@ -314,14 +318,24 @@ class Simulation:
         t0 = frame_offset * frame_dt
         res = np.zeros(6)
         shipped = 0
+        anim = None if self.anim.empty else self.anim
+        sim_start = d.time
         for i in range(n_frames):
             target = t0 + i * frame_dt
             while d.time < target - dt / 2:
                 self._apply_due(frame_offset + i)
+                if anim is not None:
+                    anim.pose(d, d.time)
+                    anim.drive(d)
                 mujoco.mj_step1(m, d)
+                before = len(events)
                 self._impacts(frame_offset, events)
+                if anim is not None and len(events) > before:  # a driven object met another: physics takes over
+                    anim.release({k for e in events[before:] if min(e.bodies) >= 0 for k in e.bodies})
                 mujoco.mj_step2(m, d)
             self._apply_due(frame_offset + i)
+            if anim is not None:
+                anim.pose(d, d.time)
             mujoco.mj_forward(m, d)
             qpos[i] = d.qpos
             pos[i] = d.geom_xpos[self.geom_ids]
@@ -339,7 +353,32 @@ class Simulation:
                     shipped = i + 1
                 if progress is not None:
                     progress((i + 1) / n_frames)
+        if anim is not None:
+            self._footfalls(anim, seg, sim_start, d.time + frame_dt / 2)
         return seg
+
+    def _footfalls(self, anim, seg: Segment, t0: float, t1: float) -> None:
+        """Footfalls and hand contacts of animated figures as contact events (they make sound, like impacts)."""
+        added = []
+        for t, k, kind in anim.footfalls(t0, t1):
+            f = int(round((t / self.speed) * self.fps)) - seg.start_frame
+            if not 0 <= f < seg.n_frames or seg.hidden[f, k]:
+                continue
+            b = self.scene.bodies[k]
+            p = seg.pos[f, k].copy()
+            if kind == "step":
+                p[2] = max(0.0, p[2] - (b.half[2] if b.half else b.size))
+            speed = 0.6 if kind == "step" else 0.9
+            mass = float(self.model.body_subtreemass[self.body_ids[k]])
+            ground = _static_timbre("floor", self.scene)
+            added.append(ContactEvent(
+                time=t / self.speed, sim_time=t, frame=seg.start_frame + f,
+                objects=[b.name, "floor" if kind == "step" else b.name], bodies=[k, -1 if kind == "step" else k],
+                impulse=float(min(mass, 80.0) * 0.02 * speed), speed=speed, position=[float(v) for v in p],
+                timbres=[ground] if kind == "step" else ["wood"], kind=kind))
+        if added:
+            seg.events.extend(added)
+            seg.events.sort(key=lambda e: e.time)
 
     def _friction(self, i: int, slip: np.ndarray, roll: np.ndarray) -> None:
         """Sliding speed at each object's contacts and its rolling speed, for the friction noise.
@@ -378,7 +417,3 @@ def _static_timbre(label: str, scene: Scene) -> str:
         return "stone"
     return {"wood": "wood", "tiles": "stone", "concrete": "stone", "checker": "stone",
             "grass": "grass", "sand": "grass"}.get(scene.spec.environment.floor, "stone")
-
-
-def bodies_by_name(bodies: list[Body]) -> dict[str, Body]:
-    return {b.name: b for b in bodies}

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from sora_lite.cameo.handles import HANDLE_RE
+from sora_lite.common.handles import HANDLE_RE
 from sora_lite.engines.base import RequestError
 
 
@@ -38,14 +38,14 @@ MATERIALS: dict[str, Material] = {
     "ice": Material(density=917.0, restitution=0.3, friction=0.03, timbre="glass"),
 }
 
-SHAPES = ("ball", "cube", "cylinder", "capsule", "domino", "pendulum", "character")
-FLOORS = ("checker", "wood", "grass", "concrete", "sand", "tiles")
+SHAPES = ("ball", "cube", "cylinder", "capsule", "domino", "pendulum", "character", "prop")  # prop: a recipe (recipes.json)
+FLOORS = ("checker", "wood", "grass", "concrete", "sand", "tiles", "asphalt", "snow", "dirt", "rock", "carpet", "marble", "field")
 BACKDROPS = ("sky", "room", "image")
 TIMES_OF_DAY = ("dawn", "morning", "noon", "afternoon", "sunset", "dusk", "night")
 MOODS = ("neutral", "warm", "cool", "dramatic", "soft")
 CAMERA_MOVES = ("static", "pan", "tilt", "orbit", "dolly", "zoom", "follow")
 SHOT_SIZES = ("wide", "medium", "close")
-ARRANGEMENTS = ("auto", "row", "stack", "scatter")  # how an entry's `count` copies are laid out
+ARRANGEMENTS = ("auto", "row", "stack", "scatter", "ride")  # ride: on the entry before it (a person on a bicycle)  # how an entry's `count` copies are laid out
 PERTURBATIONS = ("gravity_flip", "energy_gain", "teleport", "vanish", "audio_shift")
 
 COLORS: dict[str, tuple[float, float, float]] = {
@@ -63,6 +63,7 @@ COLORS: dict[str, tuple[float, float, float]] = {
     "cyan": (0.1, 0.8, 0.85),
     "gold": (0.85, 0.65, 0.15),
     "silver": (0.75, 0.75, 0.78),
+    "natural": (0.6, 0.6, 0.6),  # a prop in its recipe's own colours (a brown dog, a gray elephant)
 }
 
 
@@ -88,6 +89,11 @@ class ObjectSpec:
     # a character that stands for a cameo (its handle, e.g. "alice" for @alice). The spec only names it: the
     # engine shows the face only when the request's options carry that cameo, checked by the studio.
     cameo: str | None = None
+    # shape "prop": the recipe it is built from (recipes.json: a dog, a car, a person ...), a variant of it
+    # ("woman", "polar"), and the action it performs (actions.json: walk, gallop, drive, wave ...); None = its idle
+    recipe: str | None = None
+    variant: str = ""
+    action: str | None = None
 
     def rgb(self) -> tuple[float, float, float]:
         return COLORS[self.color]
@@ -110,6 +116,8 @@ class EnvironmentSpec:
     ramp_angle: float | None = None  # degrees; None = no ramp
     backdrop: str = "sky"  # "image" = the request's still, on a plane behind the scene
     gravity: float = 9.81  # m/s², downward
+    place: str | None = None  # an environment recipe (places.json), e.g. "beach", "kitchen", "landmark/castle"
+    weather: str | None = None  # places.json "weather": rain, snow, fog, wind, sparkle
 
 
 @dataclass
@@ -158,6 +166,8 @@ class SceneSpec:
     pacing: PacingSpec = field(default_factory=PacingSpec)
     ambience: bool = True
     perturbations: list[Perturbation] = field(default_factory=list)
+    style: str | None = None  # a look (looks.json "styles"): a post-render filter, e.g. "oil_painting"
+    effects: list[str] = field(default_factory=list)  # looks.json "effects": camera shake, racking focus
 
     # --- JSON -----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -188,6 +198,8 @@ class SceneSpec:
                 pacing=_build(PacingSpec, data.get("pacing", {}), "pacing"),
                 ambience=bool(data.get("ambience", True)),
                 perturbations=[_build(Perturbation, p, f"perturbations[{i}]") for i, p in enumerate(data.get("perturbations", []))],
+                style=data.get("style"),
+                effects=list(data.get("effects", [])),
             )
         except TypeError as e:
             raise SpecError(f"scene spec has a malformed field: {e}") from None
@@ -195,8 +207,9 @@ class SceneSpec:
         return spec
 
     def validate(self) -> None:
-        if not 1 <= len(self.objects) <= 12:
-            raise SpecError(f"a scene needs 1 to 12 object entries, got {len(self.objects)}")
+        least = 0 if self.environment.place is not None else 1  # a place alone is a scene ("a beach")
+        if not least <= len(self.objects) <= 12:
+            raise SpecError(f"a scene needs {least} to 12 object entries, got {len(self.objects)}")
         if sum(o.count for o in self.objects) > 40:
             raise SpecError("a scene may hold at most 40 objects in all")
         for i, o in enumerate(self.objects):
@@ -204,7 +217,8 @@ class SceneSpec:
             _one_of(where + ".shape", o.shape, SHAPES)
             _one_of(where + ".color", o.color, tuple(COLORS))
             _one_of(where + ".material", o.material, tuple(MATERIALS))
-            _in_range(where + ".size", o.size, 0.02, 1.0)
+            _in_range(where + ".size", o.size, 0.02, PROP_MAX_SIZE if o.shape == "prop" else 1.0)
+            _recipe(where, o)
             if not isinstance(o.count, int) or not 1 <= o.count <= 20:
                 raise SpecError(f"{where}.count must be an integer from 1 to 20, got {o.count!r}")
             if o.position is not None:
@@ -227,6 +241,7 @@ class SceneSpec:
         if env.ramp_angle is not None:
             _in_range("environment.ramp_angle", env.ramp_angle, 5.0, 60.0)
         _in_range("environment.gravity", env.gravity, 0.0, 30.0)
+        _place(env)
         lt = self.lighting
         _one_of("lighting.time_of_day", lt.time_of_day, TIMES_OF_DAY)
         _one_of("lighting.mood", lt.mood, MOODS)
@@ -243,6 +258,7 @@ class SceneSpec:
         if cam.direction not in (1, -1) or isinstance(cam.direction, bool):
             raise SpecError(f"camera.direction must be 1 or -1, got {cam.direction!r}")
         _in_range("pacing.speed", self.pacing.speed, 0.05, 4.0)
+        _looks(self)
         n = sum(o.count for o in self.objects)
         for i, p in enumerate(self.perturbations):
             _one_of(f"perturbations[{i}].kind", p.kind, PERTURBATIONS)
@@ -254,7 +270,7 @@ class SceneSpec:
         """Names of the flattened object list (one per simulated body), e.g. ["red ball #1", "red ball #2"]."""
         names = []
         for o in self.objects:
-            base = o.name or f"{o.color} {o.shape}"
+            base = o.name or (f"{o.color} {o.recipe}" if o.shape == "prop" else f"{o.color} {o.shape}")
             names += [base] if o.count == 1 else [f"{base} #{k + 1}" for k in range(o.count)]
         return names
 
@@ -289,6 +305,47 @@ def _cameo(where: str, o: ObjectSpec) -> None:
                         f"'_' or '.'), got {o.cameo!r}")
     if o.shape != "character" or o.count != 1:
         raise SpecError(f"{where}.cameo: a cameo is one character (shape 'character', count 1)")
+
+
+PROP_MAX_SIZE = 12.0  # metres: the largest half extent a recipe object may be shown at (a train, a castle)
+
+
+def _recipe(where: str, o: ObjectSpec) -> None:
+    from sora_lite.engines.world import recipes
+
+    if o.shape != "prop":
+        if o.recipe is not None or (o.action is not None and o.shape != "character"):
+            raise SpecError(f"{where}: recipe belongs to shape 'prop', action to 'prop' and 'character'")
+        if o.action is not None and o.action not in recipes.actions()["actions"]:
+            raise SpecError(f"{where}.action is {o.action!r}; choose one of: {', '.join(sorted(recipes.actions()['actions']))}")
+        return
+    if o.recipe not in recipes.recipes():
+        raise SpecError(f"{where}.recipe is {o.recipe!r}; choose one of: {', '.join(sorted(recipes.recipes()))}")
+    if o.variant and o.variant not in recipes.recipes()[o.recipe].get("variants", {}):
+        raise SpecError(f"{where}.variant {o.variant!r} is not a variant of {o.recipe}")
+    if o.action is not None and o.action not in recipes.actions()["actions"]:
+        raise SpecError(f"{where}.action is {o.action!r}; choose one of: {', '.join(sorted(recipes.actions()['actions']))}")
+
+
+def _place(env: EnvironmentSpec) -> None:
+    from sora_lite.engines.world import scenery
+
+    if env.place is not None:
+        base, _, key = env.place.partition("/")
+        places = scenery.places()
+        if base not in places or (key and key not in places[base].get("props_by_word", {})):
+            raise SpecError(f"environment.place is {env.place!r}; choose one of: {', '.join(sorted(places))}")
+    if env.weather is not None and env.weather not in scenery.weathers():
+        raise SpecError(f"environment.weather is {env.weather!r}; choose one of: {', '.join(sorted(scenery.weathers()))}")
+
+
+def _looks(spec: SceneSpec) -> None:
+    from sora_lite.engines.world import looks
+
+    if spec.style is not None and spec.style not in looks.style_names():
+        raise SpecError(f"style is {spec.style!r}; choose one of: {', '.join(looks.style_names())}")
+    if not isinstance(spec.effects, list) or any(e not in looks.effect_names() for e in spec.effects):
+        raise SpecError(f"effects must be a list of: {', '.join(looks.effect_names())}")
 
 
 def _vector(where: str, value: Any, bound: float) -> None:
