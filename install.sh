@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh Debian/Ubuntu machine (run as root, or with sudo available).
-#   bash install.sh          system libraries for headless rendering + the Python packages
+#   bash install.sh          system libraries for headless rendering, then a project virtual environment
+#                            (.venv) holding the Python packages and this project (`sora-lite`, `sora-lite-eval`)
 #   bash install.sh --test   ... plus what the tests need (pytest, Playwright + Debian's chromium, ffmpeg)
+# The venv is what makes this work with Debian's / Ubuntu's own python3, which refuses `pip install` into
+# the system (PEP 668, "externally-managed-environment"); run things with .venv/bin/python or .venv/bin/sora-lite.
+# SORA_LITE_VENV names another folder; SORA_LITE_PYTHON another interpreter to build it from (default python3).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,7 +15,8 @@ want_test=0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
 
-apt_pkgs=$(grep -vE '^\s*(#|$)' packages.txt | tr '\n' ' ')
+# python3-venv: Debian's python3 has no ensurepip without it, so `python3 -m venv` would fail.
+apt_pkgs="python3 python3-venv $(grep -vE '^\s*(#|$)' packages.txt | tr '\n' ' ')"
 [ "$want_test" = 1 ] && apt_pkgs="$apt_pkgs chromium ffmpeg"
 if command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
@@ -21,6 +26,14 @@ else
   echo "install.sh: no apt-get here; install these system packages yourself: $apt_pkgs" >&2
 fi
 
-python3 -m pip install -q --disable-pip-version-check -r requirements.txt
-[ "$want_test" = 1 ] && python3 -m pip install -q --disable-pip-version-check -r requirements-test.txt
-echo "install.sh: done"
+venv="${SORA_LITE_VENV:-.venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  "${SORA_LITE_PYTHON:-python3}" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
+# pip's own configuration (pip.conf, PIP_* variables: find-links, extra indexes, constraints) applies inside
+# the venv as well, so wheels kept on the machine (torch) are still taken from there.
+"${pip[@]}" -r requirements.txt
+"${pip[@]}" --no-deps -e .   # the console scripts; the packages stay importable from this checkout
+[ "$want_test" = 1 ] && "${pip[@]}" -r requirements-test.txt
+echo "install.sh: done; Python is $venv/bin/python"

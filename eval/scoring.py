@@ -35,19 +35,68 @@ class Outcome:
     feature: list[float] | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
+class MetricOption:
+    """One setting of one metric, declared by its registry entry: `--metric-args NAME.KEY=VALUE` sets it.
+
+    `flag` keeps an older command-line flag working as an alias (`--clip-protocol X` = `clip.protocol=X`),
+    `legacy` the older `ScorerOptions` / `RunConfig` field name (`clip_protocol`). `flag_value`: a flag that
+    takes no value and sets this one (`--no-fvd-resample` sets `fvd.resample=False`).
+    """
+
+    key: str
+    default: Any = None
+    help: str = ""
+    choices: tuple[str, ...] | None = None
+    kind: type = str  # str, bool or int: how a --metric-args text is read
+    flag: str | None = None
+    legacy: str | None = None
+    flag_value: Any = None
+
+    def parse(self, metric: str, value: Any) -> Any:
+        """The value checked (and read from text): one clear error for a wrong one."""
+        where = f"{metric}.{self.key}"
+        if isinstance(value, str) and self.kind is bool:
+            low = value.strip().lower()
+            if low not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(f"{where} takes true or false, got {value!r}")
+            value = low in ("true", "1", "yes")
+        elif isinstance(value, str) and self.kind is int:
+            try:
+                value = int(value)
+            except ValueError:
+                raise ValueError(f"{where} takes a whole number, got {value!r}") from None
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{where} must be one of {', '.join(self.choices)}, got {value!r}")
+        return value
+
+
 class ScorerOptions:
-    device: str = "cpu"
-    fvd_features: str = "i3d"  # or "videomae"; under a named --fvd-protocol the protocol's own network is used
-    fvd_protocol: str = "sora-lite"  # "sora-lite" (the project's own), "stylegan-v" or "cd-fvd": see eval/protocols.py
-    clip_protocol: str = "sora-lite"  # "sora-lite", "torchmetrics", "evalcrafter", "vbench", "t2v_metrics"
-    seed: int = 0  # seeds the protocols' random clip offsets
-    fvd_model: str | None = None  # I3D: the TorchScript file; VideoMAE: a Hub id or folder; None = the default
-    clip_model: str | None = None  # open_clip model name, or a transformers CLIP id / folder; None = the metric's default
-    clip_pretrained: str | None = None  # open_clip pretrained tag or checkpoint file; None = the metric's default
-    vlm_judge: str | None = None  # physics_vlm: a chat VLM's Hub id or folder; None = the judge's default
-    sync_model: str | None = None  # av_sync_learned: a Synchformer file, folder or Hub path; None = MMAudio's file
-    precision: str = "fp32"  # learned models' forward pass: "fp32" (as the reference tools) or "bf16"; see eval.precision
+    """What every scorer is built with: the run's device, seed and precision, and each metric's own settings
+    (`metric_args`: metric → {key: value}, the keys its registry entry declares in `OPTIONS`).
+
+    Older keyword names (`clip_protocol=...`, `fvd_model=...`) are still taken and read, through the
+    options' `legacy` names, so callers written before `--metric-args` keep working.
+    """
+
+    def __init__(self, device: str = "cpu", seed: int = 0, precision: str = "fp32",
+                 metric_args: dict[str, dict[str, Any]] | None = None, **legacy: Any) -> None:
+        self.device = device
+        self.seed = seed  # seeds the protocols' random clip offsets
+        self.precision = precision  # learned models' forward pass: "fp32" (as the reference tools) or "bf16"
+        self.metric_args = check_metric_args(merge_legacy(metric_args or {}, legacy))
+
+    def args_for(self, metric: str) -> dict[str, Any]:
+        """The metric's settings: its registry defaults, overridden by what was given."""
+        options = getattr(SCORERS.get(metric), "OPTIONS", ())
+        return {**{o.key: o.default for o in options}, **self.metric_args.get(metric, {})}
+
+    def __getattr__(self, name: str) -> Any:  # the older field names, read through the registry
+        found = _legacy_options().get(name)
+        if found is None:
+            raise AttributeError(name)
+        metric, option = found
+        return self.args_for(metric)[option.key]
 
 
 class Scorer(Protocol):
@@ -133,18 +182,28 @@ class CLIPScorer:
     name = "clip"
     extra_measures = ("frame_consistency",)  # details worth a leaderboard column of their own
     needs_audio = False
+    OPTIONS = (
+        MetricOption("protocol", "sora-lite", "which tool's CLIP score recipe (model, frames, preprocessing, aggregation)",
+                     choices=("sora-lite", "torchmetrics", "evalcrafter", "vbench", "t2v_metrics"),
+                     flag="--clip-protocol", legacy="clip_protocol"),
+        MetricOption("model", None, "open_clip model name (default ViT-B-32) or a transformers CLIP id / folder",
+                     flag="--clip-model", legacy="clip_model"),
+        MetricOption("pretrained", None, "open_clip pretrained tag or checkpoint file (default laion2b_s34b_b79k)",
+                     flag="--clip-pretrained", legacy="clip_pretrained"),
+    )
 
     def __init__(self, options: ScorerOptions) -> None:
         from eval.protocols import clip_protocol
 
         self.options = options
-        self.protocol = clip_protocol(options.clip_protocol)
+        self.args = options.args_for(self.name)
+        self.protocol = clip_protocol(self.args["protocol"])
         self.encoder: Any = None
 
     def _model(self) -> tuple[str, str | None]:
-        if self.options.clip_model:
-            return self.options.clip_model, self.options.clip_pretrained or self.protocol.pretrained
-        return self.protocol.model, self.options.clip_pretrained or self.protocol.pretrained
+        if self.args["model"]:
+            return self.args["model"], self.args["pretrained"] or self.protocol.pretrained
+        return self.protocol.model, self.args["pretrained"] or self.protocol.pretrained
 
     def setup(self) -> None:
         from eval.metrics import clip_score
@@ -240,15 +299,21 @@ class AVSyncLearnedScorer:
     name = "av_sync_learned"
     needs_audio = True
     extra_measures = ("abs_offset_ms", "probability")
+    OPTIONS = (
+        MetricOption("model", None, "Synchformer weights: a .pth file, a folder, or owner/repo[/file] in the local HF "
+                     "cache (default hkchengrex/MMAudio/ext_weights/synchformer_state_dict.pth)",
+                     flag="--sync-model", legacy="sync_model"),
+    )
 
     def __init__(self, options: ScorerOptions) -> None:
         self.options = options
+        self.args = options.args_for(self.name)
         self.model: Any = None
 
     def setup(self) -> None:
         from eval.features.synchformer import DEFAULT_SYNCHFORMER, load_synchformer
 
-        self.model = load_synchformer(self.options.sync_model or DEFAULT_SYNCHFORMER, device=self.options.device,
+        self.model = load_synchformer(self.args["model"] or DEFAULT_SYNCHFORMER, device=self.options.device,
                                       dtype=model_dtype(self.options.precision))
 
     def score(self, clip: Clip, sample: Sample) -> Outcome:
@@ -273,7 +338,7 @@ class AVSyncLearnedScorer:
     def settings(self) -> str:
         from eval.features.synchformer import DEFAULT_SYNCHFORMER
 
-        return f"{self.options.sync_model or DEFAULT_SYNCHFORMER} {self.options.precision}"
+        return f"{self.args['model'] or DEFAULT_SYNCHFORMER} {self.options.precision}"
 
 
 # --- physics ---------------------------------------------------------------------------------------------
@@ -348,9 +413,14 @@ class PhysicsVLMScorer:
     name = "physics_vlm"
     needs_audio = False
     extra_measures = ("answer_mass",)
+    OPTIONS = (
+        MetricOption("judge", None, "chat VLM: Hub id (local cache only) or folder (default Qwen/Qwen3-VL-2B-Instruct)",
+                     flag="--vlm-judge", legacy="vlm_judge"),
+    )
 
     def __init__(self, options: ScorerOptions) -> None:
         self.options = options
+        self.args = options.args_for(self.name)
         self.judge: Any = None
 
     def setup(self) -> None:
@@ -359,7 +429,7 @@ class PhysicsVLMScorer:
         from eval.metrics import physics_judge
 
         self.judge = physics_judge.load_vlm_judge(
-            self.options.vlm_judge or physics_judge.DEFAULT_MODEL, device=self.options.device,
+            self.args["judge"] or physics_judge.DEFAULT_MODEL, device=self.options.device,
             dtype=torch.bfloat16 if self.options.precision == "bf16" else None,  # fp32: the judge's own default
         )
 
@@ -379,7 +449,7 @@ class PhysicsVLMScorer:
 
         # fp32 leaves the judge its own choice: bf16 on a GPU (the precision these VLMs ship in), fp32 on a CPU.
         precision = "bf16" if self.options.precision == "bf16" else "native"
-        return f"{self.options.vlm_judge or physics_judge.DEFAULT_MODEL} {precision}"
+        return f"{self.args['judge'] or physics_judge.DEFAULT_MODEL} {precision}"
 
 
 # --- multi-shot consistency ---------------------------------------------------------------------------------
@@ -455,32 +525,56 @@ class FVDScorer:
     name = "fvd"
     needs_audio = False
     extra_measures = ()
+    OPTIONS = (
+        MetricOption("features", "i3d", "feature network (StyleGAN-V I3D or cd-FVD VideoMAE); a named protocol "
+                     "uses its own", choices=("i3d", "videomae"), flag="--fvd-features", legacy="fvd_features"),
+        MetricOption("model", None, "i3d: the TorchScript detector file (default $SORA_LITE_I3D or "
+                     "~/.cache/sora_lite/i3d_torchscript.pt); videomae: a Hub id or local folder (default "
+                     "MCG-NJU/videomae-base-finetuned-ssv2)", flag="--fvd-model", legacy="fvd_model"),
+        MetricOption("protocol", "sora-lite", "how FVD is computed (eval/protocols.py): sora-lite (the project's own, "
+                     "not comparable with published FVD), stylegan-v (I3D, Lanczos+crop+JPEG, seeded real-side "
+                     "offset, cov ÷N, N≤2048) or cd-fvd (short side 256 + crop, random clips, cov ÷N; default "
+                     "VideoMAE-base is NOT cd-FVD's ViT-g)", choices=("sora-lite", "stylegan-v", "cd-fvd"),
+                     flag="--fvd-protocol", legacy="fvd_protocol"),
+        MetricOption("resample", True, "under stylegan-v / cd-fvd, draw extra random clips per generated video to "
+                     "reach N=2048 (without, the number is labelled not comparable)", kind=bool,
+                     flag="--no-fvd-resample", legacy="fvd_resample", flag_value=False),
+    )
 
     def __init__(self, options: ScorerOptions) -> None:
         from eval.protocols import fvd_protocol
 
         self.options = options
-        self.protocol = fvd_protocol(options.fvd_protocol)
+        self.args = options.args_for(self.name)
+        self.protocol = fvd_protocol(self.args["protocol"])
         self.extractor: Any = None
+        self.passes = 1  # clips per generated video; plan() raises it when the protocol re-samples up to its N
+
+    def plan(self, suite_sizes: list[int], resample: bool = True) -> None:
+        """Before scoring: how many clips to draw per generated video so the smallest suite reaches the
+        protocol's N (cd-FVD / StyleGAN-V: 2048). Pass 0 is the protocol's own clip, later ones random."""
+        from eval.protocols import resample_passes
+
+        self.passes = resample_passes(self.protocol, min(suite_sizes), resample) if suite_sizes else 1
 
     @property
     def features(self) -> str:
         """The feature network: a named protocol's own, else --fvd-features."""
-        return self.options.fvd_features if self.protocol.name == "sora-lite" else self.protocol.features
+        return self.args["features"] if self.protocol.name == "sora-lite" else self.protocol.features
 
     def setup(self) -> None:
         if self.features == "videomae":
             from eval.features.videomae import DEFAULT_VIDEOMAE, VideoMAEFeatures
 
             self.extractor = VideoMAEFeatures.load(
-                self.options.fvd_model or DEFAULT_VIDEOMAE, device=self.options.device,
+                self.args["model"] or DEFAULT_VIDEOMAE, device=self.options.device,
                 dtype=model_dtype(self.options.precision), protocol=self.protocol, seed=self.options.seed,
             )
         elif self.features == "i3d":
             from eval.features.i3d import I3DFeatures
 
             self.extractor = I3DFeatures.load(
-                self.options.fvd_model, device=self.options.device, protocol=self.protocol, seed=self.options.seed
+                self.args["model"], device=self.options.device, protocol=self.protocol, seed=self.options.seed
             )
         else:
             raise MetricSkipped(f"unknown FVD feature extractor {self.features!r}", "use --fvd-features i3d or videomae")
@@ -490,8 +584,12 @@ class FVDScorer:
 
         got = score_sample(clip.frames, self.extractor)
         feature = np.asarray(got["feature"], dtype=np.float64).ravel()
-        return Outcome(None, "ok", details={"feature_norm": float(got["feature_norm"]), "extractor": self.extractor.name},
-                       feature=feature.tolist())
+        details = {"feature_norm": float(got["feature_norm"]), "extractor": self.extractor.name}
+        if self.passes <= 1:
+            return Outcome(None, "ok", details=details, feature=feature.tolist())
+        extra = self.extractor([clip.frames] * (self.passes - 1), offset="random")  # fresh seeded random clips
+        details["clips"] = self.passes
+        return Outcome(None, "ok", details=details, feature=[feature.tolist(), *np.asarray(extra).tolist()])
 
     def features_of(self, clips: list[np.ndarray]) -> np.ndarray:
         """Reference ("real") videos' features, with the protocol's real-side offset (StyleGAN-V: seeded random)."""
@@ -501,24 +599,40 @@ class FVDScorer:
 
     def settings(self) -> str:
         proto = _protocol_suffix(self.protocol.name)
-        if "random" in (self.protocol.real_offset, self.protocol.fake_offset):
+        if "random" in (self.protocol.real_offset, self.protocol.fake_offset) or self.passes > 1:
             proto += f" seed={self.options.seed}"  # the clip offsets (and so the features) follow the seed
+        if self.passes > 1:
+            proto += f" clips_per_video={self.passes}"
         if self.features == "videomae":
             from eval.features.videomae import DEFAULT_VIDEOMAE
 
-            model = self.options.fvd_model or DEFAULT_VIDEOMAE
+            model = self.args["model"] or DEFAULT_VIDEOMAE
             if self.protocol.name == "cd-fvd" and model == DEFAULT_VIDEOMAE:
                 model += " (VideoMAE-base, not cd-FVD's ViT-g/14)"
             return f"videomae:{model} {self.options.precision}{proto}"
-        return f"{self.features}:{self.options.fvd_model or 'default'} fp32{proto}"  # TorchScript I3D: always fp32
+        return f"{self.features}:{self.args['model'] or 'default'} fp32{proto}"  # TorchScript I3D: always fp32
 
 
-def fvd_set_score(features: np.ndarray, reference: np.ndarray, seed: int = 0, protocol: str = "sora-lite") -> SetScore:
+def fake_feature_set(per_video: list[Any]) -> tuple[np.ndarray, int]:
+    """Generated features in draw order — every video's first clip, then every video's second, … (as cd-FVD's
+    loader loops over the set) — and the number of distinct videos. Each entry is one vector or a list of them."""
+    stacks = [np.atleast_2d(np.asarray(v, dtype=np.float64)) for v in per_video]
+    if not stacks:
+        return np.zeros((0, 0)), 0
+    rows = [s[p] for p in range(max(len(s) for s in stacks)) for s in stacks if p < len(s)]
+    return np.stack(rows), len(stacks)
+
+
+def fvd_set_score(
+    features: np.ndarray, reference: np.ndarray, seed: int = 0, protocol: str = "sora-lite", videos: int | None = None
+) -> SetScore:
     """FVD of one generator × suite against the reference features, with the metric's bootstrap CI, N warning
-    and the protocol's comparability label (a number below N = 2048 is never called comparable)."""
+    and the protocol's comparability label (a number below N = 2048 is never called comparable). `videos`:
+    distinct generated videos behind the rows when clips were re-sampled."""
     import warnings
 
     from eval.metrics.fvd import FVD
+    from eval.protocols import comparability, fvd_protocol
 
     metric = FVD(feature_dim=features.shape[1], seed=seed, protocol=protocol)
     metric.update_features(reference, real=True)
@@ -526,7 +640,10 @@ def fvd_set_score(features: np.ndarray, reference: np.ndarray, seed: int = 0, pr
     with warnings.catch_warnings():  # states were filled through update_features, which torchmetrics does not count
         warnings.filterwarnings("ignore", message=".*compute.*called before.*update")
         got = metric.compute()
-    warning = "; ".join(w for w in (got["comparability"], got.get("warning") or "") if w)
+    label = got["comparability"]
+    if videos is not None and videos < len(features):
+        label = comparability(fvd_protocol(protocol), int(got["n_fake"]), videos)
+    warning = "; ".join(w for w in (label, got.get("warning") or "") if w)
     return SetScore(value=float(got["fvd"]), ci_low=float(got["ci_low"]), ci_high=float(got["ci_high"]),
                     n=int(got["n_fake"]), warning=warning)
 
@@ -550,8 +667,59 @@ def leaderboard_measures(names: list[str] | None = None) -> dict[str, tuple[str,
 
 
 def register_scorer(name: str, factory: Callable[[ScorerOptions], Scorer]) -> None:
-    """Add a metric to `--metrics` (extensions and tests)."""
+    """Add a metric to `--metrics` (extensions and tests); its `OPTIONS`, if any, become `--metric-args`."""
     SCORERS[name] = factory
+
+
+def metric_options(name: str) -> dict[str, MetricOption]:
+    """The settings a registered metric takes (its registry entry's `OPTIONS`), by key."""
+    return {o.key: o for o in getattr(SCORERS.get(name), "OPTIONS", ())}
+
+
+def _legacy_options() -> dict[str, tuple[str, MetricOption]]:
+    return {o.legacy: (name, o) for name in SCORERS for o in metric_options(name).values() if o.legacy}
+
+
+def merge_legacy(metric_args: dict[str, dict[str, Any]], legacy: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`metric_args` with older keyword settings (`clip_protocol=...`) folded in; an unknown name is an error."""
+    known = _legacy_options()
+    merged = {name: dict(args) for name, args in metric_args.items()}
+    for field_name, value in legacy.items():
+        if field_name not in known:
+            raise TypeError(f"unknown scorer option {field_name!r}; metric settings go in metric_args")
+        metric, option = known[field_name]
+        merged.setdefault(metric, {}).setdefault(option.key, value)
+    return merged
+
+
+def check_metric_args(metric_args: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every metric and key known to the registry and every value allowed, else one ValueError saying which."""
+    checked: dict[str, dict[str, Any]] = {}
+    for name, args in metric_args.items():
+        if name not in SCORERS:
+            raise ValueError(f"--metric-args names an unknown metric {name!r}; choose from {', '.join(sorted(SCORERS))}")
+        options = metric_options(name)
+        for key, value in args.items():
+            if key not in options:
+                keys = ", ".join(sorted(options)) or "none"
+                raise ValueError(f"the metric {name} has no setting {key!r} (its settings: {keys})")
+            checked.setdefault(name, {})[key] = options[key].parse(name, value)
+    return checked
+
+
+def parse_metric_args(text: str) -> dict[str, dict[str, Any]]:
+    """`clip.protocol=vbench,fvd.model=/path/i3d.pt` → {"clip": {"protocol": "vbench"}, "fvd": {...}}, checked."""
+    parsed: dict[str, dict[str, Any]] = {}
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        name_key, eq, value = item.partition("=")
+        metric, dot, key = name_key.strip().partition(".")
+        if not eq or not dot or not metric or not key:
+            raise ValueError(f"--metric-args takes metric.key=value pairs separated by commas, e.g. "
+                             f"clip.protocol=vbench (got {item!r})")
+        parsed.setdefault(metric, {})[key.strip()] = value.strip()
+    return check_metric_args(parsed)
 
 
 def scorer_settings(scorers: dict[str, Scorer]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The command line: `python -m sora_lite generate|models|moderate|verify ...`.
+"""The command line: `python -m sora_lite generate|models|moderate|verify|parse ...`.
 
 A door like the app: it turns arguments into a `GenerationRequest`, calls the studio flow and prints the record.
 """
@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
+from sora_lite.common.request import parse_size
 from sora_lite.engines import Cancelled, EngineUnavailable, GenerationRequest, RequestError
 from sora_lite.media import MediaError
 
@@ -48,12 +49,9 @@ class _Progress:
 
 def _parse_size(text: str) -> tuple[int, int]:
     try:
-        if "x" in text.lower():
-            w, h = text.lower().split("x", 1)
-            return int(w), int(h)
-        return int(text), int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must be N or WxH (e.g. 256 or 512x288), got {text!r}") from None
+        return parse_size(text)
+    except RequestError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _read_json_file(path: str, what: str) -> Any:
@@ -143,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_verify_parser(sub)
     add_models_parser(sub)
     add_moderate_parser(sub)
+    from sora_lite.engines.world.cli import add_parse_parser
+
+    add_parse_parser(sub)
     return parser
 
 
@@ -158,7 +159,14 @@ def run_moderate(args: argparse.Namespace) -> int:
     return judge(args)
 
 
-_COMMANDS = {"generate": run_generate, "verify": run_verify, "models": run_models, "moderate": run_moderate}
+def run_parse(args: argparse.Namespace) -> int:
+    from sora_lite.engines.world.cli import run_parse as show
+
+    return show(args)
+
+
+_COMMANDS = {"generate": run_generate, "verify": run_verify, "models": run_models, "moderate": run_moderate,
+             "parse": run_parse}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

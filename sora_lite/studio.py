@@ -1,7 +1,10 @@
 """The one flow every door calls to make a clip (see README "Architecture").
 
-    request → moderate prompt → cameo grants → engine.generate → moderate output → marks
-            → mux MP4 → C2PA sign → store → ClipRecord
+    request → moderate prompt → cameo grants → engine.generate → moderate output → cameo faces + grants again
+            → marks → mux MP4 → C2PA sign → store → ClipRecord
+
+Check, then write: every check that can refuse a clip runs on the frames in memory; files appear only after
+all of them passed, and nobody decodes the written file again (the thumbnail comes from the same frames).
 
 Doors (app.py, `python -m sora_lite`, `python -m eval.run`) translate their inputs into a
 `GenerationRequest` and show the `ClipRecord`; they hold no policy.
@@ -9,27 +12,29 @@ Doors (app.py, `python -m sora_lite`, `python -m eval.run`) translate their inpu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Iterator
+from typing import Any, Callable
 
 from sora_lite import accounts
 from sora_lite import feed as clip_feed
 from sora_lite.accounts import UserInfo
 from sora_lite.cameo import usage as cameo_usage
+from sora_lite.common.records import ClipRecord
+from sora_lite.common.storyboard import shot_seconds
 from sora_lite.engines import GenerationRequest, ProgressFn, RequestError, get_engine
 from sora_lite.engines.base import Cancelled, has_words
-from sora_lite.media import Clip, MediaError, read_image, read_video, write_thumbnail, write_video
+from sora_lite.media import Clip, MediaError, read_image, write_thumbnail, write_video
 from sora_lite.provenance import ProvenanceClaims, VerifyReport, apply_marks, sign_video, verify_file
 from sora_lite.provenance import fingerprint as fingerprints
 from sora_lite.provenance.keys import instance_tag
@@ -40,112 +45,15 @@ from sora_lite.store.db import home_dir
 
 log = logging.getLogger("sora_lite.studio")
 
-if TYPE_CHECKING:  # the parser pulls in the world package; imported when first used
-    from sora_lite.engines.world.parse import ParseResult
-
-
-@dataclass
-class ClipRecord:
-    """Everything known about one made clip; round-trips through JSON for the UI, the CSVs and the tests."""
-
-    id: str
-    prompt: str
-    engine: str
-    seed: int
-    request: dict[str, Any]
-    video_path: str
-    spec: dict[str, Any] | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    ground_truth_path: str | None = None
-    thumbnail_path: str | None = None
-    parent_id: str | None = None
-    user: str | None = None
-    created_at: float = field(default_factory=time.time)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=str)
-
-    def public_dict(self, *roots: str | Path) -> dict[str, Any]:
-        """The record for anyone to see: every server path under `roots` (the studio's home) cut to its file
-        name, so a public record tells nobody where files live (the cameo's face texture included)."""
-        prefixes = sorted({str(p) for r in roots for p in (Path(r), Path(r).resolve())}, key=len, reverse=True)
-        return _without_paths(self.to_dict(), tuple(prefixes))
-
-
-def _without_paths(value: Any, prefixes: tuple[str, ...]) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_paths(v, prefixes) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_without_paths(v, prefixes) for v in value]
-    if isinstance(value, str) and any(value.startswith(p + os.sep) or value == p for p in prefixes):
-        return Path(value).name
-    return value
-
-
-class CancelBoard:
-    """Cancel flags for running jobs, keyed by who started them (a browser session): a Stop button sets the
-    flag and the engine stops between steps (`Cancelled`); nothing is written for a cancelled clip."""
-
-    def __init__(self) -> None:
-        self._events: dict[str, threading.Event] = {}
-        self._lock = threading.Lock()
-
-    def start(self, key: str) -> threading.Event:
-        with self._lock:
-            event = self._events[key] = threading.Event()
-            return event
-
-    def cancel(self, key: str) -> bool:
-        with self._lock:
-            event = self._events.get(key)
-        if event is None:
-            return False
-        event.set()
-        return True
-
-    def finish(self, key: str, event: threading.Event) -> None:
-        with self._lock:
-            if self._events.get(key) is event:
-                del self._events[key]
-
-
-class PreviewBoard:
-    """The latest frame of each running job, keyed like `CancelBoard` (a browser session polls it while its
-    clip renders). Frames are shrunk to at most `max_side` pixels: a live view, not the result."""
-
-    def __init__(self, max_side: int = 256) -> None:
-        self.max_side = max_side
-        self._frames: dict[str, tuple[int, Any]] = {}
-        self._lock = threading.Lock()
-
-    def put(self, key: str, index: int, frame: Any) -> None:
-        import numpy as np
-
-        frame = np.asarray(frame)
-        step = max(1, int(math.ceil(max(frame.shape[:2]) / self.max_side)))
-        with self._lock:
-            self._frames[key] = (int(index), np.ascontiguousarray(frame[::step, ::step]))
-
-    def latest(self, key: str) -> tuple[int, Any] | None:
-        with self._lock:
-            return self._frames.get(key)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._frames.pop(key, None)
-
-
-def warm_up() -> None:
-    """Load what the first request would otherwise wait for: the prompt classifier and the world render pool."""
-    from sora_lite.engines.world.render import warm_pool
+def warm_up(engine: str = "world") -> None:
+    """Load what the first request would otherwise wait for: the prompt classifier, and whatever the engine
+    warms (`engine.warm_up()` when it has one: the world engine's render pool)."""
     from sora_lite.safety import warm_up as warm_moderation
 
     warm_moderation()
-    warm_pool()
+    warm = getattr(get_engine(engine), "warm_up", None)
+    if callable(warm):
+        warm()
 
 
 def new_clip_id() -> str:
@@ -161,6 +69,14 @@ def _takes_preview(engine: object) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the wall time of the block to `timings[stage]` (a stage may run in more than one block)."""
+    t0 = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
+
+
 def create_clip(
     request: GenerationRequest,
     out_path: str | Path,
@@ -173,13 +89,19 @@ def create_clip(
     check_grants: Callable[[GenerationRequest], GenerationRequest] | None = None,
     work_dir: str | Path | None = None,
     preview: Callable[[int, Any], None] | None = None,
+    check_frames: Callable[[GenerationRequest, Clip, str], Any] | None = None,
+    thumbnail_side: int | None = None,
 ) -> ClipRecord:
     """Make one clip end to end and write it, marked and signed, to `out_path` (.mp4).
 
-    `check_grants` (the Studio's cameo check) runs after the prompt passed the policy and returns the request
-    the engine gets. Nothing is written unless every step before the write succeeded: the signed file appears last.
-    Encoding and signing happen in `work_dir` (default: next to `out_path`); the Studio keeps it outside the
-    served clips folder, so a half-written file left by a killed process is never served.
+    Check, then write: `check_grants` (the Studio's cameo check) runs after the prompt passed the policy and
+    returns the request the engine gets; `check_frames(request, clip, clip_id)` (the cameo face check and the
+    grant re-check) runs on the frames in memory after the output policy, before marks and encoding. Nothing is
+    written unless every check passed: the signed file (and with `thumbnail_side`, a PNG of the marked clip's
+    middle frame next to it) appears last. Encoding and signing happen in `work_dir` (default: next to
+    `out_path`); the Studio keeps it outside the served clips folder, so a half-written file left by a killed
+    process is never served. The record holds the request the engine ran (cameos attached) and, in
+    `info["output"]`, what was encoded (size, rate, frames, duration, sound).
     """
     request.validate()
     clip_id = clip_id or new_clip_id()
@@ -188,57 +110,30 @@ def create_clip(
         raise RequestError(f"clips are written as signed MP4 files; {out_path.name} does not end in .mp4")
     timings: dict[str, float] = {}
 
-    t0 = time.perf_counter()
-    if progress:
-        progress("moderate", 0.0)
-    prompt_verdict = check_request(request)  # PolicyBlocked: nothing is generated
-    if check_grants is not None:
-        request = check_grants(request)
-    engine = get_engine(request.engine)
-    timings["moderate"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    # preview(index, frame): frames while they render, for engines that can show them (the world engine; Hub
-    # models between denoising steps)
-    live = {"preview": preview} if preview is not None and _takes_preview(engine) else {}
-    result = engine.generate(request, progress=progress, cancel=cancel, **live)
-    timings["generate"] = time.perf_counter() - t0
-    if cancel is not None and cancel.is_set():  # Stop after the last frame: nothing is written either
-        raise Cancelled("generation was cancelled")
-
-    t0 = time.perf_counter()
-    output_verdict = check_output(result.clip.frames)  # PolicyBlocked: nothing is written
-    timings["moderate"] += time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    if progress:
-        progress("marks", 0.0)
-    clip = result.clip
-    marked = Clip(frames=apply_marks(clip.frames, clip_id, fps=float(clip.fps)), fps=clip.fps, audio=clip.audio,
-                  sample_rate=clip.sample_rate, metadata=clip.metadata)
-    timings["marks"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    if progress:
-        progress("encode", 0.0)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    claims = ProvenanceClaims.for_prompt(
-        request.prompt, clip_id=clip_id, engine=request.engine, parent_clip_id=parent_id,
-        parent_path=request.parent_video, instance_tag=instance_tag().hex(),
-    )
-    work = Path(work_dir) if work_dir is not None else out_path.parent
-    work.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=work, prefix=".encode-") as tmp:
-        unsigned = Path(tmp) / f"{clip_id}.mp4"
-        write_video(marked, unsigned)
+    with _timed(timings, "moderate"):
         if progress:
-            progress("encode", 0.5)
-        signed = Path(tmp) / "signed" / f"{clip_id}.mp4"
-        sign_video(unsigned, signed, claims=claims)
-        os.replace(signed, out_path) if work_dir is None or _same_device(work, out_path.parent) else shutil.move(signed, out_path)
-    if progress:
-        progress("encode", 1.0)
-    timings["encode"] = time.perf_counter() - t0
+            progress("moderate", 0.0)
+        prompt_verdict = check_request(request)  # PolicyBlocked: nothing is generated
+        if check_grants is not None:
+            request = check_grants(request)
+        engine = get_engine(request.engine)
+    with _timed(timings, "generate"):
+        result = _run_engine(engine, request, progress, cancel, preview)
+    with _timed(timings, "moderate"):
+        output_verdict = check_output(result.clip.frames)  # PolicyBlocked: nothing is written
+        if check_frames is not None:
+            check_frames(request, result.clip, clip_id)  # CameoDenied: nothing is written
+    with _timed(timings, "marks"):
+        if progress:
+            progress("marks", 0.0)
+        marked = _marked(result.clip, clip_id, from_still=bool(request.image))
+    with _timed(timings, "encode"):
+        if progress:
+            progress("encode", 0.0)
+        claims = _claims(request, clip_id, parent_id)
+        thumb_path = _write_signed(marked, out_path, clip_id, claims, work_dir, thumbnail_side, progress)
+        if progress:
+            progress("encode", 1.0)
 
     gt_path = None
     if write_ground_truth and result.ground_truth is not None:
@@ -248,7 +143,8 @@ def create_clip(
     info = {**result.info,
             "moderation": {"prompt": prompt_verdict.to_dict(), "output": output_verdict.to_dict()},
             "provenance": {"c2pa": "signed", "watermark": "visible + invisible",
-                                          "prompt_sha256": claims.prompt_sha256, "instance_tag": claims.instance_tag}}
+                                          "prompt_sha256": claims.prompt_sha256, "instance_tag": claims.instance_tag},
+            "output": _encoded(result.clip)}
     return ClipRecord(
         id=clip_id,
         prompt=request.prompt,
@@ -260,8 +156,70 @@ def create_clip(
         info=info,
         timings={**result.info.get("timings", {}), **timings},
         ground_truth_path=str(gt_path) if gt_path else None,
+        thumbnail_path=str(thumb_path) if thumb_path else None,
         parent_id=parent_id,
     )
+
+
+def _encoded(clip: Clip) -> dict[str, Any]:
+    """What the MP4 holds (the record's `info["output"]`)."""
+    return {"width": clip.width, "height": clip.height, "fps": float(clip.fps), "frames": clip.num_frames,
+            "seconds": round(clip.duration, 4), "audio": clip.has_audio}
+
+
+def _run_engine(engine: Any, request: GenerationRequest, progress: ProgressFn | None,
+                cancel: threading.Event | None, preview: Callable[[int, Any], None] | None) -> Any:
+    """The engine's `GenerationResult`; `Cancelled` when Stop came, even after the last frame."""
+    # preview(index, frame): frames while they render, for engines that can show them (the world engine; Hub
+    # models between denoising steps)
+    live = {"preview": preview} if preview is not None and _takes_preview(engine) else {}
+    result = engine.generate(request, progress=progress, cancel=cancel, **live)
+    if cancel is not None and cancel.is_set():  # Stop after the last frame: nothing is written either
+        raise Cancelled("generation was cancelled")
+    return result
+
+
+def _marked(clip: Clip, clip_id: str, from_still: bool) -> Clip:
+    """The clip with its visible and invisible marks (sound and metadata unchanged)."""
+    # image-to-video: frame 0 is the user's still; the invisible mark eases in after it (issue 14)
+    return Clip(frames=apply_marks(clip.frames, clip_id, fps=float(clip.fps), from_still=from_still),
+                fps=clip.fps, audio=clip.audio, sample_rate=clip.sample_rate, metadata=clip.metadata)
+
+
+def _claims(request: GenerationRequest, clip_id: str, parent_id: str | None) -> ProvenanceClaims:
+    return ProvenanceClaims.for_prompt(
+        request.prompt, clip_id=clip_id, engine=request.engine, parent_clip_id=parent_id,
+        parent_path=request.parent_video, instance_tag=instance_tag().hex(),
+        contributors=[str(n) for n in (request.options or {}).get("contributors") or []] or None,  # shared projects
+    )
+
+
+def _write_signed(marked: Clip, out_path: Path, clip_id: str, claims: ProvenanceClaims, work_dir: str | Path | None,
+                  thumbnail_side: int | None, progress: ProgressFn | None) -> Path | None:
+    """Encode and sign in a temporary folder under `work_dir`, then move the MP4 (and the thumbnail, whose
+    path is returned) to `out_path`: a killed process leaves nothing half-written where clips are served."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir) if work_dir is not None else out_path.parent
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work, prefix=".encode-") as tmp:
+        unsigned = Path(tmp) / f"{clip_id}.mp4"
+        write_video(marked, unsigned)
+        if progress:
+            progress("encode", 0.5)
+        signed = Path(tmp) / "signed" / f"{clip_id}.mp4"
+        sign_video(unsigned, signed, claims=claims)
+        thumb = None
+        if thumbnail_side is not None:  # from the frames in memory, not a decode of the file
+            try:
+                thumb = write_thumbnail(marked, Path(tmp) / f"{clip_id}.png", max_side=thumbnail_side)
+            except MediaError:
+                thumb = None  # a clip without a thumbnail is still a clip
+        move = os.replace if work_dir is None or _same_device(work, out_path.parent) else shutil.move
+        move(signed, out_path)
+        thumb_path = out_path.with_suffix(".png") if thumb is not None else None
+        if thumb is not None:
+            move(thumb, thumb_path)
+    return thumb_path
 
 
 def _same_device(a: Path, b: Path) -> bool:
@@ -275,7 +233,6 @@ def _same_device(a: Path, b: Path) -> bool:
 
 MAX_SPEC_DEPTH = 32
 MAX_SPEC_CHARS = 200_000
-MIN_SHOT_SECONDS = 0.5
 
 
 def spec_depth(value: Any, limit: int = MAX_SPEC_DEPTH) -> int:
@@ -335,49 +292,22 @@ def spec_from_json(text: str | None) -> dict[str, Any] | None:
     return check_spec(spec)
 
 
-def shot_seconds(value: Any, index: int) -> float:
-    """A storyboard shot's length: blank means the default; anything else must be a number ≥ MIN_SHOT_SECONDS."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return DEFAULT_SHOT_SECONDS
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise RequestError(f"shot {index + 1}: seconds must be a number, got {value!r}") from None
-    if not math.isfinite(seconds) or seconds < MIN_SHOT_SECONDS:
-        raise RequestError(f"shot {index + 1}: a shot lasts at least {MIN_SHOT_SECONDS:g} s, got {value!r}")
-    return seconds
-
-
 # --- The studio service: create_clip + a home folder + the database --------------------------------------
 
 MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_UPLOAD_SIDE = 4096
 THUMBNAIL_SIDE = 320
-DEFAULT_SHOT_SECONDS = 2.0
 
 
-def parse_scene(prompt: str, base: dict[str, Any] | None = None) -> "ParseResult":
-    """The world engine's scene spec for `prompt`, on top of `base` (a remix or the next shot) when given."""
-    from sora_lite.engines.world.parse import parse_prompt  # the parser pulls in the world package
-    from sora_lite.engines.world.spec import SceneSpec
-
+def parse_scene(prompt: str, base: dict[str, Any] | None = None, engine: str = "world") -> Any:
+    """The engine's scene spec for `prompt`, on top of `base` (a remix or the next shot) when given: for an
+    engine that reads scenes (`engine.parse_scene`, the world engine's parse result with `.spec`)."""
     if not isinstance(prompt, str) or not has_words(prompt):
         raise RequestError("the prompt is empty: describe a scene to parse")
-    return parse_prompt(prompt, base=SceneSpec.from_dict(base) if base else None)
-
-
-def shots_from_table(rows: list[list[Any]]) -> list[dict[str, Any]]:
-    """Storyboard rows [text, camera, seconds] (the app's table) → shot dicts; blank rows are skipped."""
-    shots = []
-    for i, row in enumerate(rows):
-        cells = list(row) + [None] * (3 - len(row))
-        text, camera, seconds = (None if c is None or (isinstance(c, float) and c != c) else c for c in cells[:3])
-        if not str(text or "").strip():
-            continue
-        shot: dict[str, Any] = {"prompt": str(text).strip(), "camera": str(camera or "static").strip() or "static"}
-        shot["seconds"] = shot_seconds(seconds, i)
-        shots.append(shot)
-    return shots
+    reader = getattr(get_engine(engine), "parse_scene", None)
+    if not callable(reader):
+        raise RequestError(f"the {engine} engine does not read prompts into a scene spec")
+    return reader(prompt, base)
 
 
 class Studio:
@@ -494,6 +424,12 @@ class Studio:
                   progress: ProgressFn | None, cancel: threading.Event | None,
                   preview: Callable[[int, Any], None] | None = None) -> ClipRecord:
         clip_id = new_clip_id()
+        checked: dict[str, Any] = {}
+
+        def check_frames(ran: GenerationRequest, clip: Clip, cid: str) -> None:
+            # a grant revoked while the job ran, or a face nobody granted: CameoDenied before anything is written
+            checked["uses"], checked["check"] = cameo_usage.check_before_storing(self.store, ran, user, clip.frames, cid)
+
         try:
             record = create_clip(
                 request,
@@ -507,43 +443,30 @@ class Studio:
                 work_dir=self.work_dir,
                 # after the prompt passed the policy, before rendering; CameoDenied: nothing is rendered
                 check_grants=lambda r: cameo_usage.before_generation(self.store, r, user),
+                check_frames=check_frames,
+                thumbnail_side=THUMBNAIL_SIDE,
             )
-            request = GenerationRequest.from_dict(record.request)
         except PolicyBlocked as blocked:
             with self.store.session() as s:
                 log_moderation(s, user.id, None, blocked.stage, "block", blocked.category, blocked.reason,
                                {"request": request.to_dict(), "verdict": blocked.details})
             raise
-        with self.store.session() as s:
-            for stage, verdict in record.info["moderation"].items():
-                log_moderation(s, user.id, record.id, stage, verdict.get("verdict") or verdict.get("status"),
-                               verdict.get("category"), verdict.get("reason") or "", {"verdict": verdict})
-        try:  # a grant revoked while the job ran, or a face nobody granted: the file is not kept
-            cameo_usage.before_storing(self.store, request, user, record.video_path, record.id)
-        except Exception:
-            for path in (record.video_path, record.ground_truth_path):
+        try:
+            with self.store.session() as s:
+                for stage, verdict in record.info["moderation"].items():
+                    log_moderation(s, user.id, record.id, stage, verdict.get("verdict") or verdict.get("status"),
+                                   verdict.get("category"), verdict.get("reason") or "", {"verdict": verdict})
+            cameo_usage.record_stored(self.store, checked["uses"], checked["check"], user, record.id)
+            record.user = user.username
+            record.request = cameo_usage.public_request(record.request)  # no cameo file paths in clip records
+            clip_feed.save_clip(self.store, record, user)
+        except BaseException:  # a clip the store does not know is not kept
+            for path in (record.video_path, record.thumbnail_path, record.ground_truth_path):
                 if path:
                     Path(path).unlink(missing_ok=True)
             raise
-        record.user = user.username
-        record.request = cameo_usage.public_request(record.request)  # no cameo file paths in clip records
-        record.thumbnail_path = self._write_thumbnail(record)
-        clip_feed.save_clip(self.store, record, user)
         fingerprints.index_clip(self.store, record.id, record.video_path)  # reverse search for `verify`
         return record
-
-    def _write_thumbnail(self, record: ClipRecord) -> str | None:
-        """A PNG of the middle frame; a clip without one is still a clip, so failures only skip it."""
-        png = Path(record.video_path).with_suffix(".png")
-        try:
-            seconds = float(record.request.get("seconds") or 0.0)
-            frames = read_video(record.video_path, start=seconds / 2, max_frames=1, with_audio=False).frames
-            if len(frames) == 0:
-                frames = read_video(record.video_path, max_frames=1, with_audio=False).frames
-            write_thumbnail(frames[0], png, max_side=THUMBNAIL_SIDE)
-        except (MediaError, IndexError, OSError):
-            return None
-        return str(png)
 
     def storyboard(
         self,
@@ -582,8 +505,8 @@ class Studio:
             raise RequestError("describe the change: a remix needs a new prompt or an edited scene spec")
         base = GenerationRequest.from_dict(parent.request).to_dict()
         base.update(prompt=prompt or "", shots=None, parent_video=parent.video_path, spec=spec)
-        if spec is None and parent.spec is not None and base["engine"] == "world":
-            base["spec"] = parse_scene(prompt, parent.spec).spec.to_dict()
+        if spec is None and parent.spec is not None and callable(getattr(get_engine(base["engine"]), "parse_scene", None)):
+            base["spec"] = parse_scene(prompt, parent.spec, base["engine"]).spec.to_dict()
         base.update(overrides)
         return self.generate(GenerationRequest.from_dict(base), user=user, parent_id=clip_id, progress=progress, cancel=cancel)
 

@@ -32,12 +32,14 @@ def generate(client: Client, prompt: str = "a red ball bounces", **kw):
     return client.predict(*args.values(), api_name="/generate")
 
 
+@pytest.mark.slow
 def test_named_endpoints_are_listed(served):
     client, _, _ = served
     info = client.view_api(return_format="dict", print_info=False)
     assert ENDPOINTS <= set(info["named_endpoints"])
 
 
+@pytest.mark.slow
 def test_generate_remix_feed_lineage_and_delete(served):
     client, studio, home = served
     video, record, download = generate(client)
@@ -65,6 +67,7 @@ def test_generate_remix_feed_lineage_and_delete(served):
     assert child["id"] not in [r["id"] for r in feed]
 
 
+@pytest.mark.slow
 def test_someone_elses_clip_cannot_be_deleted(served):
     from sora_lite import accounts
     from sora_lite.engines import GenerationRequest
@@ -77,6 +80,7 @@ def test_someone_elses_clip_cannot_be_deleted(served):
     assert studio.get(theirs.id).user == "bob"
 
 
+@pytest.mark.slow
 def test_storyboard_records_the_cuts(served):
     client, _, _ = served
     shots = {"headers": ["shot", "camera", "seconds"], "data": [["a red ball", "static", 1], ["it rolls away", "orbit", 1]]}
@@ -86,6 +90,7 @@ def test_storyboard_records_the_cuts(served):
         assert container.streams.audio
 
 
+@pytest.mark.slow
 def test_parse_shows_used_and_ignored_words(served):
     client, _, _ = served
     spec_json, words = client.predict("two green balls on grass, quantum flux", "", api_name="/parse")
@@ -96,6 +101,7 @@ def test_parse_shows_used_and_ignored_words(served):
         client.predict("   ", "", api_name="/parse")
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_errors_and_the_app_keeps_serving(served, tmp_path):
     client, studio, _ = served
     before = len(studio.feed(limit=200))
@@ -127,6 +133,7 @@ def test_bad_inputs_are_errors_and_the_app_keeps_serving(served, tmp_path):
     assert record["prompt"] == "still works"
 
 
+@pytest.mark.slow
 def test_verify_reports_c2pa_and_watermark_of_a_clip_made_here(served):
     client, studio, _ = served
     video, record, _ = generate(client, prompt="a yellow ball dropped from 1 metre", seconds=2, size="256x256", fps=24)

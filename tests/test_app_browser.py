@@ -26,6 +26,7 @@ def url(tmp_path):
         yield demo.local_url, studio
 
 
+@pytest.mark.slow
 def test_prompt_generate_video_screenshot(url, tmp_path):
     from PIL import Image
     from playwright.sync_api import expect, sync_playwright

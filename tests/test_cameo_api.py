@@ -31,6 +31,7 @@ def signed_up(url: str, name: str) -> Client:
     return client
 
 
+@pytest.mark.slow
 def test_grant_deny_revoke_as_two_users_with_forgeries_and_replays_refused(served):
     url, studio, files = served
     from sora_lite.cameo import grants

@@ -59,6 +59,7 @@ def hopper() -> np.ndarray:
     return np.asarray(Image.open(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg").convert("RGB"))
 
 
+@pytest.mark.slow
 @needs_embedding
 def test_someone_elses_face_is_refused_and_both_people_are_told(env):
     store, home, alice, bob, photo, tmp = env
@@ -88,6 +89,7 @@ def test_someone_elses_face_is_refused_and_both_people_are_told(env):
     assert registry.register_cameo(store, home, bob, "bob", photos=[own]).handle == "bob"
 
 
+@pytest.mark.slow
 @needs_embedding
 def test_a_deleted_cameo_keeps_its_face_locked_to_its_owner(env):
     store, home, alice, bob, photo, tmp = env
@@ -113,6 +115,7 @@ def _clip_using(store, maker, request: GenerationRequest, clip_id: str, tmp: Pat
     return str(video)
 
 
+@pytest.mark.slow
 @needs_embedding
 def test_an_unverified_cameo_cannot_lock_a_face_for_good(env):
     """Someone who uploads another person's photos and never verifies (or deletes at once) holds the face for
@@ -199,6 +202,7 @@ def test_a_legacy_cameo_with_someone_elses_face_is_refused_before_rendering(env)
     assert "face.png" not in json.dumps(stored.request) and str(home / "cameos") not in json.dumps(stored.request)
 
 
+@pytest.mark.slow
 @needs_embedding
 def test_an_input_image_showing_a_cameo_is_refused_before_rendering(env):
     store, home, alice, bob, photo, tmp = env
@@ -212,6 +216,7 @@ def test_an_input_image_showing_a_cameo_is_refused_before_rendering(env):
     assert usage.before_generation(store, request, alice).image == str(image)  # her own face, her own cameo
 
 
+@pytest.mark.slow
 @needs_embedding
 def test_an_unnamed_appearance_is_listed_for_the_face_owner(env):
     """Attack 1's "A never sees these clips": a clip showing her face without naming her cameo is in her list."""

@@ -84,6 +84,7 @@ def test_blinks_in_real_camera_footage_are_found():
         assert blink.passed and motion.passed, (clip, blink.detail, motion.detail)
 
 
+@pytest.mark.slow
 def test_a_photo_only_cameo_is_unusable_and_says_why(tmp_path):
     store = open_store(home=tmp_path / "home")
     alice = accounts.create_account(store, "alice", "alice-password")

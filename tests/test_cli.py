@@ -18,6 +18,7 @@ def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_generate_writes_mp4_with_sound_and_truth(tmp_path: Path) -> None:
     out = tmp_path / "clip.mp4"
     res = run_cli("generate", "a red rubber ball dropped from 1 metre onto a wooden floor", "--out", str(out),
@@ -33,6 +34,7 @@ def test_generate_writes_mp4_with_sound_and_truth(tmp_path: Path) -> None:
     assert truth["contacts"], "a dropped ball must record its contact with the floor"
 
 
+@pytest.mark.slow
 def test_spec_file_and_storyboard_file(tmp_path: Path) -> None:
     spec = {"objects": [{"shape": "cube", "color": "blue", "material": "wood", "height": 0.5}]}
     (tmp_path / "spec.json").write_text(json.dumps(spec))
@@ -61,6 +63,7 @@ def test_spec_file_and_storyboard_file(tmp_path: Path) -> None:
         (["generate", "a ball", "--engine", "nope"], "unknown engine"),
     ],
 )
+@pytest.mark.slow
 def test_bad_arguments_fail_clearly(tmp_path: Path, args: list[str], message: str) -> None:
     res = run_cli(*args, "--quiet", home=tmp_path / "home") if "--quiet" not in args else run_cli(*args, home=tmp_path)
     assert res.returncode != 0
@@ -69,6 +72,7 @@ def test_bad_arguments_fail_clearly(tmp_path: Path, args: list[str], message: st
     assert not list(tmp_path.glob("*.mp4"))
 
 
+@pytest.mark.slow
 def test_bad_spec_json_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "spec.json").write_text('{"objects": [{"shape": "dragon"}]}')
     res = run_cli("generate", "--spec", str(tmp_path / "spec.json"), "--out", str(tmp_path / "a.mp4"), "--quiet",
@@ -78,6 +82,7 @@ def test_bad_spec_json_fails_clearly(tmp_path: Path) -> None:
     assert not (tmp_path / "a.mp4").exists()
 
 
+@pytest.mark.slow
 def test_blocked_prompt_writes_no_file_and_is_logged(tmp_path: Path) -> None:
     out = tmp_path / "clip.mp4"
     home = tmp_path / "home"
@@ -92,3 +97,37 @@ def test_blocked_prompt_writes_no_file_and_is_logged(tmp_path: Path) -> None:
     with sqlite3.connect(home / "sora_lite.db") as db:
         rows = db.execute("select stage, verdict from moderation_decisions").fetchall()
     assert rows == [("prompt", "block")]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["generate", "", "--size", "128"], "prompt is empty"),
+        (["generate", "a ball", "--size", "4096"], "width must be"),
+        (["generate", "a ball", "--fps", "500"], "fps must be"),
+        (["generate", "a ball", "--seconds", "0"], "duration must be"),
+        (["generate", "a ball", "--out", "clip.gif"], "--out must end in .mp4"),
+        (["generate", "a ball", "--spec", "/nonexistent/spec.json"], "does not exist"),
+        (["generate", "a ball", "--image", "/nonexistent.png"], "does not exist"),
+    ],
+)
+def test_bad_arguments_fail_clearly_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str], args: list[str],
+                                               message: str) -> None:
+    """Quick tier: the same refusals through `cli.main`, without starting an interpreter per case."""
+    from sora_lite.cli import main
+
+    monkeypatch.setenv("SORA_LITE_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert main([*args, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not list(tmp_path.rglob("*.mp4"))
+
+
+def test_size_that_is_not_a_number_is_an_argument_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from sora_lite.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["generate", "a ball", "--size", "big"])
+    assert exit_.value.code == 2 and "size must be" in capsys.readouterr().err

@@ -66,6 +66,7 @@ def _run(*args: str) -> int:
     return eval_run.main([*args, "--no-progress"])
 
 
+@pytest.mark.slow
 def test_odd_files_each_get_their_rows_and_good_rows_are_kept(odd, tmp_path, capsys):
     folder = odd["good"].parent
     assert _run("--generator", f"videos:{folder}", "--metrics", "probe,av_sync,clip", "--out", str(tmp_path)) == 0
@@ -112,6 +113,7 @@ def test_odd_files_each_get_their_rows_and_good_rows_are_kept(odd, tmp_path, cap
         assert (tmp_path / name).stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_resume_after_interruption_does_not_redo_finished_samples(odd, tmp_path):
     folder = tmp_path / "videos"
     folder.mkdir()
@@ -141,6 +143,7 @@ def test_resume_after_interruption_does_not_redo_finished_samples(odd, tmp_path)
     assert len(df) == 8 and set(df["metric"]) == {"probe", "av_sync"}
 
 
+@pytest.mark.slow
 def test_push_to_hub_offline_is_a_clear_error_and_keeps_the_local_copy(odd, tmp_path, capsys):
     from datasets import load_from_disk
 
@@ -175,6 +178,7 @@ class FakeEngine:
                                 ground_truth={"contacts": []})
 
 
+@pytest.mark.slow
 def test_engine_generator_makes_one_video_per_prompt_and_seed_and_reuses_them(tmp_path):
     register_engine("fake-eval", FakeEngine)
     suite = tmp_path / "two.jsonl"
@@ -198,6 +202,7 @@ def test_engine_generator_makes_one_video_per_prompt_and_seed_and_reuses_them(tm
     assert FakeEngine.calls == 4
 
 
+@pytest.mark.slow
 def test_world_engine_generator_scores_a_suite_prompt(tmp_path):
     rc = _run("--generator", "world", "--suites", "av_sync", "--limit", "1", "--metrics", "av_sync,probe",
               "--size", "128", "--seconds", "1.5", "--fps", "12", "--out", str(tmp_path))
@@ -256,6 +261,7 @@ def test_mean_ci_is_a_percentile_bootstrap_that_stays_in_range():
     assert np.isnan(mean_ci([1.0])[1]) and np.isnan(mean_ci([])[0])
 
 
+@pytest.mark.slow
 def test_two_processes_write_the_same_csvs_as_one(odd, tmp_path):
     folder = odd["good"].parent
     single, sharded = tmp_path / "single", tmp_path / "sharded"
@@ -327,6 +333,7 @@ def test_fvd_is_computed_per_generator_and_suite_against_a_reference_folder(odd,
     assert (out / "reference_tiny.npz").is_file()  # reference features cached for the next run
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*compute.*called before")
 def test_fvd_model_flag_loads_a_videomae_folder(odd, tmp_path):
     """--fvd-features videomae --fvd-model <folder>: the real loader reads a (tiny, random) local model."""
@@ -399,6 +406,7 @@ class PrecisionProbe(ProbeScorer):
         return f"probe-model {self.options.precision}"
 
 
+@pytest.mark.slow
 def test_settings_are_recorded_and_a_folder_is_not_resumed_under_other_settings(odd, tmp_path, capsys):
     register_scorer("pprobe", PrecisionProbe)
     try:

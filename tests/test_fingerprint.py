@@ -35,6 +35,7 @@ def tune(seed: int, seconds: float = 3.0, rate: int = 16_000) -> np.ndarray:
     return (0.3 * sig).astype(np.float32)[None]
 
 
+@pytest.mark.slow
 def test_attacked_copy_matches_and_others_do_not() -> None:
     original = moving_textured_clip(seed=21, frames=72)
     stored = fp.fingerprint_frames(original, 24, stored=True)

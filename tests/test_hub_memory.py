@@ -81,6 +81,7 @@ def test_each_checkpoint_loads_at_its_own_dtypes(monkeypatch: pytest.MonkeyPatch
         assert loading.plan_for(get_engine(model_id).ref).load_dtype() == want, model_id
 
 
+@pytest.mark.slow
 def test_model_offload_and_tiling_are_applied_to_every_task_pipeline(folders, fake_gpu) -> None:
     fake_gpu.state["free"] = 40.0  # LTX-2 needs ~64 GiB: half fits → model offload + tiling
     ref = get_engine(str(folders["ltx2"])).ref
@@ -94,6 +95,7 @@ def test_model_offload_and_tiling_are_applied_to_every_task_pipeline(folders, fa
                                           "LTX2ImageToVideoPipeline: vae.enable_tiling"]
 
 
+@pytest.mark.slow
 def test_a_model_that_just_fits_is_moved_whole_and_decodes_in_tiles(folders, fake_gpu) -> None:
     fake_gpu.state["free"] = 79.0  # ~64 GiB of weights leave ~15 GiB
     _, plan = loading.acquire_pipeline(get_engine(str(folders["ltx2"])).ref, "t2v")

@@ -65,6 +65,7 @@ def _still(path: Path, size: int = 32) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ltx2", "wan", "wan2.2-ti2v", "ltx-video", "cogvideox"])
 def test_text_to_video_through_the_studio_flow(name: str, folders, tmp_path: Path) -> None:
     calls: list[tuple[str, float]] = []
@@ -94,6 +95,7 @@ def test_frame_rule_and_fps_are_snapped_and_recorded(folders, tmp_path: Path) ->
     assert clip.num_frames == 9 and clip.fps == 16
 
 
+@pytest.mark.slow
 def test_ltx2_audio_is_muxed_into_the_mp4(folders, tmp_path: Path) -> None:
     rec = create_clip(_request("ltx2", folders["ltx2"]), tmp_path / "ltx2.mp4")
     with av.open(rec.video_path) as container:
@@ -112,6 +114,7 @@ def test_ltx2_audio_is_muxed_into_the_mp4(folders, tmp_path: Path) -> None:
     ("ltx-video", "LTXImageToVideoPipeline"),
     ("cogvideox-i2v", "CogVideoXImageToVideoPipeline"),
 ])  # a T2V-only checkpoint (Wan 2.1 T2V) refuses a still: tests/test_hub_settings.py
+@pytest.mark.slow
 def test_image_to_video(name: str, pipeline: str, folders, tmp_path: Path) -> None:
     req = _request(name, folders[name], image=_still(tmp_path / "still.png"))
     rec = create_clip(req, tmp_path / "i2v.mp4")
@@ -141,6 +144,7 @@ def test_i2v_only_checkpoint_refuses_text_alone(folders) -> None:
     ("cogvideox", "CogVideoXVideoToVideoPipeline"),
     ("wan2.2-ti2v", "WanImageToVideoPipeline"),  # no v2v: the parent's first frame conditions the remix
 ])
+@pytest.mark.slow
 def test_remix_uses_video_to_video_or_the_parents_first_frame(name: str, pipeline: str, folders,
                                                              tmp_path: Path) -> None:
     size = SIZES[name]
@@ -154,6 +158,7 @@ def test_remix_uses_video_to_video_or_the_parents_first_frame(name: str, pipelin
     assert read_video(rec.video_path).num_frames == rec.info["frames"]
 
 
+@pytest.mark.slow
 def test_storyboard_conditions_each_shot_on_the_previous_last_frame(folders, tmp_path: Path) -> None:
     shots = [{"prompt": "a red ball", "camera": "static", "seconds": 0.2},
              {"prompt": "a blue ball", "camera": "static", "seconds": 0.2}]

@@ -119,6 +119,7 @@ def test_ltx2_remix_passes_the_parent_video_as_a_condition(folders, monkeypatch,
     assert res.info["conditioning"].startswith("parent video")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("height,shift", [(480, 3.0), (720, 5.0)])
 def test_wan21_t2v_settings_and_flow_shift_by_resolution(height: int, shift: float, folders, monkeypatch) -> None:
     from diffusers import WanPipeline

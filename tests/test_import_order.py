@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = """
 import os
 os.environ.setdefault("MUJOCO_GL", "egl")
@@ -19,6 +21,7 @@ print("survived")
 """
 
 
+@pytest.mark.slow
 def test_torch_compiler_imports_after_rendering() -> None:
     res = subprocess.run([sys.executable, "-c", SCRIPT], cwd=Path(__file__).resolve().parents[1],
                          env={**os.environ}, capture_output=True, text=True, timeout=300)

@@ -274,7 +274,7 @@ def test_sample_frames_returns_the_right_frames(tmp_path: Path, monkeypatch: pyt
     long = make_video(tmp_path / "long.mp4", frames=100, fps=10, size=(16, 16), options={"g": "10"})
     seeking = sample_frames(long, 4)  # targets 3.3 s apart: seeks
     assert [read_index(f) for f in seeking[0]] == [0, 33, 66, 99]
-    monkeypatch.setattr(media, "_SEEK_GAP_S", float("inf"))  # decode straight through instead
+    monkeypatch.setattr(media.decode, "_SEEK_GAP_S", float("inf"))  # decode straight through instead
     straight = sample_frames(long, 4)
     assert np.array_equal(seeking[0], straight[0]) and np.allclose(seeking[1], straight[1])
     one, t = sample_frames(path, 1)
@@ -362,15 +362,15 @@ def test_damage_in_the_middle_gives_frames_or_media_error(tmp_path: Path) -> Non
 
 def test_limits_are_named_in_the_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = make_video(tmp_path / "v.mp4", frames=30, size=(64, 32))
-    monkeypatch.setattr(media, "MAX_SIDE", 48)
+    monkeypatch.setattr(media.limits, "MAX_SIDE", 48)
     with pytest.raises(MediaError, match="limit is 48"):
         read_video(path)
-    monkeypatch.setattr(media, "MAX_SIDE", 8192)
-    monkeypatch.setattr(media, "MAX_CLIP_FRAMES", 20)
+    monkeypatch.setattr(media.limits, "MAX_SIDE", 8192)
+    monkeypatch.setattr(media.limits, "MAX_CLIP_FRAMES", 20)
     with pytest.raises(MediaError, match="limit is 20"):
         read_video(path)
     assert read_video(path, max_frames=10).num_frames == 10
-    monkeypatch.setattr(media, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(media.limits, "MAX_FILE_BYTES", 100)
     with pytest.raises(MediaError, match="limit"):
         probe(path)
     with pytest.raises(MediaError):
@@ -451,7 +451,7 @@ def test_wrong_header_frame_count_still_gives_every_frame(
     """The output array is sized from the header; too small grows, too large is trimmed to a compact copy."""
     path = make_video(tmp_path / "g.mp4", frames=40)
     expected = read_video(path).frames
-    monkeypatch.setattr(media, "_expected_frames", lambda *a: guess)
+    monkeypatch.setattr(media.decode, "_expected_frames", lambda *a: guess)
     got = read_video(path).frames
     assert np.array_equal(got, expected)
     assert got.base is None or got.base.shape[0] <= int(got.shape[0] / 0.9) + 1

@@ -28,7 +28,6 @@ from eval.metrics.av_sync_learned import (
     AST_MEAN,
     AST_STD,
     OFFSET_GRID_S,
-    AVSyncLearned,
     audio_segments,
     decode_offsets,
     log_mel,
@@ -408,28 +407,18 @@ def test_offsets_decoded_by_hand() -> None:
     assert OFFSET_GRID_S[0] == -2.0 and OFFSET_GRID_S[10] == 0.0 and OFFSET_GRID_S[-1] == 2.0
 
 
-def test_metric_states_merge_like_one_metric() -> None:
+def test_each_clip_gets_its_own_status() -> None:
+    """Per sample, as eval.run records it: long clips scored, a short one "too short", a silent one "no audio"."""
     model = tiny_model()
     clips = [av_clip(5.0, seed=1), av_clip(6.0, seed=2), av_clip(3.0, seed=3)]
     frames, fps, audio, rate = av_clip(5.0, seed=4)
     clips.append((frames, fps, np.zeros_like(audio), rate))
-    first, second, whole = AVSyncLearned(model), AVSyncLearned(model), AVSyncLearned(model)
-    for i, clip in enumerate(clips):
-        (first if i % 2 == 0 else second).update(*clip)
-        whole.update(*clip)
-    merged = {name: getattr(first, name) + getattr(second, name) for name in whole._defaults}
-    for name, value in merged.items():
-        torch.testing.assert_close(value, getattr(whole, name))
-    first.merge_state(second)
-    got, expected = first.compute(), whole.compute()
-    assert expected["n"] == 2 and expected["n_too_short"] == 1 and expected["n_no_audio"] == 1
-    for key, value in expected.items():
-        assert got[key] == pytest.approx(value)
-    assert "_model" not in dict(whole.named_modules()) and not list(whole.parameters())
+    assert [score_sample(model, *clip).status for clip in clips] == ["ok", "ok", "too short", "no audio"]
 
 
 # --- through `python -m eval.run` -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_eval_run_scores_av_sync_learned_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--metrics av_sync_learned --sync-model FILE: a long clip is scored, a short one skipped with the reason,
     a silent one "no audio"; the settings column names the weights; missing weights skip every row."""

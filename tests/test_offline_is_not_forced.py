@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = """
 import os, numpy as np
 os.environ.pop("HF_HUB_OFFLINE", None)
@@ -16,6 +18,7 @@ print("offline:", os.environ.get("HF_HUB_OFFLINE"))
 """
 
 
+@pytest.mark.slow
 def test_moderation_leaves_hf_hub_offline_alone() -> None:
     env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
     res = subprocess.run([sys.executable, "-c", SCRIPT], cwd=Path(__file__).resolve().parents[1], env=env,

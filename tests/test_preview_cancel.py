@@ -14,7 +14,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 from sora_lite.engines.base import Cancelled, GenerationRequest  # noqa: E402
 from sora_lite.engines.world.engine import WorldEngine  # noqa: E402
-from sora_lite.studio import PreviewBoard  # noqa: E402
+from app_ui.sessions import PreviewBoard  # noqa: E402
 
 BUSY = {"objects": [{"shape": "ball", "color": "red", "count": 6, "size": 0.1},
                     {"shape": "cube", "color": "blue", "count": 4, "size": 0.1}],

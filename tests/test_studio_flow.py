@@ -24,6 +24,7 @@ def made(studio: Studio):
     return studio.generate(req)
 
 
+@pytest.mark.slow
 def test_clip_carries_valid_c2pa_and_watermark_of_this_instance(studio: Studio, made) -> None:
     report = studio.verify(made.video_path)
     assert report.c2pa.state == "valid"
@@ -35,6 +36,7 @@ def test_clip_carries_valid_c2pa_and_watermark_of_this_instance(studio: Studio, 
     assert report.watermark.matches_clip is True
 
 
+@pytest.mark.slow
 def test_remix_names_its_parent_as_ingredient(studio: Studio, made) -> None:
     child = studio.remix(made.id, "now the ball is blue")
     assert child.parent_id == made.id
@@ -44,6 +46,7 @@ def test_remix_names_its_parent_as_ingredient(studio: Studio, made) -> None:
     assert report.c2pa.ingredients, "a remix must carry its parent as a C2PA ingredient"
 
 
+@pytest.mark.slow
 def test_one_changed_byte_reads_as_tampered(studio: Studio, made, tmp_path: Path) -> None:
     data = bytearray(Path(made.video_path).read_bytes())
     mdat = data.find(b"mdat")
@@ -57,7 +60,7 @@ def test_a_cancelled_job_writes_nothing_and_the_board_forgets_it(studio: Studio)
     import threading
 
     from sora_lite.engines import Cancelled
-    from sora_lite.studio import CancelBoard
+    from app_ui.sessions import CancelBoard
 
     board = CancelBoard()
     event = board.start("session-a")

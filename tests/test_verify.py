@@ -84,6 +84,7 @@ def test_one_changed_byte_is_tampered_but_still_watermarked(signed_clip, tmp_pat
     assert "TAMPERED" in report.summary()
 
 
+@pytest.mark.slow
 def test_unmarked_unsigned_clip(tmp_path) -> None:
     plain = write_video(Clip(scene(frames=24), Fraction(24)), tmp_path / "other.mp4")
     report = verify_file(plain)

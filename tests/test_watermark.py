@@ -84,6 +84,7 @@ ATTACKS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_mark_survives(marked, attack: str) -> None:
     _, frames, payload = marked
@@ -100,6 +101,7 @@ def test_mark_is_invisible(marked) -> None:
     assert invisible.psnr(frames, original) >= 38.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12])
 def test_unmarked_video_reads_as_unmarked(seed: int) -> None:
     frames = moving_textured_clip(seed=seed, frames=24)
@@ -182,6 +184,7 @@ def world_clips(tmp_path_factory) -> list[tuple[str, np.ndarray, np.ndarray, byt
     return out
 
 
+@pytest.mark.slow
 def test_world_clips_carry_the_exact_payload(world_clips) -> None:
     for prompt, raw, decoded, payload in world_clips:
         reading = invisible.read(decoded)
@@ -189,6 +192,7 @@ def test_world_clips_carry_the_exact_payload(world_clips) -> None:
         assert invisible.psnr(invisible.embed(raw, payload), raw) >= 38.0
 
 
+@pytest.mark.slow
 def test_world_clips_survive_crf28_half_and_crop(world_clips) -> None:
     for prompt, _, decoded, payload in world_clips:
         reading = invisible.read(crop_centre(half(h264(decoded, 28))))
@@ -196,6 +200,7 @@ def test_world_clips_survive_crf28_half_and_crop(world_clips) -> None:
         assert invisible.bit_accuracy(reading, payload) >= 0.99
 
 
+@pytest.mark.slow
 def test_small_world_clips_survive_all_three_with_a_corner_crop(world_clips) -> None:
     """128² is the hard case: 2-px cells become 1-px ones after half size (bench/watermark_world.py)."""
     for prompt, _, decoded, payload in (c for c in world_clips if c[1].shape[1] == 128):
@@ -203,6 +208,7 @@ def test_small_world_clips_survive_all_three_with_a_corner_crop(world_clips) -> 
         assert reading.found and reading.payload_hex == payload.hex(), (prompt, reading)
 
 
+@pytest.mark.slow
 def test_unmarked_world_clip_reads_as_unmarked(world_clips) -> None:
     _, raw, _, _ = world_clips[0]
     for variant in (raw, h264(raw, 28)):

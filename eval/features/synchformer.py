@@ -437,10 +437,6 @@ class SynchformerModel(nn.Module):
         self.aproj = nn.Linear(c.audio_dim, c.dim)
         self.transformer = GlobalTransformer(c)
 
-    def offset_grid(self) -> torch.Tensor:
-        """Seconds of each class in Synchformer's sign (positive = audio early): −2.0, −1.8, …, +2.0."""
-        return torch.linspace(-self.config.max_offset_s, self.config.max_offset_s, self.config.num_offsets)
-
     def extract_vfeats(self, video: torch.Tensor) -> torch.Tensor:
         """video: (B, S, frames, 3, H, W) in [-1, 1] → (B, S, 8, D_video); segments are independent."""
         b, s = video.shape[:2]

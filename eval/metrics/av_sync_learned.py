@@ -45,9 +45,8 @@ import numpy as np
 import scipy.signal
 import torch
 import torch.nn.functional as F
-from torchmetrics import Metric
 
-from eval.features.synchformer import SynchformerModel, load_synchformer
+from eval.features.synchformer import SynchformerModel
 from eval.metrics.av_sync import is_silent
 from eval.metrics.errors import MetricInputError
 from eval.metrics.frames import as_audio, as_frames
@@ -277,56 +276,8 @@ def score_sample(model: SynchformerModel, frames: Any, fps: float | Fraction, au
     )
 
 
-class AVSyncLearned(Metric):
-    """Mean DeSync (s) and mean signed offset over scored clips; sum + count states merge across processes."""
-
-    is_differentiable = False
-    higher_is_better = False
-    full_state_update = False
-
-    def __init__(self, model: SynchformerModel | None = None, weights: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        # In a list, so the 240M-parameter model is no submodule: kept out of state_dict() and .to().
-        self._model: list[SynchformerModel] = [model] if model is not None else []
-        self.weights = weights
-        self.add_state("desync_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("offset_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("probability_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        for name in ("n_scored", "n_no_audio", "n_too_short"):
-            self.add_state(name, torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(  # type: ignore[override]
-        self, frames: Any, fps: float | Fraction, audio: Any, sample_rate: int | None
-    ) -> None:
-        if not self._model:
-            self._model.append(load_synchformer(self.weights) if self.weights else load_synchformer())
-        got = score_sample(self._model[0], frames, fps, audio, sample_rate)
-        if got.status == "no audio":
-            self.n_no_audio += 1
-        elif got.status == "too short":
-            self.n_too_short += 1
-        else:
-            self.desync_sum += got.desync
-            self.offset_sum += got.offset_s
-            self.probability_sum += got.probability
-            self.n_scored += 1
-
-    def compute(self) -> dict[str, float]:
-        n = int(self.n_scored)
-        mean = (lambda s: float(s) / n) if n else (lambda s: float("nan"))
-        return {
-            "desync": mean(self.desync_sum),
-            "offset_s": mean(self.offset_sum),
-            "probability": mean(self.probability_sum),
-            "n": n,
-            "n_no_audio": int(self.n_no_audio),
-            "n_too_short": int(self.n_too_short),
-        }
-
-
 __all__ = [
     "OFFSET_GRID_S",
-    "AVSyncLearned",
     "LearnedSyncResult",
     "WindowPrediction",
     "decode_offsets",

@@ -7,8 +7,6 @@ run records it as skipped with the reason and how to fix it, and keeps going. `M
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 
 class MetricSkipped(Exception):
     """The metric cannot run in this environment; never faked, reported with how to fix it."""
@@ -17,20 +15,6 @@ class MetricSkipped(Exception):
         super().__init__(f"{reason} — {how_to_fix}")
         self.reason = reason
         self.how_to_fix = how_to_fix
-
-    def as_record(self) -> "SkipRecord":
-        return SkipRecord(reason=self.reason, how_to_fix=self.how_to_fix)
-
-
-@dataclass(frozen=True)
-class SkipRecord:
-    """JSON-friendly form of a skip, for CSVs and reports."""
-
-    reason: str
-    how_to_fix: str
-
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 class MetricInputError(ValueError):

@@ -20,8 +20,6 @@ from typing import Any, Sequence
 
 import cv2
 import numpy as np
-import torch
-from torchmetrics import Metric
 
 from eval.metrics.errors import MetricInputError
 from eval.metrics.frames import as_frames
@@ -136,36 +134,3 @@ def score_sample(
     )
 
 
-class MultiShotConsistency(Metric):
-    """Mean colour / position / learned consistency over storyboard clips."""
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, encoder: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        for name in ("color", "position", "learned"):
-            self.add_state(f"{name}_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-            self.add_state(f"{name}_n", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, frames: Any, shots: Sequence[Any], objects: list[str] | None = None) -> None:  # type: ignore[override]
-        result = score_sample(frames, shots, objects, self.encoder)
-        for name, value in (
-            ("color", result.color_consistency),
-            ("position", result.position_consistency),
-            ("learned", result.learned_consistency),
-        ):
-            if not math.isnan(value):
-                setattr(self, f"{name}_sum", getattr(self, f"{name}_sum") + value)
-                setattr(self, f"{name}_n", getattr(self, f"{name}_n") + 1)
-
-    def compute(self) -> dict[str, float]:
-        out = {}
-        for name in ("color", "position", "learned"):
-            n = int(getattr(self, f"{name}_n"))
-            out[f"{name}_consistency"] = float(getattr(self, f"{name}_sum")) / n if n else float("nan")
-        out["multishot"] = out["color_consistency"]
-        out["n"] = int(self.color_n)
-        return out

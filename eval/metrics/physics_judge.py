@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torchmetrics import Metric
 
 from eval.metrics.errors import MetricInputError, MetricSkipped
 from eval.metrics.frames import as_frames, uniform_indices
@@ -196,34 +195,5 @@ def load_vlm_judge(
     return VLMJudge(model, processor, name=name, device=device, num_frames=num_frames)
 
 
-class PhysicsJudge(Metric):
-    """Mean VLM physics score over clips; sum + count states merge across processes."""
-
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, judge: VLMJudge | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.judge = judge
-        self.add_state("score_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("answer_mass_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("n", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, frames: Any, prompt: str | None = None, expectations: dict[str, Any] | None = None) -> None:  # type: ignore[override]
-        if self.judge is None:
-            self.judge = load_vlm_judge()
-        got = self.judge.judge(frames, prompt, expectations)
-        self.score_sum += got.score
-        self.answer_mass_sum += got.answer_mass
-        self.n += 1
-
-    def compute(self) -> dict[str, float]:
-        n = int(self.n)
-        if n == 0:
-            raise MetricInputError("VLM physics judge: no videos were scored")
-        return {"physics_vlm": float(self.score_sum) / n, "answer_mass": float(self.answer_mass_sum) / n, "n": n}
-
-
-__all__ = ["DEFAULT_MODEL", "NUM_FRAMES", "MAX_SIDE", "JudgeResult", "VLMJudge", "PhysicsJudge", "build_question",
+__all__ = ["DEFAULT_MODEL", "NUM_FRAMES", "MAX_SIDE", "JudgeResult", "VLMJudge", "build_question",
            "load_vlm_judge"]

@@ -25,9 +25,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sora_lite.accounts import UserInfo
-from sora_lite.cameo.handles import HandleError, normalize_handle
-from sora_lite.cameo.registry import VISIBILITIES, CameoError, CameoNotFound, cameo_info, live_cameo_row
-from sora_lite.engines.base import RequestError
+from sora_lite.cameo.registry import (
+    VISIBILITIES,
+    CameoError,
+    CameoNotFound,
+    cameo_info,
+    live_cameo_row,
+)
+from sora_lite.common.errors import RequestError
+from sora_lite.common.handles import HandleError, normalize_handle
 from sora_lite.store import Cameo, CameoGrant, Store, User, utcnow
 from sora_lite.store.audit import log_action
 

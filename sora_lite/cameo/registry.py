@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from sora_lite.accounts import UserInfo
 from sora_lite.cameo import faces
-from sora_lite.cameo.handles import HandleError, normalize_handle
-from sora_lite.engines.base import RequestError
+from sora_lite.common.errors import RequestError
+from sora_lite.common.handles import HandleError, normalize_handle
 from sora_lite.media import MediaError, probe, read_audio, read_image, sample_frames
 from sora_lite.store import Cameo, Store, User, utcnow
 from sora_lite.store.audit import log_action
@@ -460,7 +460,3 @@ def delete_cameo(store: Store, owner: UserInfo, handle: str) -> CameoInfo:
         if f:
             Path(f).unlink(missing_ok=True)
     return info
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value)

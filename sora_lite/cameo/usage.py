@@ -5,10 +5,13 @@ The studio (`sora_lite.studio.Studio.generate`) calls, in order:
 
     request = usage.before_generation(store, request, user)          # CameoDenied → nothing rendered
         # grants (verified cameos only), the likeness of each face texture the engine will paint, the input image
-    record = create_clip(request, ...)                                 # the engine sees options["cameos"]
-    usage.before_storing(store, request, user, record.video_path, record.id)
-                                                                       # CameoDenied → delete the file, store nothing
+    record = create_clip(request, ..., check_frames=...)               # the engine sees options["cameos"]
+        # check_frames: uses, check = usage.check_before_storing(store, request, user, clip.frames, clip_id)
+        # on the frames in memory, before marks and encoding: CameoDenied → nothing is written
+    usage.record_stored(store, uses, check, user, record.id)           # once the clip is written
     clip_feed.save_clip(...)
+
+`before_storing` does both steps at once, for a clip that already exists as a file.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 
 from sora_lite.accounts import UserInfo
-from sora_lite.cameo.grants import CameoDenied, check_use, may_use
-from sora_lite.cameo.handles import mentioned_handles
 from sora_lite.cameo import registry
+from sora_lite.cameo.grants import CameoDenied, check_use, may_use
 from sora_lite.cameo.matching import OutputCheck, check_output_faces
-from sora_lite.engines.base import GenerationRequest
+from sora_lite.common.handles import mentioned_handles
+from sora_lite.common.request import GenerationRequest
 from sora_lite.store import AuditEntry, Cameo, ClipRow, Store, User, utcnow
 from sora_lite.store.audit import log_action
 
@@ -161,19 +165,32 @@ def public_request(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def before_storing(
-    store: Store, request: GenerationRequest, user: UserInfo, video: str | Path, clip_id: str,
+    store: Store, request: GenerationRequest, user: UserInfo, video: str | Path | np.ndarray, clip_id: str,
 ) -> OutputCheck:
     """The last gate before a clip is stored: the grants again (a revocation since the start refuses), then
     the faces in the output. Raises CameoDenied; on success the clip's cameo uses are recorded."""
+    uses, check = check_before_storing(store, request, user, video, clip_id)
+    record_stored(store, uses, check, user, clip_id)
+    return check
+
+
+def check_before_storing(
+    store: Store, request: GenerationRequest, user: UserInfo, video: str | Path | np.ndarray, clip_id: str,
+) -> tuple[list[CameoUse], OutputCheck]:
+    """The grants again (a revocation since the start refuses), then the faces in the output (a file or the
+    frames in memory, before anything is written). Raises CameoDenied; records nothing but the audit of a block."""
     uses = check_prompt_cameos(store, request_prompts(request), user, purpose="store")
-    check = check_output_faces(store, video, user, allowed=uses, clip_id=clip_id)
+    return uses, check_output_faces(store, video, user, allowed=uses, clip_id=clip_id)
+
+
+def record_stored(store: Store, uses: list[CameoUse], check: OutputCheck, user: UserInfo, clip_id: str) -> None:
+    """Once the clip is written: the cameo uses it was made with, and any likeness that appears unnamed."""
     record_clip_uses(store, uses, user, clip_id)
     named = {u.cameo_id for u in uses}
     with store.session() as s:  # a likeness that appears unnamed (an input image, a Hub model) is listed too
         for m in check.matches:
             if m.allowed and m.cameo_id not in named:
                 log_action(s, user.id, "cameo.clip", f"@{m.handle}", {"cameo_id": m.cameo_id, "clip_id": clip_id, "kind": "appearance"})
-    return check
 
 
 def record_clip_uses(store: Store, uses: list[CameoUse], user: UserInfo, clip_id: str) -> None:

@@ -1,4 +1,6 @@
-"""Cameo handles: `@alice` in a prompt names the cameo registered under the handle `alice`."""
+"""Cameo handles: `@alice` in a prompt names the cameo registered under the handle `alice`.
+
+A shared word (the world parser, the spec and the cameo registry all read handles), so it lives in the lowest layer."""
 
 from __future__ import annotations
 

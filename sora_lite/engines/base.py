@@ -1,125 +1,42 @@
-"""The engine protocol, the request and result records, and the name → engine registry.
+"""The engine protocol and the name → engine registry.
 
 A door (app, CLI, eval) builds a `GenerationRequest`; `sora_lite.studio` picks the engine from the registry
-and calls `generate`. Hub models register here as more entries, so no door knows which engine it talks to.
+and calls `generate`. The registry is a table of names to "module:attribute" paths resolved on first use
+(the way diffusers' lazy import structure maps names to modules): nothing here imports an engine, so
+importing the registry is cheap and makes no loop, and an engine whose module fails to import says so
+(the ImportError surfaces as `EngineUnavailable` with its cause, never silently).
+
+The request/result records and the errors live in `sora_lite.common` (every layer reads them); they are
+re-exported here so `from sora_lite.engines.base import GenerationRequest` keeps working.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
-import unicodedata
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
-from sora_lite.media import Clip
+from sora_lite.common.errors import Cancelled, EngineUnavailable, RequestError
+from sora_lite.common.request import (
+    MAX_FPS,
+    MAX_PROMPT_CHARS,
+    MAX_SECONDS,
+    MAX_SIZE,
+    MIN_FPS,
+    MIN_SECONDS,
+    MIN_SIZE,
+    GenerationRequest,
+    GenerationResult,
+    ProgressFn,
+    has_words,
+)
 
-# progress(stage, fraction_done_of_that_stage); stages: "parse", "simulate", "render", "audio", "encode", ...
-ProgressFn = Callable[[str, float], None]
-
-MIN_SIZE, MAX_SIZE = 128, 1024
-MIN_FPS, MAX_FPS = 8, 60
-MIN_SECONDS, MAX_SECONDS = 1.0, 20.0
-MAX_PROMPT_CHARS = 2000
-
-
-def has_words(text: str) -> bool:
-    """Whether `text` has at least one letter or digit: zero-width characters, emoji, punctuation and
-    spaces alone describe nothing, so they count as an empty prompt."""
-    return any(unicodedata.category(c)[0] in "LN" for c in text)
-
-
-class RequestError(ValueError):
-    """A request that cannot be served as asked (bad size, bad spec ...); the message is for the user."""
-
-
-class EngineUnavailable(RuntimeError):
-    """The engine cannot run here (missing weights, missing renderer); the message says how to fix it."""
-
-
-class Cancelled(RuntimeError):
-    """The caller cancelled the job between steps."""
-
-
-@dataclass
-class GenerationRequest:
-    """What a user asked for. Round-trips through JSON (`to_dict` / `from_dict`).
-
-    image: path of a still to animate. spec: a scene spec dict (world engine) that replaces the parse of
-    `prompt`. shots: a storyboard, a list of {"prompt": str, "camera": str, "seconds": float, "spec": {...}}.
-    parent_video: path of the clip a remix starts from. options: engine-specific extras (for the world
-    engine e.g. {"perturbations": [...], "ground_truth": true}).
-    """
-
-    prompt: str = ""
-    image: str | None = None
-    seconds: float = 4.0
-    width: int = 256
-    height: int = 256
-    fps: int = 24
-    seed: int = 0
-    spec: dict[str, Any] | None = None
-    shots: list[dict[str, Any]] | None = None
-    engine: str = "world"
-    parent_video: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "GenerationRequest":
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(data) - known
-        if unknown:
-            raise RequestError(f"unknown request fields: {sorted(unknown)}")
-        return cls(**data)
-
-    def validate(self) -> None:
-        """Reject what no engine can serve, with a message a user understands."""
-        if not isinstance(self.prompt, str):
-            raise RequestError("prompt must be text")
-        if len(self.prompt) > MAX_PROMPT_CHARS:
-            raise RequestError(f"prompt is {len(self.prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
-        if not has_words(self.prompt) and not self.spec and not self.shots and not self.image:
-            raise RequestError("the prompt is empty: describe a scene, or pass a scene spec or a storyboard")
-        for name in ("width", "height"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or not MIN_SIZE <= v <= MAX_SIZE:
-                raise RequestError(f"{name} must be an integer from {MIN_SIZE} to {MAX_SIZE} pixels, got {v!r}")
-        if not isinstance(self.fps, int) or isinstance(self.fps, bool) or not MIN_FPS <= self.fps <= MAX_FPS:
-            raise RequestError(f"fps must be an integer from {MIN_FPS} to {MAX_FPS}, got {self.fps!r}")
-        try:
-            seconds = float(self.seconds)
-        except (TypeError, ValueError):
-            raise RequestError(f"seconds must be a number, got {self.seconds!r}") from None
-        if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-            raise RequestError(f"duration must be from {MIN_SECONDS:g} to {MAX_SECONDS:g} seconds, got {self.seconds!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**32:
-            raise RequestError(f"seed must be an integer from 0 to 2**32-1, got {self.seed!r}")
-        if self.shots is not None:
-            if not isinstance(self.shots, list) or not self.shots:
-                raise RequestError("a storyboard needs a non-empty list of shots")
-            if len(self.shots) > 12:
-                raise RequestError(f"a storyboard may have at most 12 shots, got {len(self.shots)}")
-            for i, shot in enumerate(self.shots):
-                if not isinstance(shot, dict):
-                    raise RequestError(f"shot {i + 1} must be an object with 'prompt' and optional 'camera', 'seconds'")
-
-
-@dataclass
-class GenerationResult:
-    """What an engine made.
-
-    spec: the scene spec actually used (world engine) or None. info: JSON-able facts for the record:
-    words used / ignored, what was snapped, how the audio was made ("audio_source"), shot boundaries
-    ("shots": [{"index", "start_frame", "end_frame", "prompt", "camera"}]), per-stage timings.
-    ground_truth: per-frame poses and contact events (world engine), or None.
-    """
-
-    clip: Clip
-    spec: dict[str, Any] | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    ground_truth: dict[str, Any] | None = None
+__all__ = [
+    "BUILTIN_ENGINES", "BUILTIN_RESOLVERS", "Cancelled", "Engine", "EngineUnavailable", "GenerationRequest",
+    "GenerationResult", "MAX_FPS", "MAX_PROMPT_CHARS", "MAX_SECONDS", "MAX_SIZE", "MIN_FPS", "MIN_SECONDS",
+    "MIN_SIZE", "ProgressFn", "RequestError", "get_engine", "has_words", "list_engines", "register_engine",
+    "register_resolver", "resolve_path",
+]
 
 
 @runtime_checkable
@@ -134,51 +51,64 @@ class Engine(Protocol):
         self,
         request: GenerationRequest,
         progress: ProgressFn | None = None,
-        cancel: threading.Event | None = None,
+        cancel: "threading.Event | None" = None,
     ) -> GenerationResult:
         ...
 
 
-_FACTORIES: dict[str, Callable[[], Engine]] = {}
-_RESOLVERS: list[Callable[[str], Engine | None]] = []
+# name → "module:factory" (a class or a function with no arguments), imported when the name is first asked for.
+BUILTIN_ENGINES: dict[str, str] = {
+    "world": "sora_lite.engines.world.engine:WorldEngine",
+}
+# "module:function" taking a name no table entry has (a Hub id, a family, a local folder) → Engine or None.
+BUILTIN_RESOLVERS: tuple[str, ...] = (
+    "sora_lite.engines.hub:resolve",
+)
+
+_FACTORIES: dict[str, Callable[[], Engine] | str] = dict(BUILTIN_ENGINES)
+_RESOLVERS: list[Callable[[str], Engine | None] | str] = list(BUILTIN_RESOLVERS)
 _INSTANCES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
 
 
-def register_engine(name: str, factory: Callable[[], Engine]) -> None:
-    """Register an engine factory; the engine is built lazily on first `get_engine(name)`."""
+def resolve_path(path: str) -> Callable:
+    """The object a "module:attribute" path names. An engine that cannot be imported is `EngineUnavailable`
+    with the import's own message (chained), not a missing entry."""
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise EngineUnavailable(f"{module_name} cannot be imported here: {e}") from e
+    return getattr(module, attr)
+
+
+def register_engine(name: str, factory: Callable[[], Engine] | str) -> None:
+    """Register an engine factory (or a "module:Class" path); the engine is built on first `get_engine(name)`."""
     _FACTORIES[name] = factory
 
 
-def register_resolver(resolver: Callable[[str], "Engine | None"]) -> None:
-    """Register a function that builds an engine for a name no factory has (e.g. a Hub id), or returns None."""
+def register_resolver(resolver: Callable[[str], Engine | None] | str) -> None:
+    """Register a function (or "module:function" path) that builds an engine for a name no factory has."""
     _RESOLVERS.append(resolver)
 
 
-def _load_builtin() -> None:
-    # Imported for their registration side effect; kept here so every door sees the same engines.
-    import sora_lite.engines.world  # noqa: F401
-
-    try:
-        import sora_lite.engines.hub  # noqa: F401
-    except ImportError:  # the hub package is optional until its issue lands
-        pass
-
-
 def list_engines() -> list[str]:
-    _load_builtin()
     return sorted(_FACTORIES)
 
 
 def get_engine(name: str) -> Engine:
-    _load_builtin()
     with _LOCK:
         if name in _INSTANCES:
             return _INSTANCES[name]
         if name in _FACTORIES:
-            engine = _FACTORIES[name]()
+            factory = _FACTORIES[name]
+            engine = (resolve_path(factory) if isinstance(factory, str) else factory)()
         else:
-            engine = next((e for e in (r(name) for r in _RESOLVERS) if e is not None), None)
+            engine = None
+            for resolver in _RESOLVERS:
+                engine = (resolve_path(resolver) if isinstance(resolver, str) else resolver)(name)
+                if engine is not None:
+                    break
             if engine is None:
                 known = ", ".join(sorted(_FACTORIES)) or "none"
                 raise RequestError(f"unknown engine or model {name!r}; known engines: {known}")

@@ -91,6 +91,16 @@ def _category_for(label: str) -> str | None:
     return None
 
 
+def _on_disk(model: str) -> bool:
+    """Whether `model` is a local folder or a Hub id with a snapshot in the local Hugging Face cache."""
+    if os.path.isdir(model):
+        return True
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    snapshots = os.path.join(HF_HUB_CACHE, "models--" + model.replace("/", "--"), "snapshots")
+    return os.path.isdir(snapshots) and any(os.scandir(snapshots))
+
+
 class ImageClassifier:
     """A local image-classification model; loads lazily and once (thread-safe)."""
 
@@ -106,6 +116,13 @@ class ImageClassifier:
             if self._missing and time.monotonic() - self._missing[0] < RETRY_MISSING_S:
                 raise self._missing[1]
             if self._loaded is None:
+                if not _on_disk(self.model):  # answer without importing transformers and torch (~5 s)
+                    missing = ImageModelUnavailable(
+                        f"image moderation model {self.model!r} is not on this machine. Download it where there "
+                        f"is network (`hf download {self.model}`; older huggingface_hub: `huggingface-cli download "
+                        f"{self.model}`) into the Hugging Face cache, or set {MODEL_ENV} to a local folder")
+                    self._missing = (time.monotonic(), missing)
+                    raise missing
                 from transformers import (
                     AutoImageProcessor,
                     AutoModelForImageClassification,
@@ -127,9 +144,9 @@ class ImageClassifier:
 
     def scores(self, frames: list[np.ndarray]) -> list[dict[str, float]]:
         """Label probabilities per frame."""
+        processor, net = self._load()
         import torch
 
-        processor, net = self._load()
         with self._lock, torch.inference_mode():
             inputs = processor(images=[np.asarray(f) for f in frames], return_tensors="pt")
             probs = net(**inputs).logits.softmax(-1).cpu().numpy()

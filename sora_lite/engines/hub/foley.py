@@ -1,7 +1,7 @@
 """Sound for silent video models: impacts placed at the motion events seen in the generated frames.
 
 A silent model's clip is never presented as having sound: either foley finds motion events and the clip gets
-impacts synthesized by the world engine's modal synthesis (`sora_lite.engines.world.audio`), with the source
+impacts synthesized by the modal synthesis the world engine also uses (`sora_lite.common.sound`), with the source
 recorded as "foley: motion events", or the clip stays silent and the record says "none".
 
 Motion events are peaks of the frame-difference energy (mean absolute change between consecutive frames):
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
-from sora_lite.engines.world import audio as synth
+from sora_lite.common import sound as synth
 
 log = logging.getLogger(__name__)
 

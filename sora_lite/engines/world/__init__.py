@@ -1,6 +1,6 @@
 """The embedded world engine: a MuJoCo simulation rendered headless, with sound from its contacts.
 
-Importing this package registers the engine as "world". `MUJOCO_GL` defaults to EGL (Mesa on CPU) and
+The registry (`sora_lite.engines.base`) names it "world" and imports `engine.WorldEngine` on first use. `MUJOCO_GL` defaults to EGL (Mesa on CPU) and
 must be set before MuJoCo is imported, so it is set here, first.
 """
 
@@ -15,14 +15,3 @@ try:
     import triton  # noqa: F401
 except ImportError:
     pass
-
-from sora_lite.engines.base import register_engine  # noqa: E402
-
-
-def _make_world_engine():  # imported lazily: MuJoCo loads only when the engine is first used
-    from sora_lite.engines.world.engine import WorldEngine
-
-    return WorldEngine()
-
-
-register_engine("world", _make_world_engine)

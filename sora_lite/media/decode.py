@@ -1,34 +1,14 @@
-"""Clips in memory and on disk: the one place that reads and writes video and audio.
-
-Everything else in sora-lite hands `Clip` records around and calls `write_video` / `read_video` here.
-Every failure to read or write a file is raised as one `MediaError` with a message a user can act on.
-
-Reading streams frames one at a time through PyAV: nothing holds a whole file in memory unless a caller
-asks for a `Clip`. Decisions worth knowing:
-
-- Times are the file's own presentation times in seconds (`frame.time`), frames sorted by them.
-- `read_video` returns a constant-rate `Clip`: the rate is the stream's exact rate (e.g. 30000/1001), or
-  its average rate when the file has a variable frame rate; each output slot t0 + k/fps takes the decoded
-  frame nearest in time (for a constant-rate file that is every frame, unchanged).
-- Audio in a `Clip` starts at the time of the clip's first frame (`metadata["start_time"]`).
-- Rotation metadata (display matrix, or the old `rotate` tag) is applied: frames come back upright.
-- A truncated file returns what decodes, with `metadata["truncated"] = True`; zero decodable frames is
-  a `MediaError`.
-- Writing MP4 pads odd widths/heights by one edge-replicated column/row (H.264 4:2:0 needs even sizes):
-  nothing is lost, and a read-back is that one pixel larger.
-"""
+"""Reading video and audio through PyAV: probe, streamed frames, constant-rate clips, sampled frames."""
 
 from __future__ import annotations
 
 import contextlib
 import heapq
-import io
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -36,135 +16,16 @@ from typing import Any
 import av
 import numpy as np
 
+from sora_lite.media import limits
+from sora_lite.media.clip import Clip, MediaError, VideoInfo
+from sora_lite.media.files import _check_file, _reason, _user_errors
+
 log = logging.getLogger(__name__)
-
-# Limits: anything beyond them is refused with a MediaError that names the limit.
-MAX_FILE_BYTES = 2 * 1024**3
-MAX_SIDE = 8192
-MAX_DURATION_S = 3600.0
-MAX_CLIP_FRAMES = 20_000
-MAX_CLIP_BYTES = 8 * 1024**3
-MAX_IMAGE_BYTES = 64 * 1024**2
-
-DEFAULT_MP4_CRF = 12  # libx264: round-trip PSNR >= 40 dB (luma; RGB on natural frames), see tests/test_media.py
-DEFAULT_WEBM_CRF = 18  # libvpx-vp9 constant quality, same target
-
-
-class MediaError(Exception):
-    """The one error media I/O raises: the message is meant for the user who supplied the file."""
-
-
-@dataclass
-class Clip:
-    """A video with optional sound.
-
-    frames: uint8 array T×H×W×3 (RGB). fps: exact frame rate. audio: float32 channels×samples in [-1, 1].
-    """
-
-    frames: np.ndarray
-    fps: Fraction
-    audio: np.ndarray | None = None
-    sample_rate: int | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.fps = Fraction(self.fps).limit_denominator(1001 * 1000)
-        if self.frames.ndim != 4 or self.frames.shape[-1] != 3 or self.frames.dtype != np.uint8:
-            raise MediaError(f"frames must be uint8 T×H×W×3, got {self.frames.dtype} {self.frames.shape}")
-        if self.audio is not None:
-            if self.audio.ndim == 1:
-                self.audio = self.audio[None, :]
-            self.audio = np.ascontiguousarray(self.audio, dtype=np.float32)
-            if not self.sample_rate:
-                raise MediaError("a clip with audio needs a sample_rate")
-
-    @property
-    def num_frames(self) -> int:
-        return int(self.frames.shape[0])
-
-    @property
-    def height(self) -> int:
-        return int(self.frames.shape[1])
-
-    @property
-    def width(self) -> int:
-        return int(self.frames.shape[2])
-
-    @property
-    def duration(self) -> float:
-        """Seconds of video (frame count / fps)."""
-        return float(self.num_frames / self.fps)
-
-    @property
-    def has_audio(self) -> bool:
-        return self.audio is not None and self.audio.shape[-1] > 0
-
-
-@dataclass
-class VideoInfo:
-    """What `probe` learns about a file without decoding it (one frame at most, for rotation)."""
-
-    path: str
-    container: str
-    video_codec: str
-    width: int  # upright, after rotation
-    height: int
-    fps: Fraction
-    duration: float
-    num_frames: int
-    num_frames_estimated: bool
-    rotation: int  # degrees counter-clockwise the stored picture is turned for display (0/90/180/270)
-    has_audio: bool
-    audio_codec: str | None
-    sample_rate: int | None
-    channels: int | None
-    variable_frame_rate: bool
-    size_bytes: int
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------------------------- errors
 
 _IMAGE_FORMATS = {"image2", "tty", "apng"}  # plus every "*_pipe" demuxer: stills, not videos
 _TECHNICAL_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration", "software",
                    "creation_time", "handler_name", "vendor_id"}
 
-
-def _name(path: str | os.PathLike[str]) -> str:
-    return Path(path).name or str(path)
-
-
-@contextlib.contextmanager
-def _user_errors(path: str | os.PathLike[str], doing: str) -> Iterator[None]:
-    """Turn whatever PyAV / the OS raises into one MediaError about the user's file."""
-    try:
-        yield
-    except MediaError:
-        raise
-    except MemoryError as e:
-        raise MediaError(f"{_name(path)}: ran out of memory while {doing}") from e
-    except av.error.FFmpegError as e:
-        reason = getattr(e, "strerror", None) or str(e)
-        raise MediaError(f"{_name(path)}: {doing} failed: the file is damaged or not supported ({reason})") from e
-    except (OSError, ValueError, TypeError, RuntimeError, EOFError, IndexError, ZeroDivisionError) as e:
-        raise MediaError(f"{_name(path)}: {doing} failed ({type(e).__name__}: {e})") from e
-
-
-def _check_file(path: str | os.PathLike[str]) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise MediaError(f"{p} does not exist")
-    if p.is_dir():
-        raise MediaError(f"{p} is a folder, not a video file")
-    try:
-        size = p.stat().st_size
-    except OSError as e:
-        raise MediaError(f"{p} cannot be read ({e.strerror})") from e
-    if size == 0:
-        raise MediaError(f"{p.name} is empty (0 bytes)")
-    if size > MAX_FILE_BYTES:
-        raise MediaError(f"{p.name} is {size / 1024**3:.1f} GiB; the limit is {MAX_FILE_BYTES / 1024**3:.0f} GiB")
-    return p
 
 
 def _open_input(path: str | os.PathLike[str]) -> av.container.InputContainer:
@@ -194,13 +55,13 @@ def _video_stream(container: av.container.InputContainer, name: str) -> av.video
     if stream.codec_context is None:
         raise MediaError(f"{name} uses a video codec this FFmpeg build cannot decode")
     w, h = stream.codec_context.width, stream.codec_context.height
-    if w > MAX_SIDE or h > MAX_SIDE:
-        raise MediaError(f"{name} is {w}×{h}; the limit is {MAX_SIDE} pixels a side")
+    if w > limits.MAX_SIDE or h > limits.MAX_SIDE:
+        raise MediaError(f"{name} is {w}×{h}; the limit is {limits.MAX_SIDE} pixels a side")
     if w <= 0 or h <= 0:
         raise MediaError(f"{name} has a video stream with no picture size (damaged header)")
     duration = _stream_duration(container, stream)
-    if duration is not None and duration > MAX_DURATION_S:
-        raise MediaError(f"{name} lasts {duration / 60:.0f} min; the limit is {MAX_DURATION_S / 60:.0f} min")
+    if duration is not None and duration > limits.MAX_DURATION_S:
+        raise MediaError(f"{name} lasts {duration / 60:.0f} min; the limit is {limits.MAX_DURATION_S / 60:.0f} min")
     stream.codec_context.thread_type = "AUTO"
     return stream
 
@@ -500,10 +361,6 @@ def _declared_last_frame(stream: av.video.stream.VideoStream, fps: Fraction) -> 
     return begin + float(stream.duration * stream.time_base) - 1 / float(fps)
 
 
-def _reason(e: BaseException) -> str:
-    return getattr(e, "strerror", None) or str(e) or type(e).__name__
-
-
 def iter_frames(
     path: str | os.PathLike[str], *, start: float = 0.0, end: float | None = None
 ) -> Iterator[tuple[float, np.ndarray]]:
@@ -534,6 +391,82 @@ def _check_window(start: float, end: float | None) -> None:
         raise MediaError(f"end must be a time in seconds after start ({start}), got {end!r}")
 
 
+class _ConstantRate:
+    """Frames in presentation order → a constant-rate grid that starts at the first frame inside [start, end):
+    every slot takes the nearer of the two frames around it; at most `limit` slots, within the size caps."""
+
+    def __init__(self, name: str, fps: Fraction, start: float, end: float | None, limit: float, byte_cap: int,
+                 expected: int, state: _DecodeState) -> None:
+        self.name, self.start, self.end, self.limit, self.byte_cap, self.state = name, start, end, limit, byte_cap, state
+        self.step = 1 / float(fps)
+        self.tol = 0.01 * self.step  # timestamps rounded to the container's time base
+        self.out = _FrameBuffer(min(limit, byte_cap, limits.MAX_CLIP_FRAMES, expected))
+        self.to_rgb = _ToRGB()
+        self.t0: float | None = None
+        self.prev: tuple[float, av.VideoFrame] | None = None
+
+    def slot(self, k: int) -> float:
+        assert self.t0 is not None
+        return self.t0 + k * self.step
+
+    def take(self, frame: av.VideoFrame) -> None:
+        if self.out.count >= limits.MAX_CLIP_FRAMES:
+            raise MediaError(
+                f"{self.name}: more than {limits.MAX_CLIP_FRAMES} frames in the requested window; the limit is "
+                f"{limits.MAX_CLIP_FRAMES} (read a shorter window, or pass max_frames)"
+            )
+        if self.out.count >= self.byte_cap:
+            raise MediaError(f"{self.name}: the window needs more than {limits.MAX_CLIP_BYTES / 1024**3:.0f} GiB of frames")
+        self.out.append(self.to_rgb(frame, self.state.rotation, self.state.size))
+
+    def offer(self, t: float, frame: av.VideoFrame) -> bool:
+        """Place the frame shown at `t`; True when the grid is complete (window ended or limit reached)."""
+        end, tol = self.end, self.tol
+        if self.t0 is None:
+            if t < self.start - tol:
+                return False
+            if end is not None and t >= end - tol:
+                return True
+            self.t0 = t
+        # Every slot up to this frame's time is decided: it takes the nearer of the two frames around it.
+        while self.slot(self.out.count) <= t + tol:
+            s = self.slot(self.out.count)
+            if end is not None and s >= end - tol:
+                return True
+            prev = self.prev
+            self.take(prev[1] if prev is not None and abs(s - prev[0]) < abs(s - t) else frame)
+            if self.out.count >= self.limit:
+                return True
+        self.prev = (t, frame)
+        return False
+
+    def finish(self) -> None:
+        """End of stream: the last frame fills the slots up to half a frame after it."""
+        prev, end, tol = self.prev, self.end, self.tol
+        while prev is not None and self.t0 is not None and self.slot(self.out.count) < prev[0] + 0.5 * self.step - tol:
+            if (end is not None and self.slot(self.out.count) >= end - tol) or self.out.count >= self.limit:
+                break
+            self.take(prev[1])
+
+
+def _stream_fps(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> tuple[Fraction, bool]:
+    """(the rate to resample to, whether finding it read packets and rewound the container)."""
+    fps = _pick_fps(stream)
+    if fps is not None:
+        return fps, False
+    fps = _fps_from_times(_packet_times(container, stream, limit=120))
+    container.seek(0)
+    return fps, True
+
+
+def _clip_metadata(container: av.container.InputContainer, t0: float, state: _DecodeState) -> dict[str, Any]:
+    metadata: dict[str, Any] = {**_user_tags(container), "start_time": t0}
+    if state.truncated:
+        metadata["truncated"] = True
+        metadata["truncated_reason"] = state.reason
+    return metadata
+
+
 def read_video(
     path: str | os.PathLike[str],
     *,
@@ -550,85 +483,38 @@ def read_video(
     with _open_input(p) as container, _user_errors(p, "decoding the video"):
         stream = _video_stream(container, p.name)
         audio_stream = _audio_stream(container) if with_audio else None
-        fps = _pick_fps(stream)
-        rewound = fps is None
-        if fps is None:
-            fps = _fps_from_times(_packet_times(container, stream, limit=120))
-            container.seek(0)
-        step = 1 / float(fps)
+        fps, rewound = _stream_fps(container, stream)
         w, h = stream.codec_context.width, stream.codec_context.height
-        limit: float = max_frames if max_frames is not None else math.inf
-        byte_cap = max(1, MAX_CLIP_BYTES // (w * h * 3))
         state = _DecodeState()
-        to_rgb = _ToRGB()
-        out = _FrameBuffer(min(limit, byte_cap, MAX_CLIP_FRAMES, _expected_frames(container, stream, fps, start, end)))
-        t0: float | None = None
-        prev: tuple[float, av.VideoFrame] | None = None
-        tol = 0.01 * step  # timestamps rounded to the container's time base
-
-        def slot(k: int) -> float:
-            assert t0 is not None
-            return t0 + k * step
-
-        def take(frame: av.VideoFrame) -> None:
-            if out.count >= MAX_CLIP_FRAMES:
-                raise MediaError(
-                    f"{p.name}: more than {MAX_CLIP_FRAMES} frames in the requested window; the limit is "
-                    f"{MAX_CLIP_FRAMES} (read a shorter window, or pass max_frames)"
-                )
-            if out.count >= byte_cap:
-                raise MediaError(f"{p.name}: the window needs more than {MAX_CLIP_BYTES / 1024**3:.0f} GiB of frames")
-            out.append(to_rgb(frame, state.rotation, state.size))
-
-        done = reached_end = False
+        grid = _ConstantRate(p.name, fps, start, end, max_frames if max_frames is not None else math.inf,
+                             max(1, limits.MAX_CLIP_BYTES // (w * h * 3)),
+                             _expected_frames(container, stream, fps, start, end), state)
+        reached_end = False
         # From the start, the sound's packets are gathered in the same pass (one open per file); not after a
         # rewind, which can start some codecs' audio elsewhere (see below).
         packets: list[av.Packet] | None = [] if audio_stream is not None and start == 0 and not rewound else None
         gather = (audio_stream, packets) if packets is not None else None
         for t, frame in _decoded(container, stream, start, state, p.name, audio_packets=gather):
-            if t0 is None:
-                if t < start - tol:
-                    continue
-                if end is not None and t >= end - tol:
-                    break
-                t0 = t
-            # Every slot up to this frame's time is decided: it takes the nearer of the two frames around it.
-            while slot(out.count) <= t + tol:
-                s = slot(out.count)
-                if end is not None and s >= end - tol:
-                    done = True
-                    break
-                take(prev[1] if prev is not None and abs(s - prev[0]) < abs(s - t) else frame)
-                if out.count >= limit:
-                    done = True
-                    break
-            if done:
+            if grid.offer(t, frame):
                 break
-            prev = (t, frame)
         else:
             reached_end = True
-            # End of stream: the last frame fills the slots up to half a frame after it.
-            while prev is not None and t0 is not None and slot(out.count) < prev[0] + 0.5 * step - tol:
-                if (end is not None and slot(out.count) >= end - tol) or out.count >= limit:
-                    break
-                take(prev[1])
-        if not out.count:
+            grid.finish()
+        if not grid.out.count:
             raise MediaError(f"{p.name} has no frames between {start:.3f} s and {end if end is not None else 'the end'}")
+        t0 = grid.t0
         assert t0 is not None
-        metadata: dict[str, Any] = {**_user_tags(container), "start_time": t0}
-        if state.truncated:
-            metadata["truncated"] = True
-            metadata["truncated_reason"] = state.reason
+        metadata = _clip_metadata(container, t0, state)
         got = None
         if audio_stream is not None and packets is not None and reached_end and not state.truncated:
             # The demuxer reached the end, so every audio packet is here: decode them as a fresh open would.
             with contextlib.suppress(av.error.FFmpegError, OSError, ValueError, MediaError):
-                got = _audio_window(container, audio_stream, p.name, t0, t0 + out.count * step, packets)
-    frames = out.array()
+                got = _audio_window(container, audio_stream, p.name, t0, t0 + grid.out.count * grid.step, packets)
+    frames = grid.out.array()
     if got is None and audio_stream is not None:
         # Sound from a fresh open: rewinding this container (seek(0)) starts some codecs' audio elsewhere
         # (AAC priming, Opus pre-skip), so the samples would differ from `read_audio`'s.
-        got = _read_audio_window(p, t0, t0 + len(frames) * step)
+        got = _read_audio_window(p, t0, t0 + len(frames) * grid.step)
     audio, rate = got if got is not None else (None, None)
     return Clip(frames=frames, fps=fps, audio=audio, sample_rate=rate, metadata=metadata)
 
@@ -682,8 +568,8 @@ def _audio_window(
     """`_read_audio_window` on an open container: demuxed here, or from `packets` (all of the stream's
     packets from the start, gathered during a video pass)."""
     duration = _stream_duration(container, stream)
-    if duration is not None and duration > MAX_DURATION_S:
-        raise MediaError(f"{name} lasts {duration / 60:.0f} min; the limit is {MAX_DURATION_S / 60:.0f} min")
+    if duration is not None and duration > limits.MAX_DURATION_S:
+        raise MediaError(f"{name} lasts {duration / 60:.0f} min; the limit is {limits.MAX_DURATION_S / 60:.0f} min")
     ctx = stream.codec_context
     rate = int(ctx.sample_rate)
     channels = max(1, int(ctx.channels))
@@ -732,170 +618,14 @@ def _audio_window(
     if not chunks and end is None:
         return np.zeros((channels, 0), np.float32), rate
     length = total if total is not None else max((a + c.shape[1] for a, c in chunks), default=0)
-    if length > MAX_DURATION_S * rate:
-        raise MediaError(f"{name}: the audio is longer than the {MAX_DURATION_S / 60:.0f} min limit")
+    if length > limits.MAX_DURATION_S * rate:
+        raise MediaError(f"{name}: the audio is longer than the {limits.MAX_DURATION_S / 60:.0f} min limit")
     audio = np.zeros((channels, length), np.float32)
     for at, data in chunks:
         lo, hi = max(at, 0), min(at + data.shape[1], length)
         if hi > lo:
             audio[: data.shape[0], lo:hi] = data[:, lo - at : hi - at]
     return audio, rate
-
-
-# ---------------------------------------------------------------------------------------------- write
-
-
-@dataclass(frozen=True)
-class _Recipe:
-    """How one container suffix is written."""
-
-    format: str
-    video_codec: str
-    audio_codec: str
-    default_crf: int
-    audio_rates: tuple[int, ...]  # rates the audio codec takes; others are resampled to the first
-
-
-_RECIPES = {
-    ".mp4": _Recipe("mp4", "libx264", "aac", DEFAULT_MP4_CRF, (48000, 44100, 32000, 24000, 22050, 16000)),
-    ".mov": _Recipe("mov", "libx264", "aac", DEFAULT_MP4_CRF, (48000, 44100, 32000, 24000, 22050, 16000)),
-    ".mkv": _Recipe("matroska", "libx264", "aac", DEFAULT_MP4_CRF, (48000, 44100, 32000, 24000, 22050, 16000)),
-    ".webm": _Recipe("webm", "libvpx-vp9", "libopus", DEFAULT_WEBM_CRF, (48000, 24000, 16000, 12000, 8000)),
-}
-
-
-_CHROMA_FILTER = av.video.reformatter.Interpolation.BICUBIC | av.video.reformatter.Interpolation.ACCURATE_RND
-
-
-def write_video(clip: Clip, path: str | os.PathLike[str], *, crf: int | None = None) -> Path:
-    """Encode `clip` by suffix (.mp4/.mov/.mkv: H.264 yuv420p + AAC; .webm: VP9 + Opus), atomically.
-
-    The file appears complete or not at all. A clip without audio gets no audio stream. String values in
-    `clip.metadata` become container tags. Odd sizes are padded to even (see module notes).
-    """
-    out = Path(path)
-    recipe = _RECIPES.get(out.suffix.lower())
-    if recipe is None:
-        raise MediaError(f"cannot write {out.name}: use one of {', '.join(_RECIPES)}")
-    _check_clip(clip)
-    if crf is not None and (not isinstance(crf, int) or not 0 <= crf <= 51):
-        raise MediaError(f"crf must be a whole number 0–51 (lower is better quality), got {crf!r}")
-    if not out.parent.is_dir():
-        raise MediaError(f"cannot write {out}: the folder {out.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=f".part{out.suffix}")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with _user_errors(out, "writing the video"):
-            _encode(clip, tmp, recipe, recipe.default_crf if crf is None else crf)
-            _publish(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
-
-
-def _check_clip(clip: Clip) -> None:
-    if not isinstance(clip, Clip):
-        raise MediaError(f"expected a Clip, got {type(clip).__name__}")
-    if clip.num_frames == 0:
-        raise MediaError("cannot write a clip with no frames")
-    if clip.width > MAX_SIDE or clip.height > MAX_SIDE:
-        raise MediaError(f"the clip is {clip.width}×{clip.height}; the limit is {MAX_SIDE} pixels a side")
-    if clip.num_frames > MAX_CLIP_FRAMES:
-        raise MediaError(f"the clip has {clip.num_frames} frames; the limit is {MAX_CLIP_FRAMES}")
-    if not 0 < clip.fps <= 1000:
-        raise MediaError(f"the clip's frame rate must be between 0 and 1000 fps, got {clip.fps}")
-    if clip.duration > MAX_DURATION_S:
-        raise MediaError(f"the clip lasts {clip.duration / 60:.0f} min; the limit is {MAX_DURATION_S / 60:.0f} min")
-    if clip.audio is not None:
-        if clip.audio.ndim != 2 or clip.audio.shape[0] not in (1, 2):
-            raise MediaError(f"audio must be mono or stereo (channels×samples), got shape {clip.audio.shape}")
-        if not np.isfinite(clip.audio).all():
-            raise MediaError("the clip's audio holds NaN or infinite samples")
-        if not isinstance(clip.sample_rate, int) or not 8000 <= clip.sample_rate <= 192000:
-            raise MediaError(f"audio sample rate must be a whole number of Hz in 8000–192000, got {clip.sample_rate!r}")
-
-
-def _encode(clip: Clip, tmp: Path, recipe: _Recipe, crf: int) -> None:
-    options = {"movflags": "+faststart+use_metadata_tags"} if recipe.format in ("mp4", "mov") else {}
-    with av.open(str(tmp), mode="w", format=recipe.format, options=options) as container:
-        for key, value in clip.metadata.items():
-            if isinstance(key, str) and isinstance(value, str):
-                container.metadata[key] = value
-        v = container.add_stream(recipe.video_codec, rate=clip.fps)
-        v.width = clip.width + clip.width % 2
-        v.height = clip.height + clip.height % 2
-        v.pix_fmt = "yuv420p"
-        v.codec_context.colorspace = av.video.reformatter.Colorspace.ITU709
-        v.codec_context.color_range = av.video.reformatter.ColorRange.MPEG
-        v.codec_context.color_primaries = av.video.reformatter.ColorPrimaries.BT709
-        v.codec_context.color_trc = av.video.reformatter.ColorTrc.BT709
-        if recipe.video_codec == "libx264":
-            v.options = {"crf": str(crf), "preset": "veryfast"}
-        else:
-            v.options = {"crf": str(crf), "b": "0", "deadline": "good", "cpu-used": "5", "row-mt": "1"}
-        a = None
-        audio = None
-        if clip.has_audio:
-            assert clip.audio is not None and clip.sample_rate is not None
-            rate = clip.sample_rate if clip.sample_rate in recipe.audio_rates else recipe.audio_rates[0]
-            a = container.add_stream(recipe.audio_codec, rate=rate)
-            a.layout = "mono" if clip.audio.shape[0] == 1 else "stereo"
-            a.bit_rate = 96_000 * clip.audio.shape[0]
-            audio = np.clip(clip.audio, -1.0, 1.0)
-
-        feed = _AudioFeed(container, a, audio, clip.sample_rate) if a is not None and audio is not None else None
-        for i in range(clip.num_frames):
-            rgb = clip.frames[i]
-            if rgb.shape[0] % 2 or rgb.shape[1] % 2:
-                rgb = np.pad(rgb, ((0, rgb.shape[0] % 2), (0, rgb.shape[1] % 2), (0, 0)), mode="edge")
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-            frame = frame.reformat(
-                format="yuv420p",
-                dst_colorspace=av.video.reformatter.Colorspace.ITU709,
-                dst_color_range=av.video.reformatter.ColorRange.MPEG,
-                interpolation=_CHROMA_FILTER,  # sharper 4:2:0 chroma than the bilinear default
-            )
-            frame.pts = i
-            frame.time_base = Fraction(1) / clip.fps
-            container.mux(v.encode(frame))
-            if feed is not None:
-                feed.until(float((i + 1) / clip.fps))  # interleave: sound up to the end of this frame
-        container.mux(v.encode(None))
-        if feed is not None:
-            feed.finish()
-
-
-class _AudioFeed:
-    """Feeds the audio encoder in step with the video, so the file interleaves; resamples only when the
-    codec needs another rate."""
-
-    def __init__(self, container: av.container.OutputContainer, stream: av.audio.stream.AudioStream,
-                 audio: np.ndarray, rate: int) -> None:
-        self.container, self.stream, self.audio, self.rate = container, stream, audio, rate
-        self.layout = stream.layout.name
-        self.resampler = av.AudioResampler(format=stream.codec_context.format.name, layout=self.layout,
-                                           rate=stream.rate)
-        self.at = 0
-
-    def until(self, seconds: float) -> None:
-        stop = min(self.audio.shape[1], round(seconds * self.rate))
-        while self.at < stop:
-            n = min(4096, stop - self.at)
-            chunk = np.ascontiguousarray(self.audio[:, self.at : self.at + n])
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=self.layout)
-            frame.sample_rate = self.rate
-            frame.pts = self.at
-            frame.time_base = Fraction(1, self.rate)
-            for out in self.resampler.resample(frame):
-                self.container.mux(self.stream.encode(out))
-            self.at += n
-
-    def finish(self) -> None:
-        self.until(self.audio.shape[1] / self.rate)
-        for out in self.resampler.resample(None):
-            self.container.mux(self.stream.encode(out))
-        self.container.mux(self.stream.encode(None))
 
 
 # ------------------------------------------------------------------------------------------- sampling
@@ -920,8 +650,8 @@ def sample_frames(path: str | os.PathLike[str], n: int) -> tuple[np.ndarray, np.
     target gets the decoded frame nearest to it, so a file with fewer than n frames repeats some. Holds
     two decoded frames at a time and seeks across long gaps.
     """
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_CLIP_FRAMES:
-        raise MediaError(f"n must be a whole number 1–{MAX_CLIP_FRAMES}, got {n!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= limits.MAX_CLIP_FRAMES:
+        raise MediaError(f"n must be a whole number 1–{limits.MAX_CLIP_FRAMES}, got {n!r}")
     p = _check_file(path)
     with _open_input(p) as container, _user_errors(p, "decoding the video"):
         stream = _video_stream(container, p.name)
@@ -968,117 +698,3 @@ def sample_frames(path: str | os.PathLike[str], n: int) -> tuple[np.ndarray, np.
 
 
 # -------------------------------------------------------------------------------------------- images
-
-
-def read_image(source: str | os.PathLike[str] | bytes) -> np.ndarray:
-    """A still as uint8 H×W×3 RGB, EXIF orientation applied (Pillow)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        name, data = "the image", bytes(source)
-        if not data:
-            raise MediaError("the image is empty (0 bytes)")
-        if len(data) > MAX_IMAGE_BYTES:
-            raise MediaError(f"the image is {len(data) / 1024**2:.0f} MiB; the limit is {MAX_IMAGE_BYTES / 1024**2:.0f} MiB")
-        stream: Any = io.BytesIO(data)
-    else:
-        p = Path(source)
-        name = p.name
-        if not p.is_file():
-            raise MediaError(f"{p} does not exist" if not p.exists() else f"{p} is not a file")
-        size = p.stat().st_size
-        if size == 0:
-            raise MediaError(f"{name} is empty (0 bytes)")
-        if size > MAX_IMAGE_BYTES:
-            raise MediaError(f"{name} is {size / 1024**2:.0f} MiB; the limit is {MAX_IMAGE_BYTES / 1024**2:.0f} MiB")
-        stream = p
-    try:
-        with Image.open(stream) as img:
-            w, h = img.size
-            if w > MAX_SIDE or h > MAX_SIDE:
-                raise MediaError(f"{name} is {w}×{h}; the limit is {MAX_SIDE} pixels a side")
-            img.load()
-            upright = ImageOps.exif_transpose(img)
-            rgb = upright.convert("RGB")
-            return np.asarray(rgb, dtype=np.uint8).copy()
-    except MediaError:
-        raise
-    except UnidentifiedImageError as e:
-        raise MediaError(f"{name} is not an image Pillow can read (PNG, JPEG, WebP ...)") from e
-    except Image.DecompressionBombError as e:
-        raise MediaError(f"{name} has too many pixels to open safely ({e})") from e
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as e:
-        raise MediaError(f"{name} is damaged or truncated ({e})") from e
-
-
-_IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
-
-
-def write_thumbnail(clip_or_frame: Clip | np.ndarray, path: str | os.PathLike[str], max_side: int = 320) -> Path:
-    """A still for lists and feeds: the clip's middle frame (or the given frame), longest side ≤ max_side."""
-    from PIL import Image
-
-    out = Path(path)
-    fmt = _IMAGE_SUFFIXES.get(out.suffix.lower())
-    if fmt is None:
-        raise MediaError(f"cannot write {out.name}: use one of {', '.join(_IMAGE_SUFFIXES)}")
-    if isinstance(clip_or_frame, Clip):
-        frame = clip_or_frame.frames[clip_or_frame.num_frames // 2]
-    else:
-        frame = np.asarray(clip_or_frame)
-    if frame.ndim != 3 or frame.shape[-1] != 3 or frame.dtype != np.uint8 or 0 in frame.shape:
-        raise MediaError(f"a thumbnail needs a uint8 H×W×3 frame, got {frame.dtype} {frame.shape}")
-    if not isinstance(max_side, int) or max_side < 1:
-        raise MediaError(f"max_side must be a positive whole number, got {max_side!r}")
-    img = Image.fromarray(frame)
-    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    return _save_atomically(out, lambda f: img.save(f, format=fmt, **({"quality": 90} if fmt != "PNG" else {})))
-
-
-def write_gif(clip: Clip, path: str | os.PathLike[str], max_side: int = 256, fps: int = 12) -> Path:
-    """An animated GIF (for READMEs): frames picked by time at `fps`, longest side ≤ max_side, looping."""
-    from PIL import Image
-
-    out = Path(path)
-    if out.suffix.lower() != ".gif":
-        raise MediaError(f"cannot write {out.name} as a GIF: the name must end in .gif")
-    _check_clip(clip)
-    if not isinstance(fps, int) or not 1 <= fps <= 50:
-        raise MediaError(f"GIF fps must be a whole number 1–50, got {fps!r}")
-    if not isinstance(max_side, int) or max_side < 1:
-        raise MediaError(f"max_side must be a positive whole number, got {max_side!r}")
-    count = max(1, math.floor(clip.duration * fps + 1e-9))
-    scale = min(1.0, max_side / max(clip.width, clip.height))
-    size = (max(1, round(clip.width * scale)), max(1, round(clip.height * scale)))
-    images = []
-    for k in range(count):
-        index = min(clip.num_frames - 1, int(k * clip.fps / fps))
-        images.append(Image.fromarray(clip.frames[index]).resize(size, Image.Resampling.LANCZOS))
-    # GIF delays are in 10 ms steps: spread the rounding so the total duration stays right.
-    ends = [round((k + 1) * 100 / fps) * 10 for k in range(count)]
-    durations = [ends[0]] + [b - a for a, b in zip(ends, ends[1:])]
-    return _save_atomically(
-        out,
-        lambda f: images[0].save(f, format="GIF", save_all=True, append_images=images[1:], duration=durations,
-                                 loop=0, optimize=False, disposal=1),
-    )
-
-
-def _publish(tmp: Path, out: Path) -> None:
-    """Move a finished temp file into place with ordinary file permissions (mkstemp makes it owner-only)."""
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
-
-
-def _save_atomically(out: Path, save: Any) -> Path:
-    if not out.parent.is_dir():
-        raise MediaError(f"cannot write {out}: the folder {out.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.stem}.", suffix=f".part{out.suffix}")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as f, _user_errors(out, "writing the image"):
-            save(f)
-        _publish(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
