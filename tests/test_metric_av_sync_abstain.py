@@ -10,6 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_metric_av_sync_real import (  # the same click track: one definition
+    FPS,
+    SR,
+    clicks,
+)
 
 from eval.metrics.av_sync import (
     calibrated_confidence,
@@ -18,7 +23,6 @@ from eval.metrics.av_sync import (
     sound_period,
 )
 
-FPS, SR = 24, 16000
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realfootage"
 REAL = REAL if REAL.is_dir() else Path("/work/shared/realfootage")
 
@@ -38,16 +42,6 @@ def ball(impacts: list[int], n: int, size: int = 64) -> np.ndarray:
             yi, xi = int(round(y)), int(round(x))
             frames[t, max(0, yi - 3): yi + 3, max(0, xi - 3): xi + 3] = (230, 80, 40)
     return frames
-
-
-def clicks(times: list[float], n: int, rng: np.random.Generator) -> np.ndarray:
-    audio = rng.normal(0, 0.002, int(n / FPS * SR)).astype(np.float32)
-    burst = (np.exp(-np.arange(400) / 60) * np.sin(np.arange(400) * 0.9) * 0.8).astype(np.float32)
-    for t in times:
-        s = int(round(t / FPS * SR))
-        if 0 <= s < len(audio) - 400:
-            audio[s: s + 400] += burst
-    return audio[None]
 
 
 @pytest.mark.slow

@@ -28,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from sora_lite.safety.lexicon import (
     SCRIPT_LEXICONS,
@@ -40,7 +39,7 @@ from sora_lite.safety.lexicon import (
     readings,
 )
 from sora_lite.safety.normalize import fold_characters, unmix_scripts
-from sora_lite.safety.rules import RuleDataError, default_rules
+from sora_lite.safety.rules import RuleDataError, default_rules, read_yaml
 
 CONCEPT_DIR = Path(__file__).parent / "concepts"
 RULES_FILE = CONCEPT_DIR / "rules.yaml"
@@ -240,16 +239,6 @@ def _match_entry(entry: list[_Word], cands: list[frozenset[str]]) -> tuple[int, 
     return None
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise RuleDataError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RuleDataError(f"{path}: expected a mapping")
-    return data
-
-
 @lru_cache(maxsize=1)
 def shared_rules() -> list[_Rule]:
     """The category rules over concepts (one file for every language), most severe first."""
@@ -266,7 +255,7 @@ def exempt_rules() -> dict[str, list[_Rule]]:
 
 
 def _rules_section(section: str) -> list[_Rule]:
-    data = _load_yaml(RULES_FILE)
+    data = read_yaml(RULES_FILE)
     book = default_rules()
     rules = []
     for category, combos in (data.get(section) or {}).items():
@@ -285,7 +274,7 @@ def _rules_section(section: str) -> list[_Rule]:
 
 def load_concepts(path: Path) -> ConceptLexicon:
     """Read one language's concept words (raises RuleDataError naming the file and the entry)."""
-    data = _load_yaml(path)
+    data = read_yaml(path)
     language = data.get("language")
     if not isinstance(language, str):
         raise RuleDataError(f"{path}: expected 'language' and 'concepts'")

@@ -221,7 +221,8 @@ def _resolve(value: Any, lists: dict[str, list[str]], where: str) -> list[str]:
     return value
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A rule or lexicon file: a YAML mapping, else one RuleDataError naming the file."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -247,7 +248,7 @@ def _category_files(dirs: list[Path]) -> tuple[dict[str, list[str]], list[dict[s
     for n, folder in enumerate(dirs):
         benign.append({})
         for path in sorted(folder.glob("*.y*ml")):
-            data = _read_yaml(path)
+            data = read_yaml(path)
             if path.name == _LISTS_FILE:
                 for name, words in data.items():
                     lists[name] = [*lists.get(name, []), *_resolve(words, {}, f"{path}:{name}")]
