@@ -66,7 +66,7 @@ def main() -> int:
     from sora_lite.sound import mix
 
     engine = WorldEngine()
-    engine.generate(GenerationRequest(prompt="a ball", seconds=1, width=64, height=64))  # warm up
+    engine.generate(GenerationRequest(prompt="a ball", seconds=1, width=128, height=128))  # warm up
     ok = 0
     print(f"{'LUFS':>7} {'dBTP':>6}  soundtrack | prompt")
     for k, prompt in enumerate(PROMPTS):

@@ -218,3 +218,14 @@ def test_a_cameo_figure_raises_its_arm_to_wave() -> None:
     assert seg.qpos[-1, sim.model.jnt_qposadr[raise_r]] > np.radians(120)  # the arm is up beside the head
     r = parse_prompt("@alice sits")  # the figure has arms on hinges, no legs: said so
     assert r.actions[0]["shown"] == "approx"
+
+
+def test_a_scattered_prop_wider_than_its_slot_is_laid_out_not_refused():
+    """Found by bench/soundtrack.py: "a man says ... on a rainy street" scatters one person wider than its slot,
+    and the jitter range came out negative (numpy: high - low < 0) on every seed."""
+    from sora_lite.engines.world.parse import parse_prompt
+    from sora_lite.engines.world.scene import layout_bodies
+
+    spec = parse_prompt('a man says "it is raining again" on a rainy street').spec
+    for seed in range(5):
+        assert len(layout_bodies(spec, seed)) == 1

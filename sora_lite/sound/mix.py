@@ -19,7 +19,7 @@ from sora_lite.common.sound import SAMPLE_RATE
 TARGET_LUFS = -16.0
 TRUE_PEAK_DBTP = -1.0
 QUIET_BELOW_LUFS = -45.0  # a mix this quiet is a quiet scene (a ball at rest, faint friction): left as it is
-MAX_GAIN_DB = 24.0  # never raise a mix more than this: sparse soft sounds stay soft rather than pumped
+MAX_GAIN_DB = 24.0  # never raise a mix more than this: one soft impact is not limited flat under a pumped-up bed
 DUCK_DB = {"music": -10.0, "ambience": -8.0, "effects": -4.0}  # under speech
 # Stems arrive at their own levels (dialogue peaks at −6 dBFS, effects as simulated, the score at −1 dBFS peak,
 # beds at about −40 dBFS RMS); these gains set the order dialogue > effects > music > ambience.

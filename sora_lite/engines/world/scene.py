@@ -240,7 +240,8 @@ def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
                     ang = [0.0, 2.0, 0.0]
             elif how == "scatter":
                 half = _slot_width(o, how) / 2
-                x = slot_x[i] + float(rng.uniform(-half + s, half - s))
+                room = max(half - s, 0.0)  # an object wider than its slot (a large prop scattered) sits at its centre
+                x = slot_x[i] + float(rng.uniform(-room, room))
                 y = float(rng.uniform(-0.6, 0.6))
                 z = base + lift + (gap if gap is not None else DROP_HEIGHT + float(rng.uniform(0.0, 0.5)))
                 pos = [x, y, z]
