@@ -112,6 +112,16 @@ class Impact:
     pan: float  # -1 .. 1
 
 
+def add_panned(out: np.ndarray, mono: np.ndarray, start: int, pan: float) -> int:
+    """Add a mono sound into a stereo track from sample `start`, equal-power panned (unity at centre), cut at
+    the track's end; returns the sample where it ends."""
+    end = min(out.shape[1], start + mono.size)
+    left, right = _pan_gains(pan)
+    out[0, start:end] += mono[: end - start] * float(left) * math.sqrt(2)
+    out[1, start:end] += mono[: end - start] * float(right) * math.sqrt(2)
+    return end
+
+
 def mix_impacts(impacts: list[Impact], n_samples: int, seed: int) -> np.ndarray:
     """Place every impact at its sample (rounded), stereo."""
     out = np.zeros((2, n_samples), dtype=np.float32)
@@ -125,10 +135,7 @@ def mix_impacts(impacts: list[Impact], n_samples: int, seed: int) -> np.ndarray:
         mono = np.zeros(length, dtype=np.float32)
         for p in parts:
             mono[:p.size] += p / len(parts)
-        end = min(n_samples, start + length)
-        left, right = _pan_gains(ev.pan)
-        out[0, start:end] += mono[: end - start] * float(left) * math.sqrt(2)
-        out[1, start:end] += mono[: end - start] * float(right) * math.sqrt(2)
+        add_panned(out, mono, start, ev.pan)
     return out
 
 
@@ -217,10 +224,11 @@ VOICE_PEAK = 0.5  # a voice line sits above the contact sounds (about -6 dBFS pe
 VOICE_FADE_S = 0.02
 
 
-def voice_line(samples: np.ndarray, rate: int, start: float, pan: float, n_samples: int) -> np.ndarray:
-    """A cameo's voice sample as a stereo track: mono, resampled to SAMPLE_RATE, normalised to VOICE_PEAK,
-    panned to where the speaker is on screen and starting at `start` seconds (cut, with a short fade, at
-    the clip's end)."""
+def voice_line(samples: np.ndarray, rate: int, start: float, pan: float, n_samples: int,
+               peak_to: float = VOICE_PEAK) -> np.ndarray:
+    """A voice (a cameo's sample, a spoken line) as a stereo track: mono, resampled to SAMPLE_RATE, normalised
+    to `peak_to`, panned to where the speaker is on screen and starting at `start` seconds (cut, with a short
+    fade, at the clip's end)."""
     out = np.zeros((2, n_samples), dtype=np.float32)
     mono = np.asarray(samples, dtype=np.float64)
     if mono.ndim == 2:
@@ -235,7 +243,7 @@ def voice_line(samples: np.ndarray, rate: int, start: float, pan: float, n_sampl
     peak = float(np.abs(mono).max(initial=0.0))
     if peak <= 0:
         return out
-    mono = mono * (VOICE_PEAK / peak)
+    mono = mono * (peak_to / peak)
     fade = min(mono.size, int(VOICE_FADE_S * SAMPLE_RATE))
     if fade:
         mono[:fade] *= np.linspace(0.0, 1.0, fade)

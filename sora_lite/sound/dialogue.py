@@ -7,12 +7,13 @@ curly and guillemet quotes all count. The speaker phrase picks the voice (a woma
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from sora_lite.common.sound import SAMPLE_RATE, _pan_gains
+from sora_lite.common.sound import SAMPLE_RATE, VOICE_PEAK, voice_line
 from sora_lite.sound.events import SoundEvent
 from sora_lite.sound.speech import speak
 
@@ -23,6 +24,7 @@ SPEAK_VERBS = {
     "shouts": "shouts", "shouted": "shouts", "yells": "shouts", "yelled": "shouts", "screams": "shouts",
     "exclaims": "shouts", "cries": "shouts", "sings": "says",
 }
+LINE_PEAK = VOICE_PEAK / math.sqrt(2)  # a spoken line sits 3 dB under a cameo's own voice sample at centre pan
 MANNER_GAIN_DB = {"says": 0.0, "whispers": -9.0, "shouts": 3.0}
 WOMAN = {"woman", "women", "girl", "lady", "she", "her", "mother", "mom", "grandmother", "female", "queen",
          "actress", "princess", "wife", "sister", "daughter", "aunt", "waitress", "businesswoman"}
@@ -73,13 +75,9 @@ def place_line(line: Line, start: float, pan: float, n_samples: int, source: str
     """The line as a stereo track starting at `start` s, panned to the speaker; and its ground-truth event
     (start and end of the voiced part, the exact words). A line longer than the clip is cut with its event."""
     spoken = speak(line.words, line.voice)
-    out = np.zeros((2, n_samples), dtype=np.float32)
+    out = voice_line(spoken.audio, SAMPLE_RATE, start, pan, n_samples,
+                     peak_to=LINE_PEAK * 10 ** (MANNER_GAIN_DB[line.manner] / 20))
     begin = int(round(start * SAMPLE_RATE))
-    mono = spoken.audio[: max(0, n_samples - begin)] * (10 ** (MANNER_GAIN_DB[line.manner] / 20)) * 0.5
-    if mono.size:
-        left, right = _pan_gains(pan)
-        out[0, begin : begin + mono.size] = mono * float(left)
-        out[1, begin : begin + mono.size] = mono * float(right)
     spans = spoken.spans or ((0.0, spoken.seconds),)
     end_limit = (n_samples - begin) / SAMPLE_RATE
     first, last = spans[0][0], min(spans[-1][1], end_limit)

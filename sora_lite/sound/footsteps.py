@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from sora_lite.common.sound import SAMPLE_RATE, _pan_gains
+from sora_lite.common.sound import SAMPLE_RATE, add_panned
 from sora_lite.sound.events import SoundEvent
 
 
@@ -134,10 +134,7 @@ def mix_footsteps(steps: list[Footfall], n_samples: int, seed: int) -> tuple[np.
         if not 0 <= start < n_samples:
             continue
         mono = footstep_sound(st.material, st.gait, np.random.default_rng([seed, k, 29]))
-        end = min(n_samples, start + mono.size)
-        left, right = _pan_gains(st.pan)
-        out[0, start:end] += mono[: end - start] * float(left) * math.sqrt(2)
-        out[1, start:end] += mono[: end - start] * float(right) * math.sqrt(2)
+        end = add_panned(out, mono, start, st.pan)
         events.append(SoundEvent("clap" if st.gait == "clap" else "footstep", st.time, end / SAMPLE_RATE, source=st.source,
                                  detail={"material": st.material, "gait": st.gait}))
     return out, events

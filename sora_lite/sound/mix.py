@@ -58,10 +58,7 @@ def speech_envelope(dialogue: np.ndarray, release_s: float = 0.25) -> np.ndarray
 
 def true_peak(audio: np.ndarray) -> float:
     """Linear true peak: the maximum of the signal upsampled 4× (BS.1770-4 annex 2)."""
-    if audio.size == 0:
-        return 0.0
-    up = signal.resample_poly(np.asarray(audio, dtype=np.float64), 4, 1, axis=-1)
-    return float(np.abs(up).max(initial=0.0))
+    return float(peak_envelope(audio).max(initial=0.0))
 
 
 def peak_envelope(audio: np.ndarray) -> np.ndarray:
@@ -87,12 +84,6 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, lookahead_s: float = 0.005, 
     reduction = np.log(np.maximum(1.0 - g, 1e-12))
     held = np.exp(idx * c + np.maximum.accumulate(reduction - idx * c))
     return 1.0 - np.maximum(held, 1.0 - g)
-
-
-def limit(audio: np.ndarray, ceiling: float, lookahead_s: float = 0.005, release_s: float = 0.08) -> np.ndarray:
-    """Look-ahead true-peak limiter."""
-    x = np.asarray(audio, dtype=np.float64)
-    return (x * limiter_gain(peak_envelope(x), ceiling, lookahead_s, release_s)).astype(np.float32)
 
 
 def mix(dialogue: np.ndarray | None = None, effects: np.ndarray | None = None, music: np.ndarray | None = None,
@@ -123,25 +114,27 @@ def mix(dialogue: np.ndarray | None = None, effects: np.ndarray | None = None, m
     return normalise(out, target_lufs)
 
 
-def _measure(audio: np.ndarray) -> float | None:
+def _loudness(audio: np.ndarray) -> float:
+    """Integrated loudness (BS.1770-4, pyloudnorm) of a clip at least one 400 ms block long; −inf when silent."""
     import pyloudnorm
 
+    return float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(np.asarray(audio, dtype=np.float64).T))
+
+
+def _measure(audio: np.ndarray) -> float | None:
     if audio.shape[-1] < int(0.4 * SAMPLE_RATE):
         return None
-    value = float(pyloudnorm.Meter(SAMPLE_RATE).integrated_loudness(np.asarray(audio, dtype=np.float64).T))
+    value = _loudness(audio)
     return value if math.isfinite(value) else None
 
 
 def normalise(audio: np.ndarray, target_lufs: float = TARGET_LUFS,
               ceiling_dbtp: float = TRUE_PEAK_DBTP) -> tuple[np.ndarray, MixReport]:
     """Gain to `target_lufs` integrated (pyloudnorm), then limit the true peak to `ceiling_dbtp`."""
-    import pyloudnorm
-
     x = np.asarray(audio, dtype=np.float64)
-    meter = pyloudnorm.Meter(SAMPLE_RATE)
     if x.shape[-1] < int(0.4 * SAMPLE_RATE):
         return x.astype(np.float32), MixReport(None, None, 0.0, "shorter than one 400 ms gating block: not normalised")
-    before = float(meter.integrated_loudness(x.T))
+    before = _loudness(x)
     if not math.isfinite(before):
         return x.astype(np.float32), MixReport(None, None, 0.0, "silent: not normalised")
     if before < QUIET_BELOW_LUFS:
@@ -159,7 +152,7 @@ def normalise(audio: np.ndarray, target_lufs: float = TARGET_LUFS,
         y = x * gain
         if float(peaks.max(initial=0.0)) * gain > ceiling:
             y = y * limiter_gain(peaks * gain, ceiling)
-        after = float(meter.integrated_loudness(y.T))
+        after = _loudness(y)
         if not math.isfinite(after) or abs(after - target_lufs) < 0.3 or gain_db >= MAX_GAIN_DB:
             break
         gain_db = min(gain_db + target_lufs - after, MAX_GAIN_DB)
