@@ -248,7 +248,5 @@ def voice_line(samples: np.ndarray, rate: int, start: float, pan: float, n_sampl
     if fade:
         mono[:fade] *= np.linspace(0.0, 1.0, fade)
         mono[-fade:] *= np.linspace(1.0, 0.0, fade)
-    left, right = _pan_gains(pan)
-    out[0, begin : begin + mono.size] = mono * float(left) * math.sqrt(2)
-    out[1, begin : begin + mono.size] = mono * float(right) * math.sqrt(2)
+    add_panned(out, mono, begin, pan)
     return out
