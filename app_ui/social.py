@@ -223,53 +223,42 @@ def check_remix(studio: Any, clip: str, user: UserInfo, token: str | None) -> No
     sharing.check_remix(studio.store, clip, user, token)
 
 
-def build_projects_tab(studio: Any, session_user: gr.State, user_of: UserOf, shown_errors: Callable[[Callable], Callable],
-                       render_place: Callable[[Any], Any], gpu: Callable[[Callable], Callable], render_slots: int,
-                       size_of: Callable[[str], tuple[int, int]], sizes: list[str], default_size: str) -> None:
-    """The Projects tab: shared storyboards (create, invite, revoke, add / edit / remove shots, render)."""
+def _project_handlers(studio: Any, user_of: UserOf, render_place: Callable[[Any], Any],
+                      size_of: Callable[[str], tuple[int, int]]) -> dict[str, Callable[..., Any]]:
+    """The Projects tab's callbacks by name, each one library call as the signed-in visitor."""
     store = studio.store
 
     def shown(view: projects.ProjectView) -> tuple[dict[str, Any], list[list[Any]]]:
         return view.to_dict(), view.table()
 
-    @shown_errors
     def mine(session: str | None, profile: gr.OAuthProfile | None, http: gr.Request) -> list[dict[str, Any]]:
         return projects.list_projects(store, user_of(session, profile, http))
 
-    @shown_errors
     def create(title: str, session: str | None, profile: gr.OAuthProfile | None, http: gr.Request) -> tuple[Any, Any, str]:
         view = projects.create_project(store, user_of(session, profile, http), title or "")
         return *shown(view), view.id
 
-    @shown_errors
     def open_(project: str, session: str | None, profile: gr.OAuthProfile | None, http: gr.Request) -> tuple[Any, Any]:
         return shown(projects.get_project(store, user_of(session, profile, http), project or ""))
 
-    @shown_errors
     def invite(project: str, username: str, session: str | None, profile: gr.OAuthProfile | None, http: gr.Request) -> tuple[Any, Any]:
         return shown(projects.invite(store, user_of(session, profile, http), project or "", username or ""))
 
-    @shown_errors
     def revoke(project: str, username: str, session: str | None, profile: gr.OAuthProfile | None, http: gr.Request) -> tuple[Any, Any]:
         return shown(projects.revoke(store, user_of(session, profile, http), project or "", username or ""))
 
-    @shown_errors
     def add(project: str, text: str, camera: str, seconds: Any, session: str | None, profile: gr.OAuthProfile | None,
             http: gr.Request) -> tuple[Any, Any]:
         return shown(projects.add_shot(store, user_of(session, profile, http), project or "", text or "", camera or "static", seconds))
 
-    @shown_errors
     def edit(project: str, shot: str, text: str, camera: str, seconds: Any, session: str | None,
              profile: gr.OAuthProfile | None, http: gr.Request) -> tuple[Any, Any]:
         return shown(projects.edit_shot(store, user_of(session, profile, http), project or "", shot or "",
                                         prompt=text or None, camera=camera or None, seconds=seconds))
 
-    @shown_errors
     def remove(project: str, shot: str, session: str | None, profile: gr.OAuthProfile | None, http: gr.Request) -> tuple[Any, Any]:
         return shown(projects.remove_shot(store, user_of(session, profile, http), project or "", shot or ""))
 
-    @gpu
-    @shown_errors
     def render(project: str, engine: str, size: str, fps: float, seed: float, session: str | None,
                profile: gr.OAuthProfile | None, http: gr.Request) -> tuple[str, dict[str, Any]]:
         width, height = size_of(size)
@@ -279,51 +268,75 @@ def build_projects_tab(studio: Any, session_user: gr.State, user_of: UserOf, sho
                                              height=height, fps=int(float(fps)), seed=int(float(seed)))
         return record.video_path, record.public_dict(studio.home)
 
-    light = {"concurrency_limit": LIGHT_SLOTS}
+    return {"mine": mine, "create": create, "open_": open_, "invite": invite, "revoke": revoke, "add": add,
+            "edit": edit, "remove": remove, "render": render}
+
+
+def _projects_panel(sizes: list[str], default_size: str) -> dict[str, Any]:
+    """The Projects tab's components by name (call inside the tab)."""
+    gr.Markdown("Make a storyboard together: the owner invites people by username, everyone on the project adds "
+                "and edits shots (every change is kept), the owner renders. The clip's record and its C2PA "
+                "manifest name every contributor. Signed-in accounts only.")
+    with gr.Row():
+        list_btn = gr.Button("My projects")
+        title = gr.Textbox(label="New project title", max_lines=1, max_length=projects.MAX_TITLE)
+        create_btn = gr.Button("Create", variant="primary")
+    listing = gr.JSON(label="Projects I own or was invited to")
+    with gr.Row():
+        project_id = gr.Textbox(label="Project id", max_lines=1, elem_id="project-id")
+        open_btn = gr.Button("Open project")
+        member = gr.Textbox(label="Username", max_lines=1)
+        invite_btn = gr.Button("Invite")
+        revoke_btn = gr.Button("Revoke", variant="stop")
+    table = gr.Dataframe(headers=["shot id", "shot", "camera", "seconds", "last edited by"], interactive=False,
+                         label="Shots")
+    with gr.Row():
+        shot_id = gr.Textbox(label="Shot id (to edit or remove)", max_lines=1)
+        shot_text = gr.Textbox(label="Shot text", max_lines=2)
+        camera = gr.Textbox(label="Camera", value="static", max_lines=1)
+        seconds = gr.Number(2, label="Seconds", minimum=0.5, maximum=20)
+    with gr.Row():
+        add_btn = gr.Button("Add shot")
+        edit_btn = gr.Button("Save edit")
+        remove_btn = gr.Button("Remove shot")
+    with gr.Accordion("Render (owner)", open=False):
+        with gr.Row():
+            engine = gr.Textbox(label="Engine / model", value="world", max_lines=1)
+            size = gr.Dropdown(sizes, value=default_size, label="Size", allow_custom_value=True)
+            fps = gr.Slider(8, 60, value=24, step=1, label="FPS")
+            seed = gr.Number(0, label="Seed", precision=0, minimum=0)
+        render_btn = gr.Button("Render project", variant="primary")
+        video = gr.Video(label="Project clip", interactive=False)
+        clip_record = gr.JSON(label="Record (info.project names the contributors)")
+    project_json = gr.JSON(label="Project (members, shots, edit history)")
+    return locals()
+
+
+_VIEW = ["project_json", "table"]
+# button, handler, inputs (the session state follows them), outputs, endpoint; wired in this order
+PROJECT_WIRING = [
+    ("list_btn", "mine", [], ["listing"], "project_list"),
+    ("create_btn", "create", ["title"], [*_VIEW, "project_id"], "project_create"),
+    ("open_btn", "open_", ["project_id"], _VIEW, "project_open"),
+    ("invite_btn", "invite", ["project_id", "member"], _VIEW, "project_invite"),
+    ("revoke_btn", "revoke", ["project_id", "member"], _VIEW, "project_revoke"),
+    ("add_btn", "add", ["project_id", "shot_text", "camera", "seconds"], _VIEW, "project_add_shot"),
+    ("edit_btn", "edit", ["project_id", "shot_id", "shot_text", "camera", "seconds"], _VIEW, "project_edit"),
+    ("remove_btn", "remove", ["project_id", "shot_id"], _VIEW, "project_remove_shot"),
+]
+
+
+def build_projects_tab(studio: Any, session_user: gr.State, user_of: UserOf, shown_errors: Callable[[Callable], Callable],
+                       render_place: Callable[[Any], Any], gpu: Callable[[Callable], Callable], render_slots: int,
+                       size_of: Callable[[str], tuple[int, int]], sizes: list[str], default_size: str) -> None:
+    """The Projects tab: shared storyboards (create, invite, revoke, add / edit / remove shots, render)."""
+    handlers = _project_handlers(studio, user_of, render_place, size_of)
     with gr.Tab("Projects"):
-        gr.Markdown("Make a storyboard together: the owner invites people by username, everyone on the project adds "
-                    "and edits shots (every change is kept), the owner renders. The clip's record and its C2PA "
-                    "manifest name every contributor. Signed-in accounts only.")
-        with gr.Row():
-            list_btn = gr.Button("My projects")
-            title = gr.Textbox(label="New project title", max_lines=1, max_length=projects.MAX_TITLE)
-            create_btn = gr.Button("Create", variant="primary")
-        listing = gr.JSON(label="Projects I own or was invited to")
-        with gr.Row():
-            project_id = gr.Textbox(label="Project id", max_lines=1, elem_id="project-id")
-            open_btn = gr.Button("Open project")
-            member = gr.Textbox(label="Username", max_lines=1)
-            invite_btn = gr.Button("Invite")
-            revoke_btn = gr.Button("Revoke", variant="stop")
-        table = gr.Dataframe(headers=["shot id", "shot", "camera", "seconds", "last edited by"], interactive=False,
-                             label="Shots")
-        with gr.Row():
-            shot_id = gr.Textbox(label="Shot id (to edit or remove)", max_lines=1)
-            shot_text = gr.Textbox(label="Shot text", max_lines=2)
-            camera = gr.Textbox(label="Camera", value="static", max_lines=1)
-            seconds = gr.Number(2, label="Seconds", minimum=0.5, maximum=20)
-        with gr.Row():
-            add_btn = gr.Button("Add shot")
-            edit_btn = gr.Button("Save edit")
-            remove_btn = gr.Button("Remove shot")
-        with gr.Accordion("Render (owner)", open=False):
-            with gr.Row():
-                engine = gr.Textbox(label="Engine / model", value="world", max_lines=1)
-                size = gr.Dropdown(sizes, value=default_size, label="Size", allow_custom_value=True)
-                fps = gr.Slider(8, 60, value=24, step=1, label="FPS")
-                seed = gr.Number(0, label="Seed", precision=0, minimum=0)
-            render_btn = gr.Button("Render project", variant="primary")
-            video = gr.Video(label="Project clip", interactive=False)
-            clip_record = gr.JSON(label="Record (info.project names the contributors)")
-        project_json = gr.JSON(label="Project (members, shots, edit history)")
-    view_out = [project_json, table]
-    list_btn.click(mine, [session_user], [listing], api_name="project_list", **light)
-    create_btn.click(create, [title, session_user], [*view_out, project_id], api_name="project_create", **light)
-    open_btn.click(open_, [project_id, session_user], view_out, api_name="project_open", **light)
-    invite_btn.click(invite, [project_id, member, session_user], view_out, api_name="project_invite", **light)
-    revoke_btn.click(revoke, [project_id, member, session_user], view_out, api_name="project_revoke", **light)
-    add_btn.click(add, [project_id, shot_text, camera, seconds, session_user], view_out, api_name="project_add_shot", **light)
-    edit_btn.click(edit, [project_id, shot_id, shot_text, camera, seconds, session_user], view_out, api_name="project_edit", **light)
-    remove_btn.click(remove, [project_id, shot_id, session_user], view_out, api_name="project_remove_shot", **light)
-    render_btn.click(render, [project_id, engine, size, fps, seed, session_user], [video, clip_record],
-                     api_name="project_render", concurrency_id="render", concurrency_limit=render_slots)
+        parts = _projects_panel(sizes, default_size)
+    for button, handler, inputs, outputs, endpoint in PROJECT_WIRING:
+        parts[button].click(shown_errors(handlers[handler]), [*(parts[i] for i in inputs), session_user],
+                            [parts[o] for o in outputs], api_name=endpoint, concurrency_limit=LIGHT_SLOTS)
+    parts["render_btn"].click(gpu(shown_errors(handlers["render"])),
+                              [parts[i] for i in ("project_id", "engine", "size", "fps", "seed")] + [session_user],
+                              [parts["video"], parts["clip_record"]], api_name="project_render",
+                              concurrency_id="render", concurrency_limit=render_slots)

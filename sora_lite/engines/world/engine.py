@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -55,6 +55,127 @@ class ShotPlan:
     named: list[str] = field(default_factory=list)  # bodies the shot's text names (the camera holds them)
     exits: list[str] = field(default_factory=list)  # named, but the text lets them leave the frame
     still: bool = False  # the text or the storyboard asked for a camera that does not move
+
+
+@dataclass
+class _Job:
+    """What one request asks for, read and checked before anything is simulated."""
+
+    plans: list[ShotPlan]
+    words: ParseResult  # the words used / ignored and the parse notes across all shots
+    looks: dict[str, CameoLook]  # the granted cameos only
+    base_spec: SceneSpec  # the first shot's spec with the request's extra perturbations (before an image backdrop)
+    width: int
+    height: int
+    fps: int
+    seed: int
+    backdrop: np.ndarray | None  # image-to-video: the still, H×W×3 uint8
+    quality: str
+    workers: int
+    min_pixels: int
+    horizon: Any  # options.horizon, checked where the still is read
+
+    @property
+    def total_frames(self) -> int:
+        return sum(p.n_frames for p in self.plans)
+
+
+@dataclass
+class _Speech:
+    """Spoken lines planned before any shot is drawn: the speaker's mouth moves with its line, its head turns to
+    whom it addresses (mouths.py)."""
+
+    spoken: list[PlannedLine]
+    mouth_open: dict[str, np.ndarray]
+    mouth_at: dict[str, np.ndarray]  # per speaker, the mouth's world point in every frame (NaN until posed)
+    head_turn: Any
+    facing: dict[str, str | None]
+
+    def pose(self, model: Any, seg: Segment, shot_poses: list[CameraPose]) -> None:
+        """Where each speaker's mouth is in the frames of `seg`, once its camera is planned."""
+        if not self.mouth_open:
+            return
+        for name, pts in pose_mouths(model, seg.scene, seg.qpos, seg.start_frame, self.mouth_open, self.head_turn,
+                                     self.facing, shot_poses).items():
+            self.mouth_at[name][seg.start_frame:seg.start_frame + len(pts)] = pts
+
+
+def _plan_speech(plans: list[ShotPlan], seed: int, fps: int, total_frames: int) -> _Speech:
+    """The lines the shots' texts speak, synthesised (cached) before any shot is drawn; the camera holds each
+    speaker as a named subject while it speaks."""
+    spoken = plan_lines([p.prompt for p in plans], [p.start_frame / fps for p in plans], total_frames / fps,
+                        [p.spec.object_names() for p in plans])
+    mouth_open = openness_by_speaker(spoken, fps, total_frames)
+    mouth_at = {name: np.full((total_frames, 3), np.nan) for name in mouth_open}
+    head_turn = turn_weights(spoken, fps, total_frames)
+    people = [b.name for b in layout_bodies(plans[0].spec, seed)
+              if b.shape == "character" or (b.recipe is not None and is_person(b.recipe))]
+    facing = addressees(spoken, people)
+    for pl in spoken:
+        if pl.source is not None and pl.source not in plans[pl.shot].named:
+            plans[pl.shot].named.append(pl.source)
+    return _Speech(spoken, mouth_open, mouth_at, head_turn, facing)
+
+
+@dataclass
+class _Picture:
+    """Image-to-video: the still and its ground, fitted to the first shot's camera once that is planned."""
+
+    pixels: np.ndarray
+    ground: StillGround
+    width: int
+    height: int
+    backdrop_px: np.ndarray | None = None
+    backdrop_size: Any = None
+    ground_size: Any = None
+    ground_px: np.ndarray | None = None
+    layer_meshes: list[tuple[list[float], list[float], list[int]]] = field(default_factory=list)
+
+    def fit(self, seg: Segment, shot_poses: list[CameraPose], decision: FramingDecision) -> list[CameraPose]:
+        """The first shot's camera path over the picture; the picture cut into layers and fitted to it."""
+        shot_poses = still_camera_path(shot_poses[0], len(shot_poses), seg.pos)
+        width, height = self.width, self.height
+        # standing things cut out of the picture stand at their own depth; the layers behind them
+        # get the picture with those things painted out (seen only once the camera moves)
+        layers = picture_layers(self.pixels, self.ground.horizon)
+        behind = behind_layers(self.pixels, layers)
+        self.layer_meshes = fit_layers(self.pixels, layers, shot_poses[0], width, height)
+        self.backdrop_px, self.backdrop_size = fit_still(behind, shot_poses[0], width, height, BACKDROP_PAD)
+        self.ground_size, self.ground_px = fit_ground(behind, shot_poses[0], width, height,
+                                                      backdrop_depth(shot_poses[0]))
+        decision.notes.append(f"picture layers: {len(self.layer_meshes)} standing thing(s) cut out of the "
+                              f"still ({', '.join(x.cues for x in layers) or 'none found'}), the "
+                              "ground layer and the backdrop behind them")
+        decision.mode = "image"
+        decision.notes.append(f"image-to-video: horizon at {self.ground.horizon:.0%} of the height "
+                              f"({self.ground.source}); the first frame is the still, the objects enter "
+                              "after it on its ground; a slow push-in")
+        seg.hidden[0, :] = True  # the first frame is the still alone
+        return shot_poses
+
+    def dress(self, scene: Scene) -> Scene:
+        """The scene to draw: with the fitted backdrop, ground layer and picture layers."""
+        assert self.backdrop_px is not None
+        return replace(scene, backdrop_size=self.backdrop_size,
+                       backdrop_px=(self.backdrop_px.shape[1], self.backdrop_px.shape[0]),
+                       ground_size=self.ground_size, ground_pixels=self.ground_px,
+                       layer_meshes=self.layer_meshes or None,
+                       layer_pixels=self.pixels if self.layer_meshes else None)
+
+
+@dataclass
+class _Footage:
+    """What the simulate stage hands on: every shot's segment, camera poses and framing."""
+
+    sim: Simulation
+    segments: list[Segment] = field(default_factory=list)
+    poses: list[CameraPose] = field(default_factory=list)
+    framing: list[FramingDecision] = field(default_factory=list)
+    carried: list[dict[str, Any]] = field(default_factory=list)  # per rebuild, the bodies carried into it
+
+    @property
+    def events(self) -> list:
+        return [e for s in self.segments for e in s.events]
 
 
 def _nothing_parsed(spec: SceneSpec) -> ParseResult:
@@ -121,6 +242,38 @@ def _relaunched(before: SceneSpec, after: SceneSpec) -> set[str]:
             out.update(names[k:k + o.count])
         k += o.count
     return out
+
+
+def _info(job: _Job, footage: _Footage, track: Any, soundtrack: Soundtrack, cameos_info: list[dict[str, Any]],
+          shots_info: list[dict[str, Any]], timings: dict[str, float], stream: RenderStream,
+          used_spec: dict[str, Any]) -> dict[str, Any]:
+    """The result's info: what was understood, shown and heard, per shot how it was framed, and the timings."""
+    return {
+        "engine": "world",
+        "words_used": job.words.used,
+        "words_ignored": job.words.ignored,
+        "parse_notes": job.words.notes,
+        "objects": track.names,
+        "audio_source": "simulated contacts"
+        + (" + cameo voice" if any(c["voice_at"] is not None for c in cameos_info) else "")
+        + (" + spoken lines" if any(x.get("start") is not None for x in soundtrack.lines) else "")
+        + (f" + {soundtrack.mix['music']} score" if soundtrack.mix.get("music") else "")
+        + (" + " + ", ".join(soundtrack.mix["beds"]) if soundtrack.mix.get("beds") else ""),
+        "soundtrack": {"lines": soundtrack.lines, **soundtrack.mix},
+        "cameos": cameos_info,
+        "shots": shots_info,
+        "framing": [d.to_dict() for d in footage.framing],
+        "carried": footage.carried,
+        "contacts": len(footage.events),
+        "perturbations": footage.sim.applied,
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+        "render_workers": job.workers,
+        "render_pool": stream.used_pool,  # False: drawn in this process (small clip, or the pool is busy/cold)
+        "quality": job.quality,
+        "spec": used_spec,
+        "specs_per_shot": [p.spec.to_dict() for p in job.plans] if len(job.plans) > 1 else None,
+        "sample_rate": sound.SAMPLE_RATE,
+    }
 
 
 class WorldEngine:
@@ -258,6 +411,54 @@ class WorldEngine:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         report("parse", 0.0)
+        job = self._job(request)
+        report("parse", 1.0)
+        timings["parse"] = time.perf_counter() - t0
+
+        # --- simulate each shot, plan its camera from the motion (framing.py), and hand its frames to the renderer,
+        # which draws them while the next shot simulates and the sound is made ---
+        t0 = time.perf_counter()
+        # preview from the first drawn chunk on, while the simulation still runs (not only from frames())
+        stream = RenderStream(job.total_frames, job.width, job.height, job.workers, job.min_pixels, preview=preview)
+        opened.append(stream)
+        sim, twin, picture = self._simulations(request, job)
+        speech = _plan_speech(job.plans, request.seed, job.fps, job.total_frames)
+        footage = self._film(job, sim, twin, picture, speech, stream, check, report, cancel, timings)
+        timings["simulate"] = time.perf_counter() - t0
+
+        # --- audio ---
+        t0 = time.perf_counter()
+        check("audio")
+        report("audio", 0.0)
+        track, soundtrack, shift_ms, cameos_info = self._sound(request, job, footage, speech)
+        report("audio", 1.0)
+        timings["audio"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        check("rendering")
+        frames = self._frames(job, stream, cancel, report, preview, timings)
+        report("render", 1.0)
+        timings["render"] = stream.seconds  # first hand-over to last frame, overlapping simulate and audio
+        timings["render_wait"] = time.perf_counter() - t0
+
+        shots_info = [{"index": p.index, "start_frame": p.start_frame, "end_frame": p.start_frame + p.n_frames,
+                       "prompt": p.prompt, "camera": p.camera.move, "named": p.named, "exits": p.exits,
+                       "subjects": d.subjects, "framing": d.to_dict()} for p, d in zip(job.plans, footage.framing)]
+        t0 = time.perf_counter()
+        truth = ground_truth(track, footage.poses, job.fps, job.base_spec.pacing.speed, job.width, job.height,
+                             footage.events, shots_info, sim.applied, shift_ms)
+        truth["sound_events"] = soundtrack.sidecar()  # speech (with its words), footsteps, music accents, beds
+        truth["mouths"] = self._mouth_truth(speech.mouth_open, speech.mouth_at, footage.poses, job.width, job.height,
+                                            speech.facing)
+        timings["truth"] = time.perf_counter() - t0
+        used_spec = job.plans[0].spec.to_dict()
+        info = _info(job, footage, track, soundtrack, cameos_info, shots_info, timings, stream, used_spec)
+        clip = Clip(frames=frames, fps=Fraction(job.fps), audio=soundtrack.audio, sample_rate=sound.SAMPLE_RATE,
+                    metadata={"engine": "world", "seed": request.seed})
+        return GenerationResult(clip=clip, spec=used_spec, info=info, ground_truth=truth)
+
+    def _job(self, request: GenerationRequest) -> _Job:
+        """Plan the shots and read the request's options, each bad one with its own error, before anything runs."""
         plans, words = self._plan(request)
         opts = request.options or {}
         looks = granted_looks(opts.get("cameos"))  # only what the studio checked: never a face it did not grant
@@ -270,9 +471,7 @@ class WorldEngine:
             spec_d["perturbations"] = spec_d["perturbations"] + list(extra)
             base_spec = SceneSpec.from_dict(spec_d)
             plans[0].spec = base_spec
-        perturbations: list[Perturbation] = list(base_spec.perturbations)
-        width, height, fps = request.width, request.height, request.fps
-        speed = base_spec.pacing.speed
+        width, height = request.width, request.height
         backdrop = None
         if request.image:
             backdrop = read_still(request.image, width, height)
@@ -288,189 +487,122 @@ class WorldEngine:
         min_pixels = opts.get("parallel_min_pixels", PARALLEL_MIN_PIXELS)
         if not isinstance(workers, int) or not 1 <= workers <= 2:
             raise RequestError("options.workers must be 1 or 2 (render processes)")
-        report("parse", 1.0)
-        timings["parse"] = time.perf_counter() - t0
+        return _Job(plans, words, looks, base_spec, width, height, request.fps, request.seed, backdrop, quality,
+                    workers, min_pixels, opts.get("horizon"))
 
-        # --- simulate each shot, plan its camera from the motion (framing.py), and hand its frames to the renderer,
-        # which draws them while the next shot simulates and the sound is made ---
-        t0 = time.perf_counter()
-        aspect = width / height
-        total_frames = sum(p.n_frames for p in plans)
-        # preview from the first drawn chunk on, while the simulation still runs (not only from frames())
-        stream = RenderStream(total_frames, width, height, workers, min_pixels, preview=preview)
-        opened.append(stream)
+    def _simulations(self, request: GenerationRequest,
+                     job: _Job) -> tuple[Simulation, Simulation | None, _Picture | None]:
+        """The simulation of the first shot's scene, its lawful twin for a control clip, and the still's ground."""
+        perturbations: list[Perturbation] = list(job.base_spec.perturbations)
+        speed = job.base_spec.pacing.speed
         # The still is only drawn, never simulated: the simulation runs on the scene alone, and the picture is
-        # fitted to the first shot's camera once that is planned (image-to-video, below).
-        scene0 = self._scene(plans[0], request.seed, width, height, quality, looks)
-        sim = Simulation(scene0, perturbations, speed, fps, None)
+        # fitted to the first shot's camera once that is planned (image-to-video, `_Picture`).
+        scene0 = self._scene(job.plans[0], request.seed, job.width, job.height, job.quality, job.looks)
+        sim = Simulation(scene0, perturbations, speed, job.fps, None)
         # A control clip (perturbations: gravity flip, teleport, vanish ...) is filmed as its lawful twin would be:
         # the camera is planned from the same scene simulated without perturbations, so the two clips differ in
         # their physics only, never in their framing (a flipped ball flies out of the top of the frame instead
         # of the camera pulling back to follow it).
-        twin = Simulation(scene0, [], speed, fps, None) if perturbations else None
-        backdrop_px = None
-        still: StillGround | None = None
-        layer_meshes: list[tuple[list[float], list[float], list[int]]] = []
-        if backdrop is not None:
-            still = still_ground(backdrop, opts.get("horizon"))
-        segments: list[Segment] = []
-        seg_shots: list[list[ShotPlan]] = []
+        twin = Simulation(scene0, [], speed, job.fps, None) if perturbations else None
+        picture = None
+        if job.backdrop is not None:
+            picture = _Picture(job.backdrop, still_ground(job.backdrop, job.horizon), job.width, job.height)
+        return sim, twin, picture
+
+    def _film(self, job: _Job, sim: Simulation, twin: Simulation | None, picture: _Picture | None,
+              speech: _Speech, stream: RenderStream, check: Callable[[str], None], report: ProgressFn,
+              cancel: threading.Event | None, timings: dict[str, float]) -> _Footage:
+        """Simulate every shot on one continuing simulation (rebuilt when a shot changes the world), plan each
+        shot's camera from its motion, and hand its frames to the renderer."""
+        plans, total_frames = job.plans, job.total_frames
+        out = _Footage(sim)
         key = _world_key(plans[0].spec)
-        carried_log = []
         done = 0
-        poses: list[CameraPose] = []
-        framing: list[FramingDecision] = []
         timings["camera"] = 0.0
         previous: list[str] = []
-        # spoken lines are planned (and synthesised, cached) before any shot is drawn: the speaker's mouth moves
-        # with its line, and the camera holds the speaker as a named subject while it speaks (mouths.py)
-        spoken = plan_lines([p.prompt for p in plans], [p.start_frame / fps for p in plans], total_frames / fps,
-                            [p.spec.object_names() for p in plans])
-        mouth_open = openness_by_speaker(spoken, fps, total_frames)
-        mouth_at = {name: np.full((total_frames, 3), np.nan) for name in mouth_open}
-        head_turn = turn_weights(spoken, fps, total_frames)
-        people = [b.name for b in layout_bodies(plans[0].spec, request.seed)
-                  if b.shape == "character" or (b.recipe is not None and is_person(b.recipe))]
-        facing = addressees(spoken, people)
-        for pl in spoken:
-            if pl.source is not None and pl.source not in plans[pl.shot].named:
-                plans[pl.shot].named.append(pl.source)
         for plan in plans:
             check("simulation")
             if plan.index > 0 and _world_key(plan.spec) != key:
                 key = _world_key(plan.spec)
-                scene = self._scene(plan, request.seed, width, height, quality, looks)
+                scene = self._scene(plan, job.seed, job.width, job.height, job.quality, job.looks)
                 relaunch = _relaunched(plans[plan.index - 1].spec, plan.spec)
                 carried = sim.rebuild(scene, relaunch)
                 if twin is not None:
                     twin.rebuild(scene, relaunch)
-                carried_log.append({"shot": plan.index, "carried": carried})
+                out.carried.append({"shot": plan.index, "carried": carried})
             seg = sim.run(plan.n_frames, plan.start_frame, cancel,
                           lambda f, d=done, n=plan.n_frames: report("simulate", (d + f * n) / total_frames))
             filmed = twin.run(plan.n_frames, plan.start_frame, cancel, lambda f: None) if twin is not None else seg
             done += plan.n_frames
-            segments.append(seg)
-            seg_shots.append([plan])
+            out.segments.append(seg)
             # The whole shot's motion is known now: plan its camera from it, and hand its frames to the
             # renderer (which draws them while the next shot simulates and the sound is made).
             tc = time.perf_counter()
-            camera, hold_still = plan.camera, plan.still
-            if still is not None and plan.index == 0:  # the picture's own view: its horizon sets the angle
-                camera, hold_still = replace(camera, elevation=still.elevation(fovy_from_lens(camera.lens_mm)),
-                                             azimuth=90.0, move="static"), True
-            shot_poses, decision = plan_shot(plan.index, plan.spec, camera, filmed.scene.bodies, filmed.pos,
-                                             filmed.hidden, aspect, fps, plan.named, plan.exits, previous, hold_still,
-                                             room=STILL_ROOM if still is not None and plan.index == 0 else 1.0,
-                                             quat=filmed.quat)
-            if still is not None:
-                if plan.index == 0:
-                    shot_poses = still_camera_path(shot_poses[0], len(shot_poses), seg.pos)
-                    # standing things cut out of the picture stand at their own depth; the layers behind them
-                    # get the picture with those things painted out (seen only once the camera moves)
-                    layers = picture_layers(backdrop, still.horizon)
-                    behind = behind_layers(backdrop, layers)
-                    layer_meshes = fit_layers(backdrop, layers, shot_poses[0], width, height)
-                    backdrop_px, backdrop_size = fit_still(behind, shot_poses[0], width, height, BACKDROP_PAD)
-                    ground_size, ground_px = fit_ground(behind, shot_poses[0], width, height,
-                                                        backdrop_depth(shot_poses[0]))
-                    decision.notes.append(f"picture layers: {len(layer_meshes)} standing thing(s) cut out of the "
-                                          f"still ({', '.join(x.cues for x in layers) or 'none found'}), the "
-                                          "ground layer and the backdrop behind them")
-                    decision.mode = "image"
-                    decision.notes.append(f"image-to-video: horizon at {still.horizon:.0%} of the height "
-                                          f"({still.source}); the first frame is the still, the objects enter "
-                                          "after it on its ground; a slow push-in")
-                    seg.hidden[0, :] = True  # the first frame is the still alone
-                seg.scene = replace(seg.scene, backdrop_size=backdrop_size,
-                                    backdrop_px=(backdrop_px.shape[1], backdrop_px.shape[0]),
-                                    ground_size=ground_size, ground_pixels=ground_px,
-                                    layer_meshes=layer_meshes or None, layer_pixels=backdrop if layer_meshes else None)
-            half = floor_reach(seg.pos, shot_poses)
-            if half > seg.scene.floor_half:  # the shot films beyond the usual floor: draw a bigger one
-                seg.scene = replace(seg.scene, floor_half=half)
+            shot_poses, decision = self._frame_shot(plan, seg, filmed, picture, previous, job)
             timings["camera"] += time.perf_counter() - tc
             previous = decision.subjects or previous
-            poses += shot_poses
-            framing.append(decision)
-            if mouth_open:
-                for name, pts in pose_mouths(sim.model, seg.scene, seg.qpos, seg.start_frame, mouth_open, head_turn,
-                                             facing, shot_poses).items():
-                    mouth_at[name][seg.start_frame:seg.start_frame + len(pts)] = pts
+            out.poses += shot_poses
+            out.framing.append(decision)
+            speech.pose(sim.model, seg, shot_poses)
+            backdrop_px = picture.backdrop_px if picture is not None else None
             stream.submit(RenderJob(seg.scene, backdrop_px, seg.qpos, shot_poses, seg.hidden), seg.start_frame)
             report("simulate", done / total_frames)
-        events = [e for s in segments for e in s.events]
-        timings["simulate"] = time.perf_counter() - t0
+        return out
 
-        # --- audio ---
-        t0 = time.perf_counter()
-        check("audio")
-        report("audio", 0.0)
-        track = build_track(segments, poses, width, height)
-        effects, default_bed, shift_ms, step_events = self._audio(request, plans, events, track, poses, sim, width, height, fps,
-                                                     total_frames)
-        voices, cameos_info = self._cameo_voices(effects.shape[1], segments, looks, track, width, fps)
+    def _frame_shot(self, plan: ShotPlan, seg: Segment, filmed: Segment, picture: _Picture | None,
+                    previous: list[str], job: _Job) -> tuple[list[CameraPose], FramingDecision]:
+        """The shot's camera path, planned from the motion `filmed` (framing.py); a picture is fitted to the first
+        shot's camera, and a shot that films beyond the usual floor gets a bigger one."""
+        camera, hold_still = plan.camera, plan.still
+        first_still = picture is not None and plan.index == 0
+        if first_still:  # the picture's own view: its horizon sets the angle
+            camera, hold_still = replace(camera, elevation=picture.ground.elevation(fovy_from_lens(camera.lens_mm)),
+                                         azimuth=90.0, move="static"), True
+        shot_poses, decision = plan_shot(plan.index, plan.spec, camera, filmed.scene.bodies, filmed.pos,
+                                         filmed.hidden, job.width / job.height, job.fps, plan.named, plan.exits,
+                                         previous, hold_still, room=STILL_ROOM if first_still else 1.0,
+                                         quat=filmed.quat)
+        if picture is not None:
+            if plan.index == 0:
+                shot_poses = picture.fit(seg, shot_poses, decision)
+            seg.scene = picture.dress(seg.scene)
+        half = floor_reach(seg.pos, shot_poses)
+        if half > seg.scene.floor_half:  # the shot films beyond the usual floor: draw a bigger one
+            seg.scene = replace(seg.scene, floor_half=half)
+        return shot_poses, decision
+
+    def _sound(self, request: GenerationRequest, job: _Job, footage: _Footage,
+               speech: _Speech) -> tuple[Any, Soundtrack, float, list[dict[str, Any]]]:
+        """The tracked objects, the soundtrack (contacts, footsteps, cameo voices, spoken lines, beds), the
+        audio shift of an AV-sync control (ms) and what each cameo showed."""
+        plans, width, fps, events = job.plans, job.width, job.fps, footage.events
+        track = build_track(footage.segments, footage.poses, width, job.height)
+        effects, default_bed, shift_ms, step_events = self._audio(request, plans, events, track, footage.poses,
+                                                                  footage.sim, width, job.height, fps,
+                                                                  job.total_frames)
+        voices, cameos_info = self._cameo_voices(effects.shape[1], footage.segments, job.looks, track, width, fps)
         soundtrack = self._soundtrack(request, plans, events, track, effects, default_bed, voices, width, fps,
-                                      total_frames, spoken, shift_ms)
+                                      job.total_frames, speech.spoken, shift_ms)
         soundtrack.events.extend(step_events)  # footsteps join the sidecar's sound events
-        audio = soundtrack.audio
-        report("audio", 1.0)
-        timings["audio"] = time.perf_counter() - t0
+        return track, soundtrack, shift_ms, cameos_info
 
-        t0 = time.perf_counter()
-        check("rendering")
+    @staticmethod
+    def _frames(job: _Job, stream: RenderStream, cancel: threading.Event | None, report: ProgressFn,
+                preview: PreviewFn | None, timings: dict[str, float]) -> np.ndarray:
+        """The drawn frames: the still first for image-to-video, then the spec's looks (post-render filters)."""
         frames = stream.frames(cancel, lambda f: report("render", f), preview)
-        if backdrop is not None:
+        if job.backdrop is not None:
             # The first frame is the still itself (the objects enter after it): the rendered picture plane
             # resamples the still, a few dB from it on fine texture.
-            frames[0] = backdrop
+            frames[0] = job.backdrop
+        base_spec = job.base_spec
         if base_spec.style or base_spec.effects:  # looks (looks.py): post-render filters, before any watermark
             from sora_lite.engines.world.looks import apply_looks
 
             t_look = time.perf_counter()
             frames = apply_looks(frames, base_spec.style, base_spec.effects)
             timings["looks"] = time.perf_counter() - t_look
-        report("render", 1.0)
-        timings["render"] = stream.seconds  # first hand-over to last frame, overlapping simulate and audio
-        timings["render_wait"] = time.perf_counter() - t0
-
-        shots_info = [{"index": p.index, "start_frame": p.start_frame, "end_frame": p.start_frame + p.n_frames,
-                       "prompt": p.prompt, "camera": p.camera.move, "named": p.named, "exits": p.exits,
-                       "subjects": d.subjects, "framing": d.to_dict()} for p, d in zip(plans, framing)]
-        t0 = time.perf_counter()
-        truth = ground_truth(track, poses, fps, speed, width, height, events, shots_info, sim.applied, shift_ms)
-        truth["sound_events"] = soundtrack.sidecar()  # speech (with its words), footsteps, music accents, beds
-        truth["mouths"] = self._mouth_truth(mouth_open, mouth_at, poses, width, height, facing)
-        timings["truth"] = time.perf_counter() - t0
-        used_spec = plans[0].spec.to_dict()
-        info = {
-            "engine": "world",
-            "words_used": words.used,
-            "words_ignored": words.ignored,
-            "parse_notes": words.notes,
-            "objects": track.names,
-            "audio_source": "simulated contacts"
-            + (" + cameo voice" if any(c["voice_at"] is not None for c in cameos_info) else "")
-            + (" + spoken lines" if any(x.get("start") is not None for x in soundtrack.lines) else "")
-            + (f" + {soundtrack.mix['music']} score" if soundtrack.mix.get("music") else "")
-            + (" + " + ", ".join(soundtrack.mix["beds"]) if soundtrack.mix.get("beds") else ""),
-            "soundtrack": {"lines": soundtrack.lines, **soundtrack.mix},
-            "cameos": cameos_info,
-            "shots": shots_info,
-            "framing": [d.to_dict() for d in framing],
-            "carried": carried_log,
-            "contacts": len(events),
-            "perturbations": sim.applied,
-            "timings": {k: round(v, 4) for k, v in timings.items()},
-            "render_workers": workers,
-            "render_pool": stream.used_pool,  # False: drawn in this process (small clip, or the pool is busy/cold)
-            "quality": quality,
-            "spec": used_spec,
-            "specs_per_shot": [p.spec.to_dict() for p in plans] if len(plans) > 1 else None,
-            "sample_rate": sound.SAMPLE_RATE,
-        }
-        clip = Clip(frames=frames, fps=Fraction(fps), audio=audio, sample_rate=sound.SAMPLE_RATE,
-                    metadata={"engine": "world", "seed": request.seed})
-        return GenerationResult(clip=clip, spec=used_spec, info=info, ground_truth=truth)
+        return frames
 
     def _scene(self, plan: ShotPlan, seed: int, width: int, height: int, quality: str,
                looks: dict[str, CameoLook] | None = None) -> Scene:

@@ -194,11 +194,57 @@ def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], 
     subj, why = choose_subjects(bodies, named, exits, cam.target, pos, hidden, previous)
     decision = FramingDecision(index, [bodies[k].name for k in subj], why, sorted(exits), move=cam.move,
                                shot_size=cam.shot)
+    pts, radii, mask = _subject_points(bodies, subj, pos, hidden, cam.shot, quat)
+    fovy0 = fovy_from_lens(cam.lens_mm)
+    az, el, fovy, dfac = _move_curves(cam, n, fovy0)
+    d_shot, d_max = _shot_distance(spec, cam, bodies, radii, aspect, fovy0)
+
+    def again_with(change: dict[str, Any], note: str, **once: bool) -> tuple[list[CameraPose], FramingDecision]:
+        """The shot planned again with camera settings changed (a wider lens, a lower angle: each at most once)."""
+        poses, again = plan_shot(index, spec, CameraSpec(**{**asdict(cam), **change}), bodies, pos, hidden, aspect,
+                                 fps, named, exits, previous, explicit_static, room, quat,
+                                 **{"widened": widened, "levelled": levelled, **once})
+        again.notes.append(note)
+        return poses, again
+
+    if cam.move in ("pan", "tilt"):
+        poses, mode, d_used = _plan_pan(cam, pts, radii, mask, az, el, fovy, aspect, safe, d_shot, d_max, fps,
+                                        float(r["track_ratio"]), explicit_static)
+        decision.mode = mode
+    else:
+        lookat, d0, need_max = _look_path(cam, [bodies[k].name for k in subj], pts, radii, mask, az, el, fovy,
+                                          aspect, safe, d_shot, d_max, dfac, fps, explicit_static, decision)
+        if not widened and float(np.max(d0)) >= d_max * 0.999 and cam.lens_mm > 10.0:
+            # even the farthest camera cannot hold them at this lens: a wider lens for this shot
+            lens = max(10.0, cam.lens_mm * d_max / (need_max * 1.1))
+            return again_with({"lens_mm": lens}, f"a {lens:.0f} mm lens instead of {cam.lens_mm:.0f} mm: at "
+                              f"{d_max:.0f} m the asked lens could not hold the subjects", widened=True)
+        d_used = d0 * dfac
+        poses = [CameraPose([float(v) for v in lookat[i]], float(d_used[i]), float(az[i]), float(el[i]),
+                            float(fovy[i])) for i in range(n)]
+    ground = floor_height(spec)
+    low = min(p.position()[2] for p in poses)
+    if not levelled and cam.elevation > 0 and low < ground + 0.05:
+        # looking up from this far back would put the camera under the floor: as low an angle as fits instead
+        sin_el = min((p.lookat[2] - ground - 0.05) / max(p.distance, 1e-6) for p in poses)
+        el = max(-10.0, math.degrees(math.asin(max(-1.0, min(1.0, sin_el)))) - 1.0)
+        return again_with({"elevation": el}, f"{el:.0f}° instead of {cam.elevation:.0f}° up: from that far back "
+                          "the asked low angle would put the camera under the floor", levelled=True)
+    _keep_above_ground(poses, ground, TABLE_HALF if spec.environment.table else None)
+    decision.distance = [round(float(np.min(d_used)), 3), round(float(np.max(d_used)), 3)]
+    return poses, decision
+
+
+def _subject_points(bodies: list[Body], subj: list[int], pos: np.ndarray, hidden: np.ndarray, shot: str,
+                    quat: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the camera must hold, per frame: points (T×K×3), their radii (K) and where they count (T×K); a
+    person in a close or medium shot counts as head and chest; with no subject, everything where it starts."""
+    n = pos.shape[0]
     radii = np.array([bodies[k].radius for k in subj], dtype=float)
     if subj:
         pts = pos[:, subj, :].astype(float)
         hid = hidden[:, subj]
-        if cam.shot != "wide":  # a person in a close or medium shot: the head (a cameo's face) down to the chest
+        if shot != "wide":  # a person in a close or medium shot: the head (a cameo's face) down to the chest
             heads = [j for j, k in enumerate(subj) if bodies[k].shape == "character"]
             extra = []
             for j in heads:
@@ -224,8 +270,11 @@ def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], 
         pts = pos[:1, subj if subj else slice(None), :].repeat(n, axis=0).astype(float)
         mask = np.ones(pts.shape[:2], dtype=bool)
         radii = radii if subj else np.array([b.radius for b in bodies], dtype=float)
+    return pts, radii, mask
 
-    fovy0 = fovy_from_lens(cam.lens_mm)
+
+def _move_curves(cam: CameraSpec, n: int, fovy0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame: azimuth, elevation, field of view and distance factor of the asked move (orbit, zoom, dolly)."""
     sign = float(cam.direction or 1)
     e = _ease(n)
     az = np.full(n, float(cam.azimuth))
@@ -233,17 +282,24 @@ def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], 
     fovy = np.full(n, fovy0)
     dfac = np.ones(n)
     if cam.move == "orbit":
-        deg = float(r["orbit_degrees"])
+        deg = float(rules()["orbit_degrees"])
         az = az + sign * (2 * deg * e - deg)
     elif cam.move == "zoom":
         k = (1.0 - 0.4 * e) if sign > 0 else (0.6 + 0.4 * e)
         fovy = np.degrees(2 * np.arctan(math.tan(math.radians(fovy0) / 2) * k))
     elif cam.move == "dolly":
         dfac = (1.0 - 0.35 * e) if sign > 0 else (0.65 + 0.35 * e)
+    return az, el, fovy, dfac
 
-    # the asked-for size: the largest subject spans `fill` of the frame's height (its width, in a tall frame);
-    # a wide shot also holds everything in the scene where it starts (and the ramp). Holding every subject
-    # for the whole shot comes on top (below).
+
+def _shot_distance(spec: SceneSpec, cam: CameraSpec, bodies: list[Body], radii: np.ndarray, aspect: float,
+                   fovy0: float) -> tuple[float, float]:
+    """The distance of the asked shot size, and the farthest the camera may go.
+
+    The largest subject spans `fill` of the frame's height (its width, in a tall frame); a wide shot also holds
+    everything in the scene where it starts (and the ramp). Holding every subject for the whole shot comes on
+    top (`_look_path`)."""
+    r = rules()
     tan_min = math.tan(math.radians(fovy0) / 2) * min(1.0, aspect)
     d_shot = float(radii.max()) / (float(r["fill"][cam.shot]) * tan_min)
     if cam.shot == "wide":
@@ -259,70 +315,46 @@ def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], 
         d_shot = float(cam.distance)
     d_min = max(float(r["min_distance"]), float(radii.max()) + 0.15 if radii.size else 0.0)
     d_shot = min(max(d_shot, d_min), float(r["max_distance"]))
-    d_max = float(r["max_distance"])
+    return d_shot, float(r["max_distance"])
 
-    if cam.move in ("pan", "tilt"):
-        poses, mode, d_used = _plan_pan(cam, pts, radii, mask, az, el, fovy, aspect, safe, d_shot, d_max, fps,
-                                        float(r["track_ratio"]), explicit_static)
-        decision.mode = mode
+
+def _look_path(cam: CameraSpec, names: list[str], pts: np.ndarray, radii: np.ndarray, mask: np.ndarray,
+               az: np.ndarray, el: np.ndarray, fovy: np.ndarray, aspect: float, safe: float, d_shot: float,
+               d_max: float, dfac: np.ndarray, fps: int, explicit_static: bool,
+               decision: FramingDecision) -> tuple[np.ndarray, np.ndarray, float]:
+    """Where the camera looks and how far back it stands, per frame (before the move's distance factor), and
+    the distance it needed: one fixed look-at point when that holds the subjects from not too far, else a
+    tracking path; the choice goes to `decision`."""
+    r = rules()
+    n = pts.shape[0]
+    # one look-at point for the whole shot: the middle of everything the subjects do
+    lo = np.where(mask[..., None], pts - radii[None, :, None], np.inf).min(axis=(0, 1))
+    hi = np.where(mask[..., None], pts + radii[None, :, None], -np.inf).max(axis=(0, 1))
+    fixed = np.repeat(((lo + hi) / 2)[None, :], n, axis=0)
+    need_fixed = required_distance(fixed, az, el, fovy, aspect, pts, radii, mask, safe) / dfac
+    d_fixed = max(d_shot, float(need_fixed.max()))
+    track = cam.move == "follow" or (not explicit_static and d_fixed > r["track_ratio"] * d_shot)
+    if not track:
+        decision.mode = "static" if cam.move in ("static", "follow") else cam.move
+        if d_fixed > 1.05 * d_shot:
+            decision.notes.append(f"pulled back {d_fixed / d_shot:.1f}x from the asked {cam.shot} shot to keep "
+                                  "the subjects in frame for the whole shot")
+        return fixed, np.full(n, min(d_fixed, d_max)), d_fixed
+    follow_idx = None
+    if cam.move == "follow" and cam.target:
+        follow_idx = next((i for i, nm in enumerate(names) if nm.lower() == cam.target.lower()), None)
+    lookat = _centroid_path(pts, radii, mask, follow_idx)
+    lookat = _smooth(lookat, fps)
+    need = np.maximum(required_distance(lookat, az, el, fovy, aspect, pts, radii, mask, safe) / dfac, d_shot)
+    if need.max() <= r["track_ratio"] * d_shot:  # one distance holds it: the subject keeps its size
+        d0 = np.full(n, min(float(need.max()), d_max))
     else:
-        # one look-at point for the whole shot: the middle of everything the subjects do
-        lo = np.where(mask[..., None], pts - radii[None, :, None], np.inf).min(axis=(0, 1))
-        hi = np.where(mask[..., None], pts + radii[None, :, None], -np.inf).max(axis=(0, 1))
-        fixed = np.repeat(((lo + hi) / 2)[None, :], n, axis=0)
-        need_fixed = required_distance(fixed, az, el, fovy, aspect, pts, radii, mask, safe) / dfac
-        d_fixed = max(d_shot, float(need_fixed.max()))
-        track = cam.move == "follow" or (not explicit_static and d_fixed > r["track_ratio"] * d_shot)
-        if not track:
-            lookat, d0 = fixed, np.full(n, min(d_fixed, d_max))
-            decision.mode = "static" if cam.move in ("static", "follow") else cam.move
-            if d_fixed > 1.05 * d_shot:
-                decision.notes.append(f"pulled back {d_fixed / d_shot:.1f}x from the asked {cam.shot} shot to keep "
-                                      "the subjects in frame for the whole shot")
-        else:
-            follow_idx = None
-            if cam.move == "follow" and cam.target:
-                names = [bodies[k].name for k in subj]
-                follow_idx = next((i for i, nm in enumerate(names) if nm.lower() == cam.target.lower()), None)
-            lookat = _centroid_path(pts, radii, mask, follow_idx)
-            lookat = _smooth(lookat, fps)
-            need = np.maximum(required_distance(lookat, az, el, fovy, aspect, pts, radii, mask, safe) / dfac, d_shot)
-            if need.max() <= r["track_ratio"] * d_shot:  # one distance holds it: the subject keeps its size
-                d0 = np.full(n, min(float(need.max()), d_max))
-            else:
-                d0 = np.minimum(_upper_smooth(need, fps), d_max)
-            decision.mode = "tracking"
-            if cam.move not in ("follow",):
-                decision.notes.append(f"the camera tracks the subjects: they travel further than a {cam.shot} shot "
-                                      "holds from one place")
-        if not widened and float(np.max(d0)) >= d_max * 0.999 and cam.lens_mm > 10.0:
-            # even the farthest camera cannot hold them at this lens: a wider lens for this shot
-            need_max = float(d_fixed if not track else np.max(need))
-            lens = max(10.0, cam.lens_mm * d_max / (need_max * 1.1))
-            wider = CameraSpec(**{**asdict(cam), "lens_mm": lens})
-            poses, again = plan_shot(index, spec, wider, bodies, pos, hidden, aspect, fps, named, exits, previous,
-                                     explicit_static, room, quat, widened=True, levelled=levelled)
-            again.notes.append(f"a {lens:.0f} mm lens instead of {cam.lens_mm:.0f} mm: at {d_max:.0f} m the asked "
-                               "lens could not hold the subjects")
-            return poses, again
-        d_used = d0 * dfac
-        poses = [CameraPose([float(v) for v in lookat[i]], float(d_used[i]), float(az[i]), float(el[i]),
-                            float(fovy[i])) for i in range(n)]
-    ground = floor_height(spec)
-    low = min(p.position()[2] for p in poses)
-    if not levelled and cam.elevation > 0 and low < ground + 0.05:
-        # looking up from this far back would put the camera under the floor: as low an angle as fits instead
-        sin_el = min((p.lookat[2] - ground - 0.05) / max(p.distance, 1e-6) for p in poses)
-        el = max(-10.0, math.degrees(math.asin(max(-1.0, min(1.0, sin_el)))) - 1.0)
-        lower = CameraSpec(**{**asdict(cam), "elevation": el})
-        poses, again = plan_shot(index, spec, lower, bodies, pos, hidden, aspect, fps, named, exits, previous,
-                                 explicit_static, room, quat, widened=widened, levelled=True)
-        again.notes.append(f"{el:.0f}° instead of {cam.elevation:.0f}° up: from that far back the asked low angle "
-                           "would put the camera under the floor")
-        return poses, again
-    _keep_above_ground(poses, ground, TABLE_HALF if spec.environment.table else None)
-    decision.distance = [round(float(np.min(d_used)), 3), round(float(np.max(d_used)), 3)]
-    return poses, decision
+        d0 = np.minimum(_upper_smooth(need, fps), d_max)
+    decision.mode = "tracking"
+    if cam.move not in ("follow",):
+        decision.notes.append(f"the camera tracks the subjects: they travel further than a {cam.shot} shot "
+                              "holds from one place")
+    return lookat, d0, float(np.max(need))
 
 
 def _centroid_path(pts: np.ndarray, radii: np.ndarray, mask: np.ndarray, follow: int | None) -> np.ndarray:

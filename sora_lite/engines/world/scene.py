@@ -165,16 +165,9 @@ def _slot_width(o: ObjectSpec, how: str) -> float:
     return o.count * (s * 2 + 0.15) + 0.15
 
 
-def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
-    """Give every object a concrete pose: dropped from a height, stacked, in a row, hung, or atop the ramp.
-
-    An entry with `position` pins its first copy; `height` sets the gap under the lowest point at t=0
-    (so a drop's first contact is at √(2h/g)); `arrangement` chooses row / stack / scatter.
-    """
-    names = spec.object_names()
-    base = floor_height(spec)
-    bodies: list[Body] = []
-    hows = [_arrangement(o) for o in spec.objects]
+def _slots(spec: SceneSpec, hows: list[str]) -> tuple[list[int], dict[int, float]]:
+    """The entries set atop the ramp (the first loose round or boxy thing dropped, when there is a ramp), and the
+    centre x of every other unpinned entry's slot in the row across the table, kept off the ramp."""
     free_entries = [i for i, o in enumerate(spec.objects) if o.position is None]
     ramp_entries = []
     if spec.environment.ramp_angle is not None:
@@ -190,84 +183,113 @@ def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
         w = _slot_width(spec.objects[i], hows[i])
         slot_x[i] = cursor + w / 2
         cursor += w
+    return ramp_entries, slot_x
 
+
+@dataclass
+class _Pose:
+    """Where one copy starts: its position, orientation, spin, pendulum pivot, and whether it tumbles."""
+
+    pos: list[float]
+    quat: list[float] = field(default_factory=lambda: [1.0, 0.0, 0.0, 0.0])
+    ang: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    pivot: list[float] | None = None
+    tumble: bool = False
+
+
+def _pose(spec: SceneSpec, i: int, c: int, how: str, on_ramp: bool, slot: float | None,
+          rng: np.random.Generator, jitter: np.ndarray) -> _Pose:
+    """Copy `c` of entry `i`: hung, pinned, atop the ramp, stacked, in a row, scattered, standing or dropped."""
+    o = spec.objects[i]
+    base = floor_height(spec)
+    s = o.size
+    lift = _bottom_offset(o)
+    gap = o.height  # None = the arrangement's default
+    if o.shape == "pendulum":
+        length = o.length if o.length is not None else 4 * s + 0.4
+        if o.position is not None:
+            pivot = [float(o.position[0]) + c * (2 * s + 0.3), float(o.position[1]), float(o.position[2])]
+        else:
+            x0 = slot - (o.count - 1) * (2 * s + 0.3) / 2 + c * (2 * s + 0.3)
+            pivot = [x0, 0.0, base + length + s + (gap if gap is not None else 0.25)]
+        theta = math.radians(45.0 + float(jitter[0]) * 100)
+        return _Pose([pivot[0] - length * math.sin(theta), pivot[1], pivot[2] - length * math.cos(theta)], pivot=pivot)
+    if o.position is not None:
+        p = [float(v) for v in o.position]
+        return _Pose([p[0] + c * (2 * s + 0.1), p[1], p[2]])
+    if on_ramp:
+        top, normal, down = ramp_geometry(spec.environment.ramp_angle)  # type: ignore[arg-type]
+        along = 0.12 + c * (2 * s + 0.05)
+        pos = [top[j] + down[j] * along + normal[j] * (s * 1.01 + 0.0005) for j in range(3)]
+        pos[1] += float(jitter[1])
+        pos[2] += base
+        return _Pose(pos)
+    if how == "stack":
+        z0 = base + lift + (gap if gap is not None else 0.0) + 0.0005
+        return _Pose([slot + float(jitter[0]) * 0.3, float(jitter[1]) * 0.3, z0 + c * (2 * s + 0.001)])
+    if how == "row" and o.shape == "domino":
+        spacing = s * 1.3
+        x = slot - (o.count - 1) * spacing / 2 + c * spacing
+        pose = _Pose([x, float(jitter[1]), base + lift + (gap or 0.0) + 0.0005])
+        if c == 0 and gap is None:  # a nudge, so the row topples toward +x
+            tip = math.radians(14.0)
+            pose.quat = [math.cos(tip / 2), 0.0, math.sin(tip / 2), 0.0]
+            pose.pos[2] = base + s * math.cos(tip) + 0.15 * s * math.sin(tip) + 0.0005
+            pose.ang = [0.0, 2.0, 0.0]
+        return pose
+    if how == "scatter":
+        half = _slot_width(o, how) / 2
+        room = max(half - s, 0.0)  # an object wider than its slot (a large prop scattered) sits at its centre
+        x = slot + float(rng.uniform(-room, room))
+        y = float(rng.uniform(-0.6, 0.6))
+        z = base + lift + (gap if gap is not None else DROP_HEIGHT + float(rng.uniform(0.0, 0.5)))
+        return _Pose([x, y, z], tumble=True)
+    if o.shape == "prop":
+        half = prop_model(o).half
+        step = 2 * max(half[0], half[1]) + 0.3
+        x = slot - (o.count - 1) * step / 2 + c * step
+        z = base + lift + (gap if gap is not None else 0.0) + 0.0005
+        return _Pose([x + float(jitter[0]), float(jitter[1]) + (c % 2) * 0.2 * (o.count > 2), z])
+    # "row" (resting unless a height is given) or "drop" (the default for loose objects)
+    x = slot - (o.count - 1) * (s * 2 + 0.15) / 2 + c * (s * 2 + 0.15)
+    tumble = False
+    if how == "row":
+        z = base + lift + (gap if gap is not None else 0.0) + 0.0005
+    elif gap is not None:
+        z = base + lift + gap
+    else:
+        z = base + lift + DROP_HEIGHT + 0.05 * c if o.shape != "character" else base + lift + 0.0005
+        tumble = o.shape in ("cube", "cylinder", "capsule")
+    return _Pose([x + float(jitter[0]), float(jitter[1]), z], tumble=tumble)
+
+
+def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
+    """Give every object a concrete pose: dropped from a height, stacked, in a row, hung, or atop the ramp.
+
+    An entry with `position` pins its first copy; `height` sets the gap under the lowest point at t=0
+    (so a drop's first contact is at √(2h/g)); `arrangement` chooses row / stack / scatter.
+    """
+    names = spec.object_names()
+    bodies: list[Body] = []
+    hows = [_arrangement(o) for o in spec.objects]
+    ramp_entries, slot_x = _slots(spec, hows)
     k = 0
     for i, o in enumerate(spec.objects):
         mat = o.resolved_material()
-        how = hows[i]
-        s = o.size
-        lift = _bottom_offset(o)
-        gap = o.height  # None = the arrangement's default
         for c in range(o.count):
             name = names[k]
             rng = _rng(seed, name)
             shade = 1.0 + rng.uniform(-0.06, 0.06)
             rgb = tuple(float(min(1.0, max(0.0, ch * shade))) for ch in o.rgb())
             jitter = rng.uniform(-0.015, 0.015, size=2)
-            quat = [1.0, 0.0, 0.0, 0.0]
-            ang = [0.0, 0.0, 0.0]
-            pivot = None
-            tumble = False
-            if o.shape == "pendulum":
-                length = o.length if o.length is not None else 4 * s + 0.4
-                if o.position is not None:
-                    pivot = [float(o.position[0]) + c * (2 * s + 0.3), float(o.position[1]), float(o.position[2])]
-                else:
-                    x0 = slot_x[i] - (o.count - 1) * (2 * s + 0.3) / 2 + c * (2 * s + 0.3)
-                    pivot = [x0, 0.0, base + length + s + (gap if gap is not None else 0.25)]
-                theta = math.radians(45.0 + float(jitter[0]) * 100)
-                pos = [pivot[0] - length * math.sin(theta), pivot[1], pivot[2] - length * math.cos(theta)]
-            elif o.position is not None:
-                p = [float(v) for v in o.position]
-                pos = [p[0] + c * (2 * s + 0.1), p[1], p[2]]
-            elif i in ramp_entries:
-                top, normal, down = ramp_geometry(spec.environment.ramp_angle)  # type: ignore[arg-type]
-                along = 0.12 + c * (2 * s + 0.05)
-                pos = [top[j] + down[j] * along + normal[j] * (s * 1.01 + 0.0005) for j in range(3)]
-                pos[1] += float(jitter[1])
-                pos[2] += base
-            elif how == "stack":
-                z0 = base + lift + (gap if gap is not None else 0.0) + 0.0005
-                pos = [slot_x[i] + float(jitter[0]) * 0.3, float(jitter[1]) * 0.3, z0 + c * (2 * s + 0.001)]
-            elif how == "row" and o.shape == "domino":
-                spacing = s * 1.3
-                x = slot_x[i] - (o.count - 1) * spacing / 2 + c * spacing
-                pos = [x, float(jitter[1]), base + lift + (gap or 0.0) + 0.0005]
-                if c == 0 and gap is None:  # a nudge, so the row topples toward +x
-                    tip = math.radians(14.0)
-                    quat = [math.cos(tip / 2), 0.0, math.sin(tip / 2), 0.0]
-                    pos[2] = base + s * math.cos(tip) + 0.15 * s * math.sin(tip) + 0.0005
-                    ang = [0.0, 2.0, 0.0]
-            elif how == "scatter":
-                half = _slot_width(o, how) / 2
-                room = max(half - s, 0.0)  # an object wider than its slot (a large prop scattered) sits at its centre
-                x = slot_x[i] + float(rng.uniform(-room, room))
-                y = float(rng.uniform(-0.6, 0.6))
-                z = base + lift + (gap if gap is not None else DROP_HEIGHT + float(rng.uniform(0.0, 0.5)))
-                pos = [x, y, z]
-                tumble = True
-            elif o.shape == "prop":
-                half = prop_model(o).half
-                step = 2 * max(half[0], half[1]) + 0.3
-                x = slot_x[i] - (o.count - 1) * step / 2 + c * step
-                z = base + lift + (gap if gap is not None else 0.0) + 0.0005
-                pos = [x + float(jitter[0]), float(jitter[1]) + (c % 2) * 0.2 * (o.count > 2), z]
-            else:  # "row" (resting unless a height is given) or "drop" (the default for loose objects)
-                x = slot_x[i] - (o.count - 1) * (s * 2 + 0.15) / 2 + c * (s * 2 + 0.15)
-                if how == "row":
-                    z = base + lift + (gap if gap is not None else 0.0) + 0.0005
-                elif gap is not None:
-                    z = base + lift + gap
-                else:
-                    z = base + lift + DROP_HEIGHT + 0.05 * c if o.shape != "character" else base + lift + 0.0005
-                    tumble = o.shape in ("cube", "cylinder", "capsule")
-                pos = [x + float(jitter[0]), float(jitter[1]), z]
-            if tumble:
+            pose = _pose(spec, i, c, hows[i], i in ramp_entries, slot_x.get(i), rng, jitter)
+            quat = pose.quat
+            if pose.tumble:
                 # A slight tilt, so dropped boxes tumble instead of landing perfectly flat.
                 tilt = float(rng.uniform(-0.15, 0.15))
                 quat = [math.cos(tilt / 2), math.sin(tilt / 2), 0.0, 0.0]
-            vel = [float(v) for v in o.velocity] + ang
-            body = Body(k, name, o.shape, s, (*rgb, 1.0), mat, pos, quat, vel, pivot, o.cameo)
+            vel = [float(v) for v in o.velocity] + pose.ang
+            body = Body(k, name, o.shape, o.size, (*rgb, 1.0), mat, pose.pos, quat, vel, pose.pivot, o.cameo)
             if o.shape == "prop":
                 _prop_body(body, o, i, spec)
             elif o.shape == "character":
@@ -574,148 +596,202 @@ def _coarse(scene: Scene, fast: bool) -> str:
 
 def scene_xml(scene: Scene) -> str:
     """The MJCF for a scene. Floor textures are filled in by `compile_scene` (they are procedural)."""
-    spec = scene.spec
-    env = spec.environment
-    lights = lights_for(spec)
-    zen, hor = SKY[spec.lighting.time_of_day]
-    from sora_lite.engines.world import scenery
-
-    place = scenery.place_recipe(env.place)
-    room = place.get("room") if place else None
-    if env.backdrop == "room" or env.walls or room:
-        zen, hor = (0.55, 0.53, 0.5), (0.7, 0.68, 0.64)
-        if spec.lighting.time_of_day == "night":
-            zen, hor = (0.1, 0.1, 0.12), (0.16, 0.15, 0.15)
-    if place and place.get("sky_color"):
-        zen, hor = tuple(place["sky_color"][0]), tuple(place["sky_color"][1])
-    weather = scenery.weathers().get(env.weather or "", {})
-    if env.weather in ("rain", "fog", "snow") and not room:
-        grey = 0.55 if spec.lighting.time_of_day not in ("night", "dusk") else 0.12
-        zen, hor = tuple(0.5 * z + 0.5 * grey for z in zen), tuple(0.4 * h + 0.6 * grey for h in hor)
-    fog = max(float(weather.get("fog", 0.0)), float(place.get("fog", 0.0)) if place else 0.0)
-    fog_rgb = tuple(place["tint"]) if place and place.get("tint") else hor
-    size = max(scene.width, scene.height)
-    fast = scene.quality != "high"
-    shadow = (512 if size <= 320 else 1024) if fast else 2048
-    samples = 0 if fast else 4
-    reflect = 0.0 if fast else 0.15
-    floor_z = 0.0
-    parts = [
-        '<mujoco model="sora-lite world">',
-        '<compiler angle="degree" autolimits="true"/>',
-        f'<option timestep="0.002" integrator="implicitfast" gravity="0 0 {_f(-env.gravity)}"/>',
-        "<visual>",
-        f'<global offwidth="{max(size, 640)}" offheight="{max(size, 640)}" fovy="45"/>',
-        f'<quality shadowsize="{shadow}" offsamples="{samples}"{_coarse(scene, fast)}/>',
-        f'<headlight ambient="{_f(lights.ambient)} {_f(lights.ambient)} {_f(lights.ambient)}" diffuse="0 0 0" specular="0 0 0"/>',
-        f'<map znear="0.02" zfar="{120 if place else 60}" shadowclip="4" shadowscale="0.8" haze="0.2" '
-        f'fogstart="{_f(6.0 if fog else 40.0)}" fogend="{_f(24.0 if fog else 100.0)}"/>',
-        f'<rgba fog="{_v(fog_rgb)} 1"/>',
-        "</visual>",
-        "<asset>",
-        f'<texture name="sky" type="skybox" builtin="gradient" rgb1="{_v(zen)}" rgb2="{_v(hor)}" width="256" height="256"/>',
-    ]
-    if env.floor == "checker":
-        parts.append('<texture name="floor" type="2d" builtin="checker" rgb1="0.78 0.78 0.8" rgb2="0.32 0.34 0.38" width="256" height="256"/>')
-    else:
-        parts.append(f'<texture name="floor" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{TEXTURE_SIZE}" height="{TEXTURE_SIZE}"/>')
-    floor_half = max(scene.floor_half, float(place.get("floor_half", 0.0)) if place else 0.0)
-    # MuJoCo draws a plane as a grid of quads this far apart: a place's 20 m floor at 0.1 m would be 160 000 quads
-    # (4 ms a frame on llvmpipe); lighting is directional and shadows per pixel, so a coarser grid draws the same
-    # floor. Scenes of primitives alone keep MuJoCo's grid (and their pixels).
-    grid = max(0.1, floor_half / 40.0) if place or any(b.shape == "prop" for b in scene.bodies) else 0.1
-    repeat = {"checker": 6, "tiles": 3, "wood": 3}.get(env.floor, 4) * floor_half / FLOOR_HALF
-    parts += [
-        f'<material name="floor" texture="floor" texrepeat="{_f(repeat)} {_f(repeat)}" reflectance="{_f(reflect)}" specular="0.1"/>',
-        '<material name="obj" specular="0.35" shininess="0.4"/>',
-        '<material name="prop" rgba="0.62 0.5 0.38 1" specular="0.2"/>',
-        f'<material name="wall" rgba="{_v(room) if room else "0.78 0.76 0.72"} 1" specular="0.05"/>',
-    ]
-    place_assets, place_world = scenery.place_xml(scene)
-    parts += scenery.place_materials(scene) + place_assets
-    if scene.backdrop_size is not None:
-        # Filled from the still in `compile_scene`; emission keeps the pixels as they were (lights are behind).
-        bw, bh = scene.backdrop_px or (64, 64)
-        parts.append(f'<texture name="backdrop" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{bw}" height="{bh}"/>')
-        parts.append(f'<material name="backdrop" texture="backdrop" emission="{_f(max(0.0, 1.0 - lights.ambient))}" specular="0" shininess="0"/>')
-    if scene.ground_size is not None and scene.ground_pixels is not None:
-        gh, gw = scene.ground_pixels.shape[:2]
-        parts.append(f'<texture name="ground_layer" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{gw}" height="{gh}"/>')
-        parts.append(f'<material name="ground_layer" texture="ground_layer" emission="{_f(ground_emission(lights))}" '
-                     'specular="0" shininess="0" reflectance="0"/>')
-    if scene.layer_meshes and scene.layer_pixels is not None:
-        lh, lw = scene.layer_pixels.shape[:2]
-        parts.append(f'<texture name="picture_layer" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{lw}" height="{lh}"/>')
-        parts.append(f'<material name="picture_layer" texture="picture_layer" emission="{_f(max(0.0, 1.0 - lights.ambient))}" '
-                     'specular="0" shininess="0" reflectance="0"/>')
-        for i, (verts, tex, faces) in enumerate(scene.layer_meshes):
-            parts.append(f'<mesh name="picture_layer{i}" inertia="shell" vertex="{_v(verts)}" texcoord="{_v(tex)}" '
-                         f'face="{" ".join(str(k) for k in faces)}"/>')
-    for b in scene.bodies:
-        if scene.wears_face(b):
-            # Emission tops the light on the face up to about the photo's own exposure, so the likeness reads
-            # (and the output face check can find it) under any time of day; shading still shows a little.
-            parts.append(f'<texture name="face{b.index}" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" '
-                         f'width="{FACE_SIZE}" height="{FACE_SIZE}"/>')
-            parts.append(f'<material name="face{b.index}" texture="face{b.index}" '
-                         f'emission="{_f(face_emission(lights))}" specular="0.05" shininess="0.1"/>')
-            parts.append(_face_mesh_xml(b))
-    parts.append("</asset>")
-    parts.append("<default><geom solref=\"0.01 1\" solimp=\"0.95 0.99 0.001\"/></default>")
-    parts.append("<worldbody>")
-    shadows = "true" if spec.lighting.shadows and not scenery.blob_shadows(scene) else "false"
-    parts.append(
-        f'<light name="key" directional="true" pos="0 0 6" dir="{_v(lights.key_dir)}" diffuse="{_v(lights.key_rgb)}" '
-        f'specular="0.25 0.25 0.25" castshadow="{shadows}"/>'
-    )
-    fill_dir = [-lights.key_dir[0], -lights.key_dir[1] if env.backdrop != "image" else lights.key_dir[1], -0.6]
-    parts.append(f'<light name="fill" directional="true" pos="0 0 6" dir="{_v(fill_dir)}" diffuse="{_v(lights.fill_rgb)}" specular="0 0 0" castshadow="false"/>')
-    group = ' group="3"' if scene.hidden_floor else ""
-    parts.append(f'<geom name="floor" type="plane" size="{_f(floor_half)} {_f(floor_half)} {_f(grid)}" pos="0 0 {floor_z}" material="floor"{group}/>')
-    if env.table:
-        t = TABLE_TOP
-        parts.append(f'<geom name="table" type="box" size="1.2 0.7 0.03" pos="0 0 {_f(t - 0.03)}" material="prop"/>')
-        for sx in (-1, 1):
-            for sy in (-1, 1):
-                parts.append(f'<geom type="box" size="0.03 0.03 {_f((t - 0.06) / 2)}" pos="{sx * 1.1} {sy * 0.6} {_f((t - 0.06) / 2)}" material="prop"/>')
-    parts += place_world
-    if env.walls or env.backdrop == "room" or room:
-        parts.append('<geom name="wall_back" type="box" size="6 0.05 2.5" pos="0 3.0 2.5" material="wall"/>')
-        parts.append('<geom name="wall_left" type="box" size="0.05 6 2.5" pos="-4.0 0 2.5" material="wall"/>')
-        parts.append('<geom name="wall_right" type="box" size="0.05 6 2.5" pos="4.0 0 2.5" material="wall"/>')
-    if env.ramp_angle is not None:
-        a = math.radians(env.ramp_angle)
-        top, normal, _ = ramp_geometry(env.ramp_angle)
-        t = 0.03
-        centre = [top[0] / 2 - t * normal[0], 0.0, top[2] / 2 - t * normal[2] + floor_height(spec)]
-        parts.append(
-            f'<geom name="ramp" type="box" size="{_f(RAMP_LENGTH / 2)} 0.45 {t}" pos="{_v(centre)}" '
-            f'euler="0 {_f(math.degrees(a))} 0" material="prop"/>'
-        )
-    if scene.ground_size is not None and scene.ground_pixels is not None:
-        gx, gy, gc = scene.ground_size
-        parts.append(
-            f'<geom name="ground_layer" type="plane" size="{_f(gx)} {_f(gy)} 0.1" pos="{_v(gc)}" '
-            f'material="ground_layer" contype="0" conaffinity="0"/>'
-        )
-    for i in range(len(scene.layer_meshes or []) if scene.layer_pixels is not None else 0):
-        parts.append(f'<geom name="picture_layer{i}" type="mesh" mesh="picture_layer{i}" material="picture_layer" '
-                     'contype="0" conaffinity="0"/>')
-    if scene.backdrop_size is not None:
-        hw, hh, centre, axes = scene.backdrop_size
-        parts.append(
-            f'<geom name="backdrop" type="plane" size="{_f(hw)} {_f(hh)} 0.1" pos="{_v(centre)}" xyaxes="{_v(axes)}" '
-            f'material="backdrop" contype="0" conaffinity="0"/>'
-        )
-    for b in scene.bodies:
-        if b.shape == "pendulum":
-            assert b.pivot is not None
-            px, py, pz = b.pivot
-            parts.append(f'<geom type="box" size="0.25 0.03 0.03" pos="{_f(px)} {_f(py)} {_f(pz + 0.03)}" material="prop" contype="0" conaffinity="0"/>')
-            parts.append(f'<geom type="cylinder" fromto="{_f(px - 0.22)} {_f(py)} 0 {_f(px - 0.22)} {_f(py)} {_f(pz)}" size="0.02" material="prop" contype="0" conaffinity="0"/>')
-        parts.append(_body_xml(b, face=scene.wears_face(b)))
+    mjcf = _Mjcf(scene)
+    parts = mjcf.visual() + mjcf.assets() + mjcf.world()
     parts.append("</worldbody></mujoco>")
     return "\n".join(parts)
+
+
+class _Mjcf:
+    """One scene's MJCF in its three parts: compiler and visual settings (sky, fog, shadows), the assets
+    (textures, materials, meshes) and the world body (lights, floor, fixtures, picture layers, bodies)."""
+
+    def __init__(self, scene: Scene) -> None:
+        from sora_lite.engines.world import scenery
+
+        self.scene, self.spec, self.env = scene, scene.spec, scene.spec.environment
+        self.lights = lights_for(self.spec)
+        self.place = scenery.place_recipe(self.env.place)
+        self.room = self.place.get("room") if self.place else None
+        self.zen, self.hor, self.fog, self.fog_rgb = self._sky()
+        self.fast = scene.quality != "high"
+        self.floor_half = max(scene.floor_half, float(self.place.get("floor_half", 0.0)) if self.place else 0.0)
+        self.place_world: list[str] = []  # the place's own geoms, made with its assets
+
+    def _sky(self) -> tuple[tuple[float, ...], tuple[float, ...], float, tuple[float, ...]]:
+        """Sky gradient (zenith, horizon) and fog (amount, colour): by time of day, room, place and weather."""
+        from sora_lite.engines.world import scenery
+
+        spec, env, place, room = self.spec, self.env, self.place, self.room
+        zen, hor = SKY[spec.lighting.time_of_day]
+        if env.backdrop == "room" or env.walls or room:
+            zen, hor = (0.55, 0.53, 0.5), (0.7, 0.68, 0.64)
+            if spec.lighting.time_of_day == "night":
+                zen, hor = (0.1, 0.1, 0.12), (0.16, 0.15, 0.15)
+        if place and place.get("sky_color"):
+            zen, hor = tuple(place["sky_color"][0]), tuple(place["sky_color"][1])
+        weather = scenery.weathers().get(env.weather or "", {})
+        if env.weather in ("rain", "fog", "snow") and not room:
+            grey = 0.55 if spec.lighting.time_of_day not in ("night", "dusk") else 0.12
+            zen, hor = tuple(0.5 * z + 0.5 * grey for z in zen), tuple(0.4 * h + 0.6 * grey for h in hor)
+        fog = max(float(weather.get("fog", 0.0)), float(place.get("fog", 0.0)) if place else 0.0)
+        fog_rgb = tuple(place["tint"]) if place and place.get("tint") else hor
+        return zen, hor, fog, fog_rgb
+
+    def visual(self) -> list[str]:
+        scene, lights, fog = self.scene, self.lights, self.fog
+        size = max(scene.width, scene.height)
+        shadow = (512 if size <= 320 else 1024) if self.fast else 2048
+        samples = 0 if self.fast else 4
+        return [
+            '<mujoco model="sora-lite world">',
+            '<compiler angle="degree" autolimits="true"/>',
+            f'<option timestep="0.002" integrator="implicitfast" gravity="0 0 {_f(-self.env.gravity)}"/>',
+            "<visual>",
+            f'<global offwidth="{max(size, 640)}" offheight="{max(size, 640)}" fovy="45"/>',
+            f'<quality shadowsize="{shadow}" offsamples="{samples}"{_coarse(scene, self.fast)}/>',
+            f'<headlight ambient="{_f(lights.ambient)} {_f(lights.ambient)} {_f(lights.ambient)}" diffuse="0 0 0" specular="0 0 0"/>',
+            f'<map znear="0.02" zfar="{120 if self.place else 60}" shadowclip="4" shadowscale="0.8" haze="0.2" '
+            f'fogstart="{_f(6.0 if fog else 40.0)}" fogend="{_f(24.0 if fog else 100.0)}"/>',
+            f'<rgba fog="{_v(self.fog_rgb)} 1"/>',
+            "</visual>",
+        ]
+
+    def assets(self) -> list[str]:
+        from sora_lite.engines.world import scenery
+
+        scene, env, floor_half = self.scene, self.env, self.floor_half
+        parts = [
+            "<asset>",
+            f'<texture name="sky" type="skybox" builtin="gradient" rgb1="{_v(self.zen)}" rgb2="{_v(self.hor)}" width="256" height="256"/>',
+        ]
+        if env.floor == "checker":
+            parts.append('<texture name="floor" type="2d" builtin="checker" rgb1="0.78 0.78 0.8" rgb2="0.32 0.34 0.38" width="256" height="256"/>')
+        else:
+            parts.append(f'<texture name="floor" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{TEXTURE_SIZE}" height="{TEXTURE_SIZE}"/>')
+        reflect = 0.0 if self.fast else 0.15
+        repeat = {"checker": 6, "tiles": 3, "wood": 3}.get(env.floor, 4) * floor_half / FLOOR_HALF
+        parts += [
+            f'<material name="floor" texture="floor" texrepeat="{_f(repeat)} {_f(repeat)}" reflectance="{_f(reflect)}" specular="0.1"/>',
+            '<material name="obj" specular="0.35" shininess="0.4"/>',
+            '<material name="prop" rgba="0.62 0.5 0.38 1" specular="0.2"/>',
+            f'<material name="wall" rgba="{_v(self.room) if self.room else "0.78 0.76 0.72"} 1" specular="0.05"/>',
+        ]
+        place_assets, self.place_world = scenery.place_xml(scene)
+        parts += scenery.place_materials(scene) + place_assets
+        parts += self._picture_assets() + self._face_assets()
+        parts.append("</asset>")
+        return parts
+
+    def _picture_assets(self) -> list[str]:
+        """Image-to-video: the backdrop, the ground layer and the standing layers cut out of the still."""
+        scene, lights, parts = self.scene, self.lights, []
+        if scene.backdrop_size is not None:
+            # Filled from the still in `compile_scene`; emission keeps the pixels as they were (lights are behind).
+            bw, bh = scene.backdrop_px or (64, 64)
+            parts.append(f'<texture name="backdrop" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{bw}" height="{bh}"/>')
+            parts.append(f'<material name="backdrop" texture="backdrop" emission="{_f(max(0.0, 1.0 - lights.ambient))}" specular="0" shininess="0"/>')
+        if scene.ground_size is not None and scene.ground_pixels is not None:
+            gh, gw = scene.ground_pixels.shape[:2]
+            parts.append(f'<texture name="ground_layer" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{gw}" height="{gh}"/>')
+            parts.append(f'<material name="ground_layer" texture="ground_layer" emission="{_f(ground_emission(lights))}" '
+                         'specular="0" shininess="0" reflectance="0"/>')
+        if scene.layer_meshes and scene.layer_pixels is not None:
+            lh, lw = scene.layer_pixels.shape[:2]
+            parts.append(f'<texture name="picture_layer" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" width="{lw}" height="{lh}"/>')
+            parts.append(f'<material name="picture_layer" texture="picture_layer" emission="{_f(max(0.0, 1.0 - lights.ambient))}" '
+                         'specular="0" shininess="0" reflectance="0"/>')
+            for i, (verts, tex, faces) in enumerate(scene.layer_meshes):
+                parts.append(f'<mesh name="picture_layer{i}" inertia="shell" vertex="{_v(verts)}" texcoord="{_v(tex)}" '
+                             f'face="{" ".join(str(k) for k in faces)}"/>')
+        return parts
+
+    def _face_assets(self) -> list[str]:
+        parts = []
+        for b in self.scene.bodies:
+            if self.scene.wears_face(b):
+                # Emission tops the light on the face up to about the photo's own exposure, so the likeness reads
+                # (and the output face check can find it) under any time of day; shading still shows a little.
+                parts.append(f'<texture name="face{b.index}" type="2d" builtin="flat" rgb1="0.5 0.5 0.5" '
+                             f'width="{FACE_SIZE}" height="{FACE_SIZE}"/>')
+                parts.append(f'<material name="face{b.index}" texture="face{b.index}" '
+                             f'emission="{_f(face_emission(self.lights))}" specular="0.05" shininess="0.1"/>')
+                parts.append(_face_mesh_xml(b))
+        return parts
+
+    def world(self) -> list[str]:
+        from sora_lite.engines.world import scenery
+
+        scene, env, lights, floor_half = self.scene, self.env, self.lights, self.floor_half
+        parts = ["<default><geom solref=\"0.01 1\" solimp=\"0.95 0.99 0.001\"/></default>", "<worldbody>"]
+        shadows = "true" if self.spec.lighting.shadows and not scenery.blob_shadows(scene) else "false"
+        parts.append(
+            f'<light name="key" directional="true" pos="0 0 6" dir="{_v(lights.key_dir)}" diffuse="{_v(lights.key_rgb)}" '
+            f'specular="0.25 0.25 0.25" castshadow="{shadows}"/>'
+        )
+        fill_dir = [-lights.key_dir[0], -lights.key_dir[1] if env.backdrop != "image" else lights.key_dir[1], -0.6]
+        parts.append(f'<light name="fill" directional="true" pos="0 0 6" dir="{_v(fill_dir)}" diffuse="{_v(lights.fill_rgb)}" specular="0 0 0" castshadow="false"/>')
+        # MuJoCo draws a plane as a grid of quads this far apart: a place's 20 m floor at 0.1 m would be 160 000 quads
+        # (4 ms a frame on llvmpipe); lighting is directional and shadows per pixel, so a coarser grid draws the same
+        # floor. Scenes of primitives alone keep MuJoCo's grid (and their pixels).
+        grid = max(0.1, floor_half / 40.0) if self.place or any(b.shape == "prop" for b in scene.bodies) else 0.1
+        group = ' group="3"' if scene.hidden_floor else ""
+        floor_z = 0.0
+        parts.append(f'<geom name="floor" type="plane" size="{_f(floor_half)} {_f(floor_half)} {_f(grid)}" pos="0 0 {floor_z}" material="floor"{group}/>')
+        parts += self._fixtures() + self._picture_geoms()
+        for b in scene.bodies:
+            if b.shape == "pendulum":
+                assert b.pivot is not None
+                px, py, pz = b.pivot
+                parts.append(f'<geom type="box" size="0.25 0.03 0.03" pos="{_f(px)} {_f(py)} {_f(pz + 0.03)}" material="prop" contype="0" conaffinity="0"/>')
+                parts.append(f'<geom type="cylinder" fromto="{_f(px - 0.22)} {_f(py)} 0 {_f(px - 0.22)} {_f(py)} {_f(pz)}" size="0.02" material="prop" contype="0" conaffinity="0"/>')
+            parts.append(_body_xml(b, face=scene.wears_face(b)))
+        return parts
+
+    def _fixtures(self) -> list[str]:
+        """The table, the place's own geoms, the room's walls and the ramp."""
+        env, parts = self.env, []
+        if env.table:
+            t = TABLE_TOP
+            parts.append(f'<geom name="table" type="box" size="1.2 0.7 0.03" pos="0 0 {_f(t - 0.03)}" material="prop"/>')
+            for sx in (-1, 1):
+                for sy in (-1, 1):
+                    parts.append(f'<geom type="box" size="0.03 0.03 {_f((t - 0.06) / 2)}" pos="{sx * 1.1} {sy * 0.6} {_f((t - 0.06) / 2)}" material="prop"/>')
+        parts += self.place_world
+        if env.walls or env.backdrop == "room" or self.room:
+            parts.append('<geom name="wall_back" type="box" size="6 0.05 2.5" pos="0 3.0 2.5" material="wall"/>')
+            parts.append('<geom name="wall_left" type="box" size="0.05 6 2.5" pos="-4.0 0 2.5" material="wall"/>')
+            parts.append('<geom name="wall_right" type="box" size="0.05 6 2.5" pos="4.0 0 2.5" material="wall"/>')
+        if env.ramp_angle is not None:
+            a = math.radians(env.ramp_angle)
+            top, normal, _ = ramp_geometry(env.ramp_angle)
+            t = 0.03
+            centre = [top[0] / 2 - t * normal[0], 0.0, top[2] / 2 - t * normal[2] + floor_height(self.spec)]
+            parts.append(
+                f'<geom name="ramp" type="box" size="{_f(RAMP_LENGTH / 2)} 0.45 {t}" pos="{_v(centre)}" '
+                f'euler="0 {_f(math.degrees(a))} 0" material="prop"/>'
+            )
+        return parts
+
+    def _picture_geoms(self) -> list[str]:
+        """Image-to-video: the ground layer, the standing layers and the backdrop (drawn only, never touched)."""
+        scene, parts = self.scene, []
+        if scene.ground_size is not None and scene.ground_pixels is not None:
+            gx, gy, gc = scene.ground_size
+            parts.append(
+                f'<geom name="ground_layer" type="plane" size="{_f(gx)} {_f(gy)} 0.1" pos="{_v(gc)}" '
+                f'material="ground_layer" contype="0" conaffinity="0"/>'
+            )
+        for i in range(len(scene.layer_meshes or []) if scene.layer_pixels is not None else 0):
+            parts.append(f'<geom name="picture_layer{i}" type="mesh" mesh="picture_layer{i}" material="picture_layer" '
+                         'contype="0" conaffinity="0"/>')
+        if scene.backdrop_size is not None:
+            hw, hh, centre, axes = scene.backdrop_size
+            parts.append(
+                f'<geom name="backdrop" type="plane" size="{_f(hw)} {_f(hh)} 0.1" pos="{_v(centre)}" xyaxes="{_v(axes)}" '
+                f'material="backdrop" contype="0" conaffinity="0"/>'
+            )
+        return parts
 
 
 def compile_scene(scene: Scene, backdrop_pixels: np.ndarray | None = None):  # -> mujoco.MjModel
