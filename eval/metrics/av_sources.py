@@ -7,12 +7,15 @@ the picture, not everywhere.
 
 - "face": mouth opening from dlib's 68 landmarks (outer-lip gap over the eye distance) against the speech
   envelope (log energy of the 300–3000 Hz band). Both are band-passed to the syllable rate (2–8 Hz),
-  so slow drifts (breathing, zoom) and frame-level jitter (landmark noise, codec noise) drop out.
+  so slow drifts (breathing, zoom) and frame-level jitter (landmark noise, codec noise) drop out. The face
+  is found on a few probe frames and followed with cheap local searches, and the landmarks are found on
+  the face cut out and enlarged (`eval.metrics.av_face`): faces of ~25 px are measured too.
 - "motion": localised motion change against audio onsets. Farneback flow on a ≤ 96 px grey copy, forward
   and backward from each frame; the velocity change along the motion (out − in, on the frame's own grid,
   minus the frame's median: camera shake) relative to the speed, per cell of a grid, plus a brightness-jump
   term (flashes, appearances). Cells are normalised by their own typical level and the most active quarter
-  averaged — chosen by motion alone, never by the sound, so the significance test stays fair. Audio:
+  averaged — chosen by motion alone, never by the sound, so the significance test stays fair — and
+  log-compressed, so one extreme frame (a cut, a flash) cannot carry the correlation alone. Audio:
   spectral flux (log-magnitude rise), log-compressed.
 
 Every signal is smoothed over ≈ ±1 frame before it is compared: the lag must not depend on which single
@@ -33,11 +36,8 @@ MOTION_SIDE = 96  # two flows per frame at 96 px cost about one at 128 px
 GRID = 6  # motion cells per side
 MOTION_FLOOR_PX = 2.0  # px/frame added to a cell's speed before dividing: above gravity's ½ px/frame² (see combine_cells)
 ACTIVE_SHARE = 0.25  # the most active share of cells forms the visual event signal
-FACE_DETECT_SIDE = 320  # faces are searched on a copy this size (dlib HOG, upsampled once: faces ≥ ~20 px here)
-FACE_DETECT_EVERY_S = 0.3  # detection every this many seconds; boxes in between are interpolated
 FACE_MIN_SHARE = 0.25  # a face clip: a face in at least this share of the sampled frames ...
 FACE_MIN_SECONDS = 2.0  # ... and for at least this long (the lag is judged on those frames only)
-FACE_PROBE_FRAMES = 6  # frames looked at first; none with a face: not a face clip, no further detection
 SPEECH_BAND_HZ = (300.0, 3000.0)
 SYLLABLE_BAND_HZ = (2.0, 8.0)  # where mouth area and the speech envelope are coherent (Chandrasekaran et al. 2009: 2–7 Hz)
 
@@ -98,79 +98,24 @@ def onset_envelope(audio: np.ndarray, sample_rate: int, fps: float, num_frames: 
 
 # --- faces ------------------------------------------------------------------------------------------------
 
-def _face_boxes(frames: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
-    """Per frame the largest face's box (x0, y0, x1, y1; NaN where none), and the share of detection frames
-    with a face. Detected every `FACE_DETECT_EVERY_S` on a small copy, linearly interpolated between."""
-    from sora_lite.cameo.faces import _LOCK, DETECTION_MIN_SCORE, _detector
-
-    n, h, w, _ = frames.shape
-    step = max(1, int(round(FACE_DETECT_EVERY_S * fps)))
-    scale = min(1.0, FACE_DETECT_SIDE / max(h, w))
-    size = (max(8, int(round(w * scale))), max(8, int(round(h * scale))))
-    detector = _detector()
-
-    def detect(i: int) -> np.ndarray:
-        small = cv2.resize(frames[i], size, interpolation=cv2.INTER_AREA) if scale < 1 else frames[i]
-        with _LOCK:
-            rects, _, _ = detector.run(np.ascontiguousarray(small), 1, DETECTION_MIN_SCORE)
-        if not len(rects):
-            return np.full(4, np.nan)
-        r = max(rects, key=lambda r: r.width() * r.height())
-        return np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=float) / scale
-
-    # A first look at a few frames spread over the clip: most clips without a face stop here.
-    probe = np.unique(np.linspace(0, n - 1, min(n, FACE_PROBE_FRAMES)).astype(int))
-    probed = {int(i): detect(int(i)) for i in probe}
-    if not any(np.isfinite(b[0]) for b in probed.values()):
-        return np.full((n, 4), np.nan), 0.0
-    idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
-    found = np.stack([probed[int(i)] if int(i) in probed else detect(int(i)) for i in idx])
-    hit = np.isfinite(found[:, 0])
-    boxes = np.full((n, 4), np.nan)
-    if hit.sum() == 0:
-        return boxes, 0.0
-    t = np.arange(n)
-    gap_ok = np.zeros(n, bool)
-    hit_idx = idx[hit]
-    for c in range(4):
-        boxes[:, c] = np.interp(t, hit_idx, found[hit, c])
-    # Only between detections no more than two steps apart (or one step beyond either end).
-    nearest = np.abs(t[:, None] - hit_idx[None, :]).min(1)
-    gap_ok = nearest <= step
-    prev = np.searchsorted(hit_idx, t, side="right") - 1
-    nxt = np.searchsorted(hit_idx, t, side="left")
-    both = (prev >= 0) & (nxt < len(hit_idx))
-    span = np.where(both, hit_idx[np.minimum(nxt, len(hit_idx) - 1)] - hit_idx[np.maximum(prev, 0)], 0)
-    gap_ok |= both & (span <= 2 * step)
-    boxes[~gap_ok] = np.nan
-    return boxes, float(hit.mean())
-
-
 def mouth_opening(frames: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
-    """(mouth opening per frame, NaN where no face; share of sampled frames with a face).
+    """(mouth opening per frame, NaN where no face; share of searched frames with a face).
 
     Opening = mean outer-lip gap (landmarks 50–58, 51–57, 52–56) / distance of the outer eye corners
     (36, 45): independent of face size and of zoom. (The outer lips move more and are located more surely
-    by the 68-point model than the inner ones, which often close to a line.) The 68-point model
-    (`sora_lite.cameo.faces.landmarks68`) runs only inside found face boxes.
+    by the 68-point model than the inner ones, which often close to a line.) The face is found on a few
+    probe frames and followed from there (`eval.metrics.av_face.track_face`: cheap local searches), and
+    the landmarks are found on the face cut out and enlarged, so that small faces (~25 px) are measured too.
     """
-    from sora_lite.cameo.faces import FaceBox, landmark68_model, landmarks68
+    from eval.metrics.av_face import lip_gap, track_face
+    from sora_lite.cameo.faces import landmark68_model
 
-    out = np.full(len(frames), np.nan)
-    boxes, share = _face_boxes(frames, fps)
-    if share == 0.0 or landmark68_model() is None:  # no face, or no 68-point weights here: no face source
-        return out, 0.0
-    for i in np.flatnonzero(np.isfinite(boxes[:, 0])):
-        x0, y0, x1, y1 = (int(round(v)) for v in boxes[i])
-        points = landmarks68(frames[i], FaceBox(x0, y0, max(1, x1 - x0), max(1, y1 - y0), 1.0))
-        if points is None:
-            continue
-        eyes = float(np.linalg.norm(points[45] - points[36]))
-        if eyes < 4:
-            continue
-        gap = sum(float(np.linalg.norm(points[a] - points[b])) for a, b in ((50, 58), (51, 57), (52, 56))) / 3.0
-        out[i] = gap / eyes
-    return out, share
+    if landmark68_model() is None:  # no 68-point weights here: no face source
+        return np.full(len(frames), np.nan), 0.0
+    track = track_face(frames, fps)
+    if track.share == 0.0:
+        return np.full(len(frames), np.nan), 0.0
+    return lip_gap(track.points), track.share
 
 
 # --- motion -----------------------------------------------------------------------------------------------
@@ -265,6 +210,7 @@ def paired_signals(frames: np.ndarray, fps: float, audio: np.ndarray, sample_rat
         return PairedSignals("face", speech, visual, valid, f"face in {share:.0%} of sampled frames")
     if not motion:
         return PairedSignals("none", np.zeros(n), np.zeros(n), np.zeros(n, bool), "no face")
-    visual = smooth(local_motion_events(frames))
+    # Log-compressed like the audio onsets: one extreme frame (a cut, a flash) must not carry the correlation alone.
+    visual = smooth(np.log1p(local_motion_events(frames)))
     onsets = smooth(onset_envelope(audio, sample_rate, fps, n))
     return PairedSignals("motion", onsets, visual, np.ones(n, bool), "no face in most frames" if share else "no face")
