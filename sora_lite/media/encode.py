@@ -79,7 +79,7 @@ def _encode(clip: Clip, tmp: Path, recipe: _Recipe, crf: int) -> None:
         v.codec_context.color_primaries = av.video.reformatter.ColorPrimaries.BT709
         v.codec_context.color_trc = av.video.reformatter.ColorTrc.BT709
         if recipe.video_codec == "libx264":
-            v.options = {"crf": str(crf), "preset": "veryfast"}
+            v.options = {"crf": str(crf), "preset": "veryfast", **_x264_deterministic()}
         else:
             v.options = {"crf": str(crf), "b": "0", "deadline": "good", "cpu-used": "5", "row-mt": "1"}
         a = None
@@ -112,6 +112,32 @@ def _encode(clip: Clip, tmp: Path, recipe: _Recipe, crf: int) -> None:
         container.mux(v.encode(None))
         if feed is not None:
             feed.finish()
+
+
+def _x264_deterministic() -> dict[str, str]:
+    """x264 options that keep its output a function of the frames alone.
+
+    Why: on a CPU with AVX-512, x264's AVX-512 code gave different bytes (and decoded pixels) for the same
+    frames from one write to the next within a process (seen on a 270×480 phone clip); the physics calibration
+    then changed between two runs. Without AVX-512 (AVX2 kept: same speed here) the output is the same every
+    time. Only where /proc/cpuinfo shows AVX-512; elsewhere x264 picks its own code as before.
+    """
+    global _X264_OPTIONS
+    if _X264_OPTIONS is None:
+        flags: set[str] = set()
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    if line.startswith("flags"):
+                        flags = set(line.split(":", 1)[1].split())
+                        break
+        except OSError:
+            pass
+        _X264_OPTIONS = {"x264-params": "asm=AVX2,Cache64"} if {"avx512f", "avx2"} <= flags else {}
+    return dict(_X264_OPTIONS)
+
+
+_X264_OPTIONS: dict[str, str] | None = None
 
 
 class _AudioFeed:
