@@ -81,7 +81,9 @@ def _mouth_follows_the_voice(result, speaker: str, half: tuple[int, int]) -> Non
     assert abs(best) <= 1 and max(corr) > 0.6, dict(zip(lags, np.round(corr, 3)))
     # the sidecar records the openness it drew, in step with the envelope
     o = np.array(mouth["openness"])
-    assert o.size == n and np.corrcoef(o, env)[0, 1] > 0.8
+    # (by viseme from Piper's phoneme timings: open vowels wide, bilabials shut — less like the loudness than the
+    # envelope-driven mouth was: 0.74 measured on "good morning everyone", against 0.9 before)
+    assert o.size == n and np.corrcoef(o, env)[0, 1] > 0.6
 
 
 @pytest.mark.slow

@@ -88,7 +88,7 @@ def compose(
     if voices is not None:
         talk = talk + voices[:, :n].astype(np.float32)
     out, report = mix.mix(talk if talk.any() else None, effects, score, ambience,
-                          target_lufs=mix.TARGET_LUFS if normalise else None)
+                          target_lufs=mix.TARGET_LUFS if normalise else None, named_bed=bool(beds))
     if out.shape[-1] < n:
         out = np.pad(out, ((0, 0), (0, n - out.shape[-1])))
     info = {**report.to_dict(), "music": mood, "beds": beds}

@@ -25,7 +25,8 @@ from sora_lite.engines.world.camera import CameraPose, fovy_from_lens, project
 from sora_lite.engines.world.still import (read_still, STILL_ROOM, StillGround, backdrop_depth, behind_layers, fit_ground,
                                            fit_layers, fit_still, picture_layers,
                                            still_camera_path, still_ground)
-from sora_lite.engines.world.framing import FramingDecision, entry_names, floor_reach, plan_shot, says_static
+from sora_lite.engines.world.framing import (FramingDecision, entry_names, floor_reach, plan_shot, says_static,
+                                             speaker_camera)
 from sora_lite.engines.world.mouths import (PlannedLine, addressees, is_person, openness_by_speaker, plan_lines,
                                             pose_mouths, turn_weights, unshifted_speech)
 from sora_lite.engines.world.parse import ParseResult, parse_prompt, parse_with_subjects
@@ -55,6 +56,7 @@ class ShotPlan:
     named: list[str] = field(default_factory=list)  # bodies the shot's text names (the camera holds them)
     exits: list[str] = field(default_factory=list)  # named, but the text lets them leave the frame
     still: bool = False  # the text or the storyboard asked for a camera that does not move
+    speakers: list[str] = field(default_factory=list)  # bodies that speak a line in this shot (framed waist up)
 
 
 @dataclass
@@ -114,6 +116,9 @@ def _plan_speech(plans: list[ShotPlan], seed: int, fps: int, total_frames: int) 
     for pl in spoken:
         if pl.source is not None and pl.source not in plans[pl.shot].named:
             plans[pl.shot].named.append(pl.source)
+        if pl.source is not None and pl.source not in plans[pl.shot].speakers:
+            plans[pl.shot].speakers.append(pl.source)
+            plans[pl.shot].camera = speaker_camera(plans[pl.shot].camera, plans[pl.shot].prompt)
     return _Speech(spoken, mouth_open, mouth_at, head_turn, facing)
 
 
@@ -561,7 +566,7 @@ class WorldEngine:
         shot_poses, decision = plan_shot(plan.index, plan.spec, camera, filmed.scene.bodies, filmed.pos,
                                          filmed.hidden, job.width / job.height, job.fps, plan.named, plan.exits,
                                          previous, hold_still, room=STILL_ROOM if first_still else 1.0,
-                                         quat=filmed.quat)
+                                         quat=filmed.quat, speakers=plan.speakers)
         if picture is not None:
             if plan.index == 0:
                 shot_poses = picture.fit(seg, shot_poses, decision)

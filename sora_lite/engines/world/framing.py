@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -184,17 +185,22 @@ def _upper_smooth(need: np.ndarray, fps: int) -> np.ndarray:
 def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], pos: np.ndarray,
               hidden: np.ndarray, aspect: float, fps: int, named: list[str], exits: list[str],
               previous: list[str], explicit_static: bool, room: float = 1.0, quat: np.ndarray | None = None,
-              widened: bool = False, levelled: bool = False) -> tuple[list[CameraPose], FramingDecision]:
+              widened: bool = False, levelled: bool = False,
+              speakers: Collection[str] = ()) -> tuple[list[CameraPose], FramingDecision]:
     """The camera poses of one shot (one per frame of `pos`, T×N×3; `quat` T×N×4 turns a person's head with
     them) and the decision behind them; `room` < 1 keeps the subjects further inside (image-to-video moves
-    the camera after planning)."""
+    the camera after planning); `speakers` (bodies that speak in this shot) are framed waist up when the shot
+    is not wide."""
     r = rules()
     n = pos.shape[0]
     safe = float(r["safe"]) * room
     subj, why = choose_subjects(bodies, named, exits, cam.target, pos, hidden, previous)
     decision = FramingDecision(index, [bodies[k].name for k in subj], why, sorted(exits), move=cam.move,
                                shot_size=cam.shot)
-    pts, radii, mask = _subject_points(bodies, subj, pos, hidden, cam.shot, quat)
+    pts, radii, mask = _subject_points(bodies, subj, pos, hidden, cam.shot, quat, speakers)
+    framed = [bodies[k].name for k in subj if bodies[k].name in speakers]
+    if framed and cam.shot != "wide":
+        decision.notes.append(f"{', '.join(framed)} speaks: framed waist up, the face seen")
     fovy0 = fovy_from_lens(cam.lens_mm)
     az, el, fovy, dfac = _move_curves(cam, n, fovy0)
     d_shot, d_max = _shot_distance(spec, cam, bodies, radii, aspect, fovy0)
@@ -203,7 +209,7 @@ def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], 
         """The shot planned again with camera settings changed (a wider lens, a lower angle: each at most once)."""
         poses, again = plan_shot(index, spec, CameraSpec(**{**asdict(cam), **change}), bodies, pos, hidden, aspect,
                                  fps, named, exits, previous, explicit_static, room, quat,
-                                 **{"widened": widened, "levelled": levelled, **once})
+                                 **{"widened": widened, "levelled": levelled, **once}, speakers=speakers)
         again.notes.append(note)
         return poses, again
 
@@ -236,29 +242,39 @@ def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], 
 
 
 def _subject_points(bodies: list[Body], subj: list[int], pos: np.ndarray, hidden: np.ndarray, shot: str,
-                    quat: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    quat: np.ndarray | None, speakers: Collection[str] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What the camera must hold, per frame: points (T×K×3), their radii (K) and where they count (T×K); a
-    person in a close or medium shot counts as head and chest; with no subject, everything where it starts."""
+    person in a close or medium shot counts as head and chest, and so does a speaking figure (a person
+    recipe in `speakers`: waist up, `framing.json` "speaker"); with no subject, everything where it starts."""
     n = pos.shape[0]
     radii = np.array([bodies[k].radius for k in subj], dtype=float)
     if subj:
         pts = pos[:, subj, :].astype(float)
         hid = hidden[:, subj]
         if shot != "wide":  # a person in a close or medium shot: the head (a cameo's face) down to the chest
-            heads = [j for j, k in enumerate(subj) if bodies[k].shape == "character"]
-            extra = []
+            heads = [j for j, k in enumerate(subj) if bodies[k].shape == "character"
+                     or (bodies[k].name in speakers and bodies[k].half is not None)]
+            extra, head_radii = [], []
+            sp = rules()["speaker"]
             for j in heads:
-                size = bodies[subj[j]].size
+                body = bodies[subj[j]]
                 up = np.tile([0.0, 0.0, 1.0], (n, 1))
                 if quat is not None:  # the body's own up axis: a person who falls over has the head at the side
                     w, x, y, z = (quat[:, subj[j], c] for c in range(4))
                     up = np.nan_to_num(np.stack([2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)], -1),
                                        nan=0.0)
-                extra.append(pts[:, j, :] + HEAD_ABOVE_CENTRE * size * up)
-                radii[j] = CHEST_RADIUS * size  # the centre stays, as the chest
+                if body.shape == "character":
+                    extra.append(pts[:, j, :] + HEAD_ABOVE_CENTRE * body.size * up)
+                    radii[j] = CHEST_RADIUS * body.size  # the centre stays, as the chest
+                    head_radii.append(HEAD_RADIUS * body.size)
+                else:  # a figure whose hull is its height: its centre (the hips, kept in frame) up to its head
+                    h = 2.0 * float(body.half[2])  # type: ignore[index]
+                    extra.append(pts[:, j, :] + sp["head_above_centre"] * h * up)
+                    radii[j] = sp["centre_radius"] * h
+                    head_radii.append(sp["head_radius"] * h)
             if heads:
                 pts = np.concatenate([pts, np.stack(extra, axis=1)], axis=1)
-                radii = np.concatenate([radii, [HEAD_RADIUS * bodies[subj[j]].size for j in heads]])
+                radii = np.concatenate([radii, head_radii])
                 hid = np.concatenate([hid, hidden[:, [subj[j] for j in heads]]], axis=1)
         mask = ~hid & np.isfinite(pts).all(axis=-1)
     else:  # everything named may leave: frame where things start, and let them go
@@ -477,6 +493,30 @@ def says_static(text: str) -> bool:
         return False
     words = " " + " ".join(re.findall(r"[a-z0-9']+", text.lower())) + " "
     return any(f" {w} " in words for w in rules()["static_words"])
+
+
+@lru_cache(maxsize=1)
+def _shot_words() -> tuple[str, ...]:
+    """The camera phrases that ask for a shot size ("close up", "wide shot", "medium" ...), from the parser's
+    vocabulary."""
+    vocab = json.loads(RULES_PATH.with_name("vocabulary.json").read_text(encoding="utf-8"))
+    return tuple(sorted(k for k, v in vocab.get("camera", {}).items() if isinstance(v, dict) and "shot" in v))
+
+
+def says_shot_size(text: str) -> bool:
+    """True when the text asks for a shot size (close / medium / wide and their synonyms)."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    words = " " + " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))) + " "
+    return any(f" {w} " in words for w in _shot_words())
+
+
+def speaker_camera(cam: CameraSpec, text: str) -> CameraSpec:
+    """The camera of a shot in which someone speaks: a medium shot (the speaker waist up, the face seen) unless
+    the text asks for a shot size or a distance."""
+    if says_shot_size(text) or cam.distance is not None or cam.shot == rules()["speaker"]["shot"]:
+        return cam
+    return CameraSpec(**{**asdict(cam), "shot": rules()["speaker"]["shot"]})
 
 
 def floor_reach(pos: np.ndarray, poses: list[CameraPose]) -> float:

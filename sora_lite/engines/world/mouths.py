@@ -4,8 +4,9 @@ The soundtrack (sound/soundtrack.py) is mixed after the simulation, but the rend
 the next one simulates: the lines' start times, their speakers and the per-frame mouth openness must be known
 first. This plans every quoted line of every shot (same rules as `soundtrack.compose`: a line starts
 LINE_LEAD_S into its shot, the next LINE_GAP_S after the previous one's voice ends), synthesises it (cached),
-and writes the openness (`sound.speech.mouth_openness`, the speech envelope at lag 0 — the bundled voice
-gives no phoneme timings) into the qpos of the speaker's "mouth" slide (recipes._human) before drawing.
+and writes the openness (`sound.speech.mouth_openness`: by viseme from Piper's phoneme timings, or the speech
+envelope at lag 0 where the voice gives none) into the qpos of the speaker's "mouth" slide (recipes._human)
+before drawing.
 The compose step then places each line exactly where it was planned, so picture and sound agree.
 """
 
@@ -76,7 +77,7 @@ def openness_by_speaker(lines: list[PlannedLine], fps: float, n_frames: int) -> 
         if p.source is None:
             continue
         spoken = speak(p.line.words, p.line.voice)
-        o = mouth_openness(spoken.audio, p.start, fps, n_frames)
+        o = mouth_openness(spoken.audio, p.start, fps, n_frames, spoken.phonemes)
         out[p.source] = np.maximum(out.get(p.source, np.zeros(n_frames)), o)
     return out
 
