@@ -28,7 +28,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-
 from sora_lite.safety.lexicon import (
     SCRIPT_LEXICONS,
     LazyByLanguage,
@@ -96,6 +95,7 @@ class ConceptLexicon:
     concepts: dict[str, list[list[_Word]] | list[str]]
     rules: list[_Rule]
     exempt: dict[str, list[_Rule]]
+    exempt_only: frozenset[str] = frozenset()
     _single: dict[str, frozenset[str]] = field(default_factory=dict)
     _cache: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -127,10 +127,14 @@ class ConceptLexicon:
                     out[name] = hit
             return out
         tokens = tokenize(text, self.language)
-        cands = [_candidates(t, self.language) for t in tokens]
-        every = frozenset().union(*cands) if cands else frozenset()
+        plain = [_candidates(t, self.language) for t in tokens]
+        wide = [_token_candidates(t, self.language) for t in tokens]
+        every_plain = frozenset().union(*plain) if plain else frozenset()
+        every_wide = frozenset().union(*wide) if wide else frozenset()
         out = {}
         for name, entries in self.concepts.items():
+            # Exemption concepts read words as written: a clitic taken off "لقطة" (a shot) leaves قطة (a cat).
+            cands, every = (plain, every_plain) if name in self.exempt_only else (wide, every_wide)
             single = self._single.get(name)
             if single and not single.isdisjoint(every):  # one-word, exact-stem entries: one set test
                 out[name] = next(t for t, c in zip(tokens, cands) if not single.isdisjoint(c))
@@ -205,6 +209,26 @@ def _candidates(token: str, language: str) -> frozenset[str]:
     return frozenset(o for o in out if o)
 
 
+# Arabic writes conjunctions, prepositions and the article onto the word ("ليد" = for a hand, "كبطل" = as a
+# hero, "والمحرك" = and the engine); the Snowball stemmer keeps many of them. A prompt word is also read
+# without them (longest first, at least two letters left).
+_AR_CLITICS = ("وبال", "وال", "بال", "كال", "فال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+
+
+@lru_cache(maxsize=65536)
+def _token_candidates(token: str, language: str) -> frozenset[str]:
+    """A prompt word's readings: `_candidates`, plus (Arabic) the word without its clitic prefixes."""
+    out = _candidates(token, language)
+    if language != "ar":
+        return out
+    extra: set[str] = set()
+    for reading in list(out):
+        for clitic in _AR_CLITICS:
+            if reading.startswith(clitic) and len(reading) - len(clitic) >= 2:
+                extra |= _candidates(reading[len(clitic):], language)
+    return out | frozenset(extra)
+
+
 def _compile_word(word: str, language: str, compound: bool = False) -> _Word:
     if word.startswith("="):  # this surface form only, not its stem ("=vögelt": not "Vögeln", birds)
         body = word[1:].casefold()
@@ -220,6 +244,23 @@ def _compile_word(word: str, language: str, compound: bool = False) -> _Word:
     if compound and len(min(stems, key=len)) >= 4:
         return _Word(stems, "compound", min(stems, key=len))
     return _Word(stems)
+
+
+def entry_words(entry: str) -> list[str]:
+    """The words of a concept entry, split the way `tokenize` splits a prompt: hyphens separate words
+    ("что-то" → что, то; "ar-15" → ar, 15), elisions come off ("d'adieu" → adieu), ё reads as е. The
+    "=", "*" markers stay on the word they belong to."""
+    out = []
+    for raw in entry.replace("ё", "е").replace("Ё", "Е").split():
+        mark = "=" if raw.startswith("=") else ""
+        body = raw[len(mark):]
+        parts = [p for p in re.split(r"-+", body) if p.strip("*")] if not body.startswith("*") or len(body) > 1 else [body]
+        for part in parts or [body]:
+            lead = "*" if part.startswith("*") else ""
+            core = _SPLIT_APOSTROPHE.sub("", part[len(lead):].casefold()).strip("'’")
+            if core.strip("*"):
+                out.append(mark + lead + core)
+    return out
 
 
 def _match_entry(entry: list[_Word], cands: list[frozenset[str]]) -> tuple[int, int] | None:
@@ -292,11 +333,13 @@ def load_concepts(path: Path) -> ConceptLexicon:
             concepts[name] = sorted({_fold_cjk(str(w)) for w in words if str(w).strip()}, key=len, reverse=True)
         else:
             try:
-                concepts[name] = [[_compile_word(w, language, name in compound) for w in str(entry).split()]
+                concepts[name] = [[_compile_word(w, language, name in compound) for w in entry_words(str(entry))]
                                   for entry in words]
             except RuleDataError as exc:
                 raise RuleDataError(f"{path}: {name}: {exc}") from exc
-    return ConceptLexicon(language, concepts, rules, exempt)
+    in_rules = {c for r in rules for c in r.need}
+    exempt_only = frozenset(c for rs in exempt.values() for r in rs for c in r.need if c not in in_rules)
+    return ConceptLexicon(language, concepts, rules, exempt, exempt_only)
 
 
 @lru_cache(maxsize=1)

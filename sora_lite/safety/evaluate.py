@@ -5,7 +5,8 @@ The two shipped English splits (`data/moderation_tune.jsonl`, `data/moderation_t
 split, in other wordings, and is never used for tuning.
 
 The multilingual sets (`data/multilingual/*.jsonl`) add `"lang"` (ISO 639-1). Tuning data (`ml-tuning`):
-`dev`, `dev2`, `dev4`, `dev5` (paraphrases, indirect and plain wording), `dev3` (benign prompts with risky words), and the first session's `holdout`
+`dev`, `dev2`, `dev4`, `dev5`, `dev6`-`dev8` (paraphrases, indirect and plain wording, new scenarios; each measured
+once before it was tuned on), `dev3` (benign prompts with risky words), and the first session's `holdout`
 and `fresh`, which were tuned on after their first run. Held out (`multilingual`): `holdout2` (written and
 frozen, sha256 recorded, before it was measured; never tuned on), `holdout3` (written after the concept
 layer, frozen, measured once; deliberately indirect and slangy) and `holdout4` (plain prompts a new user would
@@ -39,12 +40,14 @@ SPLITS = {"tune": TUNE_FILE, "test": TEST_FILE, "ml-dev": ML_DIR / "dev.jsonl", 
           "ml-holdout2": ML_DIR / "holdout2.jsonl", "ml-holdout3": ML_DIR / "holdout3.jsonl",
           "ml-holdout4": ML_DIR / "holdout4.jsonl", "ml-holdout5": ML_DIR / "holdout5.jsonl",
           "ml-holdout6": ML_DIR / "holdout6.jsonl",
-          "ml-dev5": ML_DIR / "dev5.jsonl"}
+          "ml-dev5": ML_DIR / "dev5.jsonl", "ml-dev6": ML_DIR / "dev6.jsonl", "ml-dev7": ML_DIR / "dev7.jsonl",
+          "ml-dev8": ML_DIR / "dev8.jsonl"}
 # Named combinations: "all" is what `moderate --eval` reports by default (nothing in it was tuned on).
 # The first session's holdout/fresh sets were tuned on after their first run, so they are tuning data now.
 COMBINED = {"all": ("test", "ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6"),
             "multilingual": ("ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6"),
-            "ml-tuning": ("ml-dev", "ml-dev2", "ml-dev3", "ml-dev4", "ml-dev5", "ml-holdout", "ml-fresh")}
+            "ml-tuning": ("ml-dev", "ml-dev2", "ml-dev3", "ml-dev4", "ml-dev5", "ml-dev6", "ml-dev7", "ml-dev8",
+                          "ml-holdout", "ml-fresh")}
 # Goals per language: English keeps its own (both 95 %); other languages 95 % blocked, 90 % allowed.
 GOAL_BLOCKED = 0.95
 GOAL_ALLOWED = {"en": 0.95}
