@@ -119,9 +119,28 @@ def test_signing_a_missing_or_unsupported_file_is_one_clear_error(tmp_path) -> N
     assert not (tmp_path / "out.mp4").exists()
 
 
+def _repo_files() -> list[str]:
+    """The files git would commit (tracked + untracked, .gitignore applied); in a copy that is not a git
+    checkout (an unpacked archive, a chroot without git) every file under the repo except the folders
+    .gitignore names, so the check still runs there instead of failing on the missing `git`."""
+    try:
+        done = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                              capture_output=True, text=True, check=False)
+    except OSError:
+        done = None
+    if done is not None and done.returncode == 0:
+        return done.stdout.split()
+    ignored_dirs = {".git", "__pycache__", ".pytest_cache", ".venv", "out", "runs"}
+    ignored_suffixes = {".pyc", ".mp4", ".webm"}
+    return [str(path.relative_to(REPO)) for path in REPO.rglob("*")
+            if not ignored_dirs & set(path.relative_to(REPO).parts[:-1])
+            and not any(part.endswith(".egg-info") for part in path.relative_to(REPO).parts)
+            and path.suffix not in ignored_suffixes]
+
+
 def test_no_private_key_anywhere_in_the_repo() -> None:
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                            capture_output=True, text=True, check=True).stdout.split()
+    listed = _repo_files()
+    assert any(name.endswith("test_c2pa.py") for name in listed), "the file listing found nothing"
     offenders = []
     for name in listed:
         path = REPO / name

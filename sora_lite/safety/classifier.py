@@ -299,6 +299,11 @@ class ExemplarClassifier:
             assert self._matrix is not None
             return self._model, self._matrix
 
+    def load(self) -> None:
+        """Load the model and the exemplar embeddings now (raises ClassifierUnavailable), e.g. while the CLI's
+        language helper still runs, instead of on the first prompt."""
+        self._ready()
+
     def embed(self, texts: list[str]) -> np.ndarray:
         model, _ = self._ready()
         with self._lock:  # one encode at a time: torch modules are not promised to be re-entrant

@@ -15,10 +15,16 @@ checked here" instead of guessing a category.
 
 from __future__ import annotations
 
+import atexit
+import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import unicodedata
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sora_lite.safety.normalize import unmix_scripts
@@ -165,57 +171,115 @@ def undo_lookalikes(text: str) -> tuple[str, bool]:
     return text.translate(_LATIN_FROM_LOOKALIKE), True
 
 
+# The languages lingua weighs for each script it reads (lingua itself drops, by its alphabet rules, every
+# language that cannot be written in the text's script, so a detector built only from these gives the same
+# confidences as one built from all of SUPPORTED + NAMED_ONLY: checked on every prompt of the shipped sets,
+# same order, |difference| <= 2e-15, see tests/test_language_fast.py).
+_SCRIPT_DETECTOR_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "LATIN": ("en", "es", "fr", "de", "it", "pt", "nl", "pl", "tr", "id", "vi", "sv", "cs", "ro", "da", "fi",
+              "hu", "tl", "sw", "ca"),
+    "CYRILLIC": ("ru", "uk"),
+    "ARABIC": ("ar", "fa", "ur"),
+}
+
+
 class _Detector:
-    """lingua, built once for the languages above; its models load lazily per script, once."""
+    """lingua, one detector per script, built once with its models preloaded.
+
+    Why per script and preloaded: loading lingua's n-gram models is nearly all of its cost (~0.17 s CPU per
+    language, 20 languages for Latin text), and lingua loads preloaded models in parallel threads, so a
+    cold Latin detection takes about half the wall time on two cores; a Cyrillic prompt loads 2 languages,
+    not 20."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._detector: Any = None
+        self._detectors: dict[str, Any] = {}
         self._codes: dict[Any, str] = {}
+        self._by_name: list[str] = []  # every language's code in lingua's order for equal confidences
 
-    def get(self) -> tuple[Any, dict[Any, str]]:
+    def _languages(self, codes: tuple[str, ...]) -> list[Any]:
+        from lingua import IsoCode639_1, Language
+
+        languages = []
+        for code in codes:
+            try:
+                languages.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
+            except (AttributeError, ValueError):
+                continue
+        return languages
+
+    def get(self, script: str) -> tuple[Any, dict[Any, str], list[str]]:
+        key = script if script in _SCRIPT_DETECTOR_LANGUAGES else "*"
         with self._lock:
-            if self._detector is None:
+            if key not in self._detectors:
                 try:
-                    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+                    from lingua import LanguageDetectorBuilder
                 except ImportError as exc:
                     raise LanguageDetectorUnavailable(
                         "moderation needs lingua-language-detector to tell which language a prompt is in: "
                         "pip install lingua-language-detector") from exc
-                languages = []
-                for code in [*SUPPORTED, *NAMED_ONLY]:
-                    try:
-                        languages.append(Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())))
-                    except (AttributeError, ValueError):
-                        continue
-                self._codes = {lang: lang.iso_code_639_1.name.lower() for lang in languages}
-                self._detector = LanguageDetectorBuilder.from_languages(*languages).build()
-            return self._detector, self._codes
+                if not self._codes:
+                    every = self._languages((*SUPPORTED, *NAMED_ONLY))
+                    self._codes = {lang: lang.iso_code_639_1.name.lower() for lang in every}
+                    self._by_name = [self._codes[lang] for lang in sorted(every, key=lambda lang: lang.name)]
+                builder = LanguageDetectorBuilder.from_languages(
+                    *self._languages(_SCRIPT_DETECTOR_LANGUAGES.get(key) or (*SUPPORTED, *NAMED_ONLY)))
+                if key != "*":
+                    builder = builder.with_preloaded_language_models()
+                self._detectors[key] = builder.build()
+            return self._detectors[key], self._codes, self._by_name
 
 
 _DETECTOR = _Detector()
 
 
-def _confidences(text: str) -> list[tuple[str, float]]:
-    detector, codes = _DETECTOR.get()
-    return [(codes[v.language], float(v.value)) for v in detector.compute_language_confidence_values(text)]
+def _confidences(text: str, script: str = "*") -> list[tuple[str, float]]:
+    """lingua's confidence in every language, highest first; the languages of other scripts (and those
+    lingua's rules ruled out) follow at 0.0 in lingua's order, as one detector of all languages lists them."""
+    detector, codes, by_name = _DETECTOR.get(script)
+    values = detector.compute_language_confidence_values(text)
+    if not values:
+        return []
+    found = [(codes[v.language], float(v.value)) for v in values if v.value > 0]
+    seen = {c for c, _ in found}
+    return found + [(c, 0.0) for c in by_name if c not in seen]
 
 
-def _window_languages(text: str, size: int = 4) -> list[tuple[str, float, str]]:
+def _window_languages(text: str, size: int = 4, script: str = "*") -> list[tuple[str, float, str]]:
     """(language, confidence, words) for each run of `size` words: the languages of a mixed prompt ("a man
     says hello and then una mujer dice que ..."), which one whole-text guess hides."""
     words = text.split()
     out = []
     for i in range(0, len(words), size):
         chunk = " ".join(words[max(0, min(i, len(words) - size)):i + size])
-        scores = _confidences(chunk)
+        scores = _confidences(chunk, script)
         if scores:
             out.append((scores[0][0], scores[0][1], chunk))
     return out
 
 
+_CACHE_SIZE = 512
+_cache: dict[str, LanguageReading] = {}
+_cache_lock = threading.Lock()
+
+
 def detect_language(text: str) -> LanguageReading:
-    """The languages of a prompt (raises LanguageDetectorUnavailable without lingua)."""
+    """The languages of a prompt (raises LanguageDetectorUnavailable without lingua).
+
+    Remembered per text (the studio asks twice per clip: moderation, then the scene parser), and taken from
+    `prefetch`'s helper process when one is reading this text."""
+    with _cache_lock:
+        reading = _cache.get(text)
+    if reading is None:
+        reading = _prefetched(text) or _detect(text)
+        with _cache_lock:
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.clear()
+            _cache[text] = reading
+    return reading
+
+
+def _detect(text: str) -> LanguageReading:
     text = unmix_scripts(unicodedata.normalize("NFKC", text))
     original_scripts = tuple(script_runs(text))
     text, lookalikes = undo_lookalikes(text)
@@ -245,7 +309,7 @@ def detect_language(text: str) -> LanguageReading:
         if script == "DEVANAGARI":
             found.append(("hi", 1.0, n))
             continue
-        scores = _confidences(run)
+        scores = _confidences(run, script)
         if not scores:
             continue
         code, conf = scores[0]
@@ -271,7 +335,7 @@ def detect_language(text: str) -> LanguageReading:
             found += close
             english_unsure = english_unsure or bool(close)
         if script == "LATIN" and words >= 6:
-            parts = _window_languages(run)
+            parts = _window_languages(run, script=script)
             found += [(c, v, 0) for c, v, _ in parts if c in SUPPORTED and v >= WINDOW_MIN_CONFIDENCE]
             if code != "en":
                 english = " ".join(w for c, v, w in parts if c == "en" and v >= WINDOW_MIN_CONFIDENCE)
@@ -286,6 +350,113 @@ def detect_language(text: str) -> LanguageReading:
     return LanguageReading(main[0], language_name(main[0]), round(main[1], 3), languages,
                            tuple(dict.fromkeys(unsupported)), english, lookalikes,
                            tuple(dict.fromkeys([*runs, *original_scripts])), likely)
+
+
+def _needs_detector(text: str) -> bool:
+    """Whether reading `text` loads lingua's models (a script several languages share)."""
+    return any(_script(ch) in _SCRIPT_DETECTOR_LANGUAGES for ch in text if ch.isalpha())
+
+
+class _Prefetch:
+    """A helper process reading some texts' languages while this one does other start-up work.
+
+    Why a process: lingua's model loading (the 3.6 s CPU of a cold Latin-script detection) holds the GIL, so
+    a thread would stall this process's imports for as long; a second interpreter runs it on the other core
+    and hands back the same readings (the same code and data; floats survive JSON exactly)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = set(texts)
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        code = "import sys; from sora_lite.safety.language import _prefetch_main; _prefetch_main(sys.stdin.buffer.read().decode())"
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=env)
+        try:
+            assert self.proc.stdin is not None
+            with self.proc.stdin:
+                self.proc.stdin.write(json.dumps(texts).encode("utf-8"))
+        except OSError:
+            self.close()
+            raise
+        finally:
+            self.proc.stdin = None  # written and closed; communicate() only reads
+        self.lock = threading.Lock()
+        self.readings: dict[str, LanguageReading] | None = None
+
+    def result(self, timeout: float = 120.0) -> dict[str, LanguageReading]:
+        with self.lock:
+            if self.readings is None:
+                self.readings = {}
+                try:
+                    out, _ = self.proc.communicate(timeout=timeout)
+                    answer = json.loads(out.decode("utf-8"))
+                    for text, row in zip(answer["texts"], answer["readings"]):
+                        if isinstance(row, dict):
+                            self.readings[text] = LanguageReading(**{
+                                k: tuple(v) if isinstance(v, list) else v for k, v in row.items()})
+                except (OSError, ValueError, KeyError, TypeError, subprocess.SubprocessError):
+                    self.close()
+                    self.readings = {}  # read here instead: the same answer, only not ahead of time
+            return self.readings
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+_prefetch_lock = threading.Lock()
+_pending: _Prefetch | None = None
+
+
+def prefetch(texts: list[str]) -> bool:
+    """Start reading these texts' languages in a helper process (the CLI calls it before its imports);
+    `detect_language` then waits for that answer instead of loading lingua here. False when nothing needed
+    it (no text in a script lingua reads) or the helper could not start (the texts are then read here)."""
+    global _pending
+    todo = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t.strip() and _needs_detector(t)]
+    with _cache_lock:
+        todo = [t for t in todo if t not in _cache]
+    if not todo:
+        return False
+    with _prefetch_lock:
+        if _pending is not None:
+            return False
+        try:
+            _pending = _Prefetch(todo)
+        except OSError:
+            return False
+        atexit.register(_pending.close)
+    return True
+
+
+def helper_running() -> bool:
+    """Whether a `prefetch` helper process is still reading (so this process has a core's worth of time)."""
+    with _prefetch_lock:
+        pending = _pending
+    return pending is not None and pending.readings is None and pending.proc.poll() is None
+
+
+def _prefetched(text: str) -> LanguageReading | None:
+    with _prefetch_lock:
+        pending = _pending
+    if pending is None or text not in pending.texts:
+        return None
+    return pending.result().get(text)
+
+
+def _prefetch_main(argument: str) -> None:
+    """The helper process of `prefetch`: JSON texts in, JSON readings out (null for a text it cannot read)."""
+    texts = json.loads(argument)
+    readings: list[dict[str, Any] | None] = []
+    for text in texts:
+        try:
+            readings.append(_detect(text).to_dict())
+        except LanguageDetectorUnavailable:
+            readings.append(None)  # the caller reads it itself and raises the same error
+    sys.stdout.write(json.dumps({"texts": texts, "readings": readings}))
+    sys.stdout.flush()
 
 
 def warm_up_detector() -> None:

@@ -195,7 +195,8 @@ def _resolve(value: Any, lists: dict[str, list[str]], where: str) -> list[str]:
 def load_lexicon(path: Path, rules: RuleBook) -> Lexicon:
     """Read and compile one language file (raises RuleDataError naming the file and the entry)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # LibYAML's loader when present: the same data (checked on every shipped file), ~8x faster.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         raise RuleDataError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("language"), str):

@@ -23,8 +23,9 @@ RULES_DIR = Path(__file__).parent / "rules"
 EXTRA_RULES_ENV = "SORA_LITE_MODERATION_RULES_DIR"
 _LISTS_FILE = "lists.yaml"
 _BENIGN_FILE = "benign.yaml"
-_EDGE_L = r"(?<![a-z0-9])"
-_EDGE_R = r"(?![a-z0-9])"
+# Word edges apply to a term's Latin letters and digits only: a CJK term needs none ("AI换脸", "3个黑人").
+_EDGE_L = r"(?:(?<![a-z0-9])|(?=[^a-z0-9]))"
+_EDGE_R = r"(?:(?![a-z0-9])|(?<=[^a-z0-9]))"
 
 
 class RuleDataError(ValueError):
@@ -162,9 +163,14 @@ def _check_category(cat: Category, readings: list[str]) -> RuleHit | None:
                 return RuleHit(cat.name, name, m.group(0))
     for name, groups in cat.both:
         for text in readings:
-            found = [g.search(text) for g in groups]
-            if all(found):
-                return RuleHit(cat.name, name, " + ".join(m.group(0) for m in found if m))
+            found = []
+            for group in groups:  # stops at the first group that is absent (most prompts miss the first)
+                m = group.search(text)
+                if m is None:
+                    break
+                found.append(m)
+            else:
+                return RuleHit(cat.name, name, " + ".join(m.group(0) for m in found))
     return None
 
 
@@ -224,7 +230,8 @@ def _resolve(value: Any, lists: dict[str, list[str]], where: str) -> list[str]:
 def read_yaml(path: Path) -> dict[str, Any]:
     """A rule or lexicon file: a YAML mapping, else one RuleDataError naming the file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # LibYAML's loader when present: the same data (checked on every shipped file), ~8x faster.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         raise RuleDataError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
