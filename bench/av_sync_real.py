@@ -6,7 +6,8 @@ events matched per lag, no test), on the same decoded clips.
 
 Prints one line per clip (frames, old s, new s, ratio, the new path's source and status) and the totals.
 `--repeat N`: each path runs N times in turn (old, new, old, new, ...) and the fastest run counts — on a shared
-machine the minimum is the least disturbed measurement of the same work.
+machine the minimum is the least disturbed measurement of the same work. The CPU-time columns (this process's
+CPU seconds, all threads) are the steadier measure there: a busy machine delays a run, it does not add CPU work.
 The old path is rebuilt here from the functions the module still has (what `score_sample` ran before).
 """
 
@@ -46,29 +47,33 @@ def main() -> int:
 
     _detector()
     landmark68_model()
-    total_old = total_new = 0.0
-    print(f"{'clip':34s} {'frames':>6s} {'old s':>7s} {'new s':>7s} {'ratio':>6s}  source/status")
+    total_old = total_new = cpu_old_total = cpu_new_total = 0.0
+    print(f"{'clip':34s} {'frames':>6s} {'old s':>7s} {'new s':>7s} {'ratio':>6s} {'old cpu':>7s} {'new cpu':>7s} "
+          f"{'ratio':>6s}  source/status")
     for f in files:
         clip = read_video(f)
         if not clip.has_audio:
             continue
         n = min(clip.num_frames, int(round(args.max_seconds * float(clip.fps))))
         audio = clip.audio[:, : int(round(n / float(clip.fps) * clip.sample_rate))]
-        old = new = float("inf")
+        old = new = cpu_old = cpu_new = float("inf")
         for _ in range(max(1, args.repeat)):
             tracking._memo = tracking._ClipMemo()  # neither path may reuse the other's (or its own last) tracking
             frames = clip.frames[:n].copy()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             old_path(frames, float(clip.fps), audio, clip.sample_rate)
-            old = min(old, time.perf_counter() - t)
+            old, cpu_old = min(old, time.perf_counter() - t), min(cpu_old, time.process_time() - c)
             tracking._memo = tracking._ClipMemo()
             frames = clip.frames[:n].copy()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             got = av_sync.score_sample(frames, clip.fps, audio, clip.sample_rate)
-            new = min(new, time.perf_counter() - t)
+            new, cpu_new = min(new, time.perf_counter() - t), min(cpu_new, time.process_time() - c)
         total_old, total_new = total_old + old, total_new + new
-        print(f"{f.stem:34s} {n:6d} {old:7.2f} {new:7.2f} {new / old:6.2f}  {got.source}/{got.status}", flush=True)
-    print(f"{'total':34s} {'':6s} {total_old:7.2f} {total_new:7.2f} {total_new / max(total_old, 1e-9):6.2f}")
+        cpu_old_total, cpu_new_total = cpu_old_total + cpu_old, cpu_new_total + cpu_new
+        print(f"{f.stem:34s} {n:6d} {old:7.2f} {new:7.2f} {new / old:6.2f} {cpu_old:7.2f} {cpu_new:7.2f} "
+              f"{cpu_new / max(cpu_old, 1e-9):6.2f}  {got.source}/{got.status}", flush=True)
+    print(f"{'total':34s} {'':6s} {total_old:7.2f} {total_new:7.2f} {total_new / max(total_old, 1e-9):6.2f} "
+          f"{cpu_old_total:7.2f} {cpu_new_total:7.2f} {cpu_new_total / max(cpu_old_total, 1e-9):6.2f}")
     return 0
 
 

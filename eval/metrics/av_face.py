@@ -117,8 +117,9 @@ def landmarks_enlarged(frame: np.ndarray, box: np.ndarray, predictor: object = N
     return pts / scale + np.array([x0, y0], dtype=float)
 
 
-def track_face(frames: np.ndarray, fps: float) -> FaceTrack:
-    """Landmarks of the largest face in every frame it can be followed (module docstring)."""
+def track_face(frames: np.ndarray, fps: float, predictor: object = None) -> FaceTrack:
+    """Landmarks of the largest face in every frame it can be followed (module docstring). `predictor`: the
+    68-point model when the caller already has it (looking it up again costs a package search)."""
     n = len(frames)
     points = np.full((n, 68, 2), np.nan)
     probe = np.unique(np.linspace(0, n - 1, min(n, PROBE_FRAMES)).astype(int))
@@ -170,9 +171,10 @@ def track_face(frames: np.ndarray, fps: float) -> FaceTrack:
     pi, ni = found_idx[np.maximum(prev, 0)], found_idx[np.minimum(nxt, len(found_idx) - 1)]
     ok = (np.abs(t - pi) <= LOCAL_DETECT_EVERY) | (np.abs(ni - t) <= LOCAL_DETECT_EVERY)
     ok |= (prev >= 0) & (nxt < len(found_idx)) & (ni - pi <= 2 * LOCAL_DETECT_EVERY)
-    from sora_lite.cameo.faces import landmark68_model
+    if predictor is None:
+        from sora_lite.cameo.faces import landmark68_model
 
-    predictor = landmark68_model()
+        predictor = landmark68_model()
     for i in np.flatnonzero(ok):
         got = landmarks_enlarged(frames[i], filled[i], predictor)
         if got is not None:

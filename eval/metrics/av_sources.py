@@ -110,9 +110,10 @@ def mouth_opening(frames: np.ndarray, fps: float) -> tuple[np.ndarray, float]:
     from eval.metrics.av_face import lip_gap, track_face
     from sora_lite.cameo.faces import landmark68_model
 
-    if landmark68_model() is None:  # no 68-point weights here: no face source
+    predictor = landmark68_model()
+    if predictor is None:  # no 68-point weights here: no face source
         return np.full(len(frames), np.nan), 0.0
-    track = track_face(frames, fps)
+    track = track_face(frames, fps, predictor)
     if track.share == 0.0:
         return np.full(len(frames), np.nan), 0.0
     return lip_gap(track.points), track.share
@@ -145,19 +146,44 @@ def local_motion_events(frames: np.ndarray) -> np.ndarray:
     cells = np.zeros((n, GRID * GRID))  # mean |acceleration| per cell at frame i
     speed = np.zeros((n, GRID * GRID))
     bright = np.zeros((n, GRID * GRID))  # mean |frame difference| into frame i
-    for i in range(1, n):
-        diff = np.abs(gray[i].astype(np.float32) - gray[i - 1].astype(np.float32))
-        bright[i] = cv2.resize(diff, (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(-1)  # area = cell mean
-        if i == n - 1:
-            break
+    if n < 2:
+        return combine_cells(cells, speed, bright)
+    # Cell means by area resizing (area = cell mean); all frames' differences at once, as one many-channel image.
+    diff = np.abs(np.diff(gray.astype(np.float32), axis=0))  # (n−1) × h × w: into frames 1 … n−1
+    bright[1:] = _cell_means(diff)
+    maps = np.zeros((n, 2) + gray.shape[1:], np.float32)  # per frame: |acceleration|, speed in + out
+    for i in range(1, n - 1):
         back = _flow(gray[i], gray[i - 1])
         fwd = _flow(gray[i], gray[i + 1])
         acc = fwd + back  # v_out − v_in, with v_in = −(flow to the previous frame)
         acc -= np.median(acc.reshape(-1, 2), axis=0)  # a shaking camera accelerates every pixel alike
-        cells[i] = cv2.resize(np.linalg.norm(acc, axis=2), (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(-1)
-        speed[i] = cv2.resize(np.linalg.norm(fwd, axis=2) + np.linalg.norm(back, axis=2), (GRID, GRID),
-                              interpolation=cv2.INTER_AREA).reshape(-1)
+        maps[i, 0] = _norm(acc)
+        maps[i, 1] = _norm(fwd) + _norm(back)
+    cells[1:-1] = _cell_means(maps[1:-1, 0])
+    speed[1:-1] = _cell_means(maps[1:-1, 1])
     return combine_cells(cells, speed, bright)
+
+
+def _norm(v: np.ndarray) -> np.ndarray:
+    """|v| per pixel of an h × w × 2 field: the same numbers as `np.linalg.norm(v, axis=2)`, several times faster."""
+    x, y = v[..., 0], v[..., 1]
+    return np.sqrt(x * x + y * y)
+
+
+def _cell_means(maps: np.ndarray) -> np.ndarray:
+    """k × h × w maps → k × GRID² cell means (area resizing, as per map). Where the cells are whole pixels,
+    many maps go through OpenCV at once as channels of one image (its limit: 128); else one map at a time
+    (OpenCV's general area resizing takes at most 4 channels)."""
+    out = np.zeros((len(maps), GRID * GRID))
+    if maps.shape[1] % GRID or maps.shape[2] % GRID:
+        for k, m in enumerate(maps):
+            out[k] = cv2.resize(m, (GRID, GRID), interpolation=cv2.INTER_AREA).reshape(-1)
+        return out
+    for s in range(0, len(maps), 128):
+        chunk = np.ascontiguousarray(maps[s: s + 128].transpose(1, 2, 0))
+        small = cv2.resize(chunk, (GRID, GRID), interpolation=cv2.INTER_AREA)
+        out[s: s + 128] = small.reshape(GRID * GRID, -1).T
+    return out
 
 
 def combine_cells(accel: np.ndarray, speed: np.ndarray, bright: np.ndarray) -> np.ndarray:

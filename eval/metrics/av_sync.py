@@ -379,15 +379,22 @@ def lag_correlations(audio: np.ndarray, visual: np.ndarray, valid: np.ndarray, l
     a = np.atleast_2d(np.asarray(audio, dtype=np.float64))
     n = a.shape[1]
     out = np.full((a.shape[0], len(lags)), np.nan)
+    whole = bool(np.all(valid))
     for j, lag in enumerate(lags):
-        t = np.arange(max(0, -lag), min(n, n - lag))
-        t = t[valid[t]]
+        lo, hi = max(0, -lag), min(n, n - lag)
+        t = np.arange(lo, hi)
+        if not whole:
+            t = t[valid[t]]
         if len(t) < MIN_OVERLAP_FRAMES:
             continue
         x = visual[t] - visual[t].mean()
-        y = a[:, t + lag]
-        y = y - y.mean(1, keepdims=True)
-        den = np.sqrt((x**2).sum() * (y**2).sum(1))
+        # (a view where every frame is valid). x sums to 0, so y·x needs no centring of y, and
+        # Σ(y − ȳ)² = Σy² − (Σy)²/m: the same r to float rounding without a centred copy of the batch.
+        y = a[:, lo + lag: hi + lag] if whole else a[:, t + lag]
+        s1, sq = y.sum(1), np.einsum("ij,ij->i", y, y)
+        ss = sq - s1 * s1 / len(t)
+        ss = np.where(ss > 1e-12 * sq, ss, 0.0)  # a constant stretch stays exactly 0, not cancellation noise
+        den = np.sqrt((x**2).sum() * ss)
         out[:, j] = np.where(den > 1e-12, (y @ x) / np.maximum(den, 1e-12), 0.0)
     return out
 
@@ -398,13 +405,16 @@ def block_shuffled(signal: np.ndarray, block: int, count: int, rng: np.random.Ge
     starts = np.arange(0, n, block)
     lengths = np.minimum(block, n - starts)
     offsets = np.arange(block)
-    out = np.empty((count, n))
-    for k in range(count):  # index arithmetic instead of concatenating pieces: the null's cost is in this loop
-        roll = int(rng.integers(n))  # (the same draws, in the same order, as rolling and concatenating)
-        order = rng.permutation(len(starts))
-        idx = (starts[order][:, None] + offsets[None, :])[offsets[None, :] < lengths[order][:, None]]
-        out[k] = signal[(idx - roll) % n]
-    return out
+    rolls = np.empty(count, dtype=np.int64)
+    orders = np.empty((count, len(starts)), dtype=np.int64)
+    for k in range(count):  # (the same draws, in the same order, as rolling and concatenating)
+        rolls[k] = int(rng.integers(n))
+        orders[k] = rng.permutation(len(starts))
+    # Index arithmetic for all copies at once: block b of copy k is block orders[k, b] of the rolled signal
+    # (a short last block keeps only its own length, wherever the permutation put it).
+    idx = starts[orders][:, :, None] + offsets[None, None, :]  # count × blocks × block
+    flat = idx[offsets[None, None, :] < lengths[orders][:, :, None]].reshape(count, n)
+    return signal[(flat - rolls[:, None]) % n]
 
 
 @dataclass
