@@ -157,10 +157,17 @@ def test_a_later_shot_sets_a_carried_object_moving(engine):
 def test_framing_holds_on_the_prompt_set(data, prompts, boards):
     """The README's number: ≥ 95 % of (shot, named object) pairs in frame for ≥ 80 % of the shot. The held-out
     file is VBench-like phrasing ("a red ball rolling on the floor, camera pans left") written after the planner."""
+    import importlib.util
     import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from framing import measure  # bench/framing.py
+    # bench/framing.py loaded by path: putting bench/ on sys.path would let bench/eval.py shadow the eval package
+    # for every later test in the process.
+    path = Path(__file__).resolve().parents[1] / "bench" / "framing.py"
+    spec = importlib.util.spec_from_file_location("bench_framing", path)
+    bench_framing = importlib.util.module_from_spec(spec)
+    sys.modules["bench_framing"] = bench_framing
+    spec.loader.exec_module(bench_framing)
+    measure = bench_framing.measure
 
     cases = [json.loads(line) for line in data.read_text().splitlines() if line.strip()]
     assert sum("prompt" in c for c in cases) >= prompts and sum("shots" in c for c in cases) >= boards

@@ -66,3 +66,50 @@ def test_an_asked_wide_shot_keeps_the_speaker_small(engine: WorldEngine) -> None
     frame, mouth, person = speaking_frame(engine, f"a wide shot of a man in a suit who says {LINE} to the camera")
     assert face_height(frame, mouth) < SIZE / 10
     assert person["radius_px"] < SIZE / 4
+
+
+def skin_height(frame: np.ndarray, mouth: list[float]) -> int:
+    """Rows spanned by the face: the region of the colour found first above the mouth's dark box (walking up
+    from the mouth pixel until the colour changes), which holds that point. Robust to a large mouth."""
+    x, y = round(mouth[0]), round(mouth[1])
+    dark = frame[y, x].astype(int)
+    sy = y
+    while sy > 0 and np.abs(frame[sy, x].astype(int) - dark).max() < 60:
+        sy -= 1
+    sy = max(0, sy - 2)
+    skin = frame[sy, x].astype(int)
+    close = np.abs(frame.astype(int) - skin).max(axis=-1) < 40
+    labels, _ = ndimage.label(close)
+    rows = np.flatnonzero((labels == labels[sy, x]).any(axis=1))
+    return int(rows.max() - rows.min() + 1)
+
+
+def test_a_close_up_of_a_speaker_asks_for_the_close_shot() -> None:
+    for text in ("a close up of a man who says hi", "close-up: a man says hi", "closeup of a man who says hi",
+                 "an extreme close up of a man who says hi"):
+        assert says_shot_size(text), text
+        assert speaker_camera(CameraSpec(shot="close"), text).shot == "close"
+
+
+@pytest.mark.slow
+def test_an_asked_close_up_frames_head_and_shoulders(engine: WorldEngine) -> None:
+    res = engine.generate(GenerationRequest(prompt=f"a close up of a man in a suit who says {LINE} to the camera",
+                                            seconds=1.5, width=SIZE, height=SIZE, seed=0))
+    (name, mouth), = res.ground_truth["mouths"].items()
+    k = int(np.argmax(mouth["openness"]))
+    assert mouth["pixel"][k] is not None
+    assert skin_height(res.clip.frames[k], mouth["pixel"][k]) >= SIZE / 3  # the face large
+    person = [o for f in res.ground_truth["frames"] for o in f["objects"] if o["name"] == name]
+    assert person[k]["pixel"][1] > SIZE  # the hips (the body's centre) below the frame: head and shoulders
+    assert all(o["visible"] for o in person)  # yet counted visible: its head is in frame
+    notes = [n for shot in res.ground_truth["shots"] for n in shot["framing"]["notes"]]
+    assert any("head and shoulders" in n for n in notes), notes
+
+
+@pytest.mark.slow
+def test_an_asked_wide_shot_holds_the_whole_speaker(engine: WorldEngine) -> None:
+    _, _, person = speaking_frame(engine, f"a wide shot of a man in a suit who says {LINE} to the camera")
+    x, y = person["pixel"]
+    r = person["radius_px"]
+    assert 0 <= x - r and x + r <= SIZE and 0 <= y - r and y + r <= SIZE  # head to toe inside the frame
+    assert person["visible"]

@@ -134,7 +134,7 @@ class Animator:
             act = R.actions()["actions"][mo.action]
             nominal = R.nominal_size(b.recipe)
             motions[k] = (act, mo.speed, b.size / nominal)
-            if mo.driven:
+            if mo.driven and b.driven:  # not one pushed off a table (scene._prop_body): physics moves it
                 va = int(model.jnt_dofadr[joint_ids[k]])
                 vel = np.array([mo.speed * math.cos(mo.heading), mo.speed * math.sin(mo.heading), mo.climb])
                 self.drivers.append((k, va, vel, mo.climb))

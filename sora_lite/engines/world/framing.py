@@ -200,7 +200,8 @@ def plan_shot(index: int, spec: SceneSpec, cam: CameraSpec, bodies: list[Body], 
     pts, radii, mask = _subject_points(bodies, subj, pos, hidden, cam.shot, quat, speakers)
     framed = [bodies[k].name for k in subj if bodies[k].name in speakers]
     if framed and cam.shot != "wide":
-        decision.notes.append(f"{', '.join(framed)} speaks: framed waist up, the face seen")
+        how = "head and shoulders, the face large" if cam.shot == "close" else "waist up, the face seen"
+        decision.notes.append(f"{', '.join(framed)} speaks: framed {how}")
     fovy0 = fovy_from_lens(cam.lens_mm)
     az, el, fovy, dfac = _move_curves(cam, n, fovy0)
     d_shot, d_max = _shot_distance(spec, cam, bodies, radii, aspect, fovy0)
@@ -245,7 +246,8 @@ def _subject_points(bodies: list[Body], subj: list[int], pos: np.ndarray, hidden
                     quat: np.ndarray | None, speakers: Collection[str] = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What the camera must hold, per frame: points (T×K×3), their radii (K) and where they count (T×K); a
     person in a close or medium shot counts as head and chest, and so does a speaking figure (a person
-    recipe in `speakers`: waist up, `framing.json` "speaker"); with no subject, everything where it starts."""
+    recipe in `speakers`: waist up, or head and shoulders in a close-up, `framing.json` "speaker"); with no
+    subject, everything where it starts."""
     n = pos.shape[0]
     radii = np.array([bodies[k].radius for k in subj], dtype=float)
     if subj:
@@ -267,10 +269,15 @@ def _subject_points(bodies: list[Body], subj: list[int], pos: np.ndarray, hidden
                     extra.append(pts[:, j, :] + HEAD_ABOVE_CENTRE * body.size * up)
                     radii[j] = CHEST_RADIUS * body.size  # the centre stays, as the chest
                     head_radii.append(HEAD_RADIUS * body.size)
-                else:  # a figure whose hull is its height: its centre (the hips, kept in frame) up to its head
+                else:  # a figure whose hull is its height: its centre (the hips) up to its head; in a close-up
+                    # the centre point moves up to the shoulders: head and shoulders, the face large
                     h = 2.0 * float(body.half[2])  # type: ignore[index]
                     extra.append(pts[:, j, :] + sp["head_above_centre"] * h * up)
-                    radii[j] = sp["centre_radius"] * h
+                    if shot == "close":
+                        pts[:, j, :] = pts[:, j, :] + sp["close_shoulders_above_centre"] * h * up
+                        radii[j] = sp["close_shoulders_radius"] * h
+                    else:
+                        radii[j] = sp["centre_radius"] * h
                     head_radii.append(sp["head_radius"] * h)
             if heads:
                 pts = np.concatenate([pts, np.stack(extra, axis=1)], axis=1)
@@ -287,6 +294,37 @@ def _subject_points(bodies: list[Body], subj: list[int], pos: np.ndarray, hidden
         mask = np.ones(pts.shape[:2], dtype=bool)
         radii = radii if subj else np.array([b.radius for b in bodies], dtype=float)
     return pts, radii, mask
+
+
+def head_offset(body: Body) -> tuple[float, float] | None:
+    """(Height of the head's centre above the body's centre, head radius), metres, in the body's own up axis,
+    for a figure with a head (a character, a person recipe); None for anything else. The sidecar counts a
+    figure visible when its head is in the frame, even with its centre (the hips) below a close-up's edge."""
+    if body.shape == "character":
+        return HEAD_ABOVE_CENTRE * body.size, HEAD_RADIUS * body.size
+    if body.half is None or not body.recipe:
+        return None
+    from sora_lite.engines.world import recipes as R
+
+    if R.recipes().get(body.recipe, {}).get("mover") != "person":
+        return None
+    sp = rules()["speaker"]
+    h = 2.0 * float(body.half[2])
+    return sp["head_above_centre"] * h, sp["head_radius"] * h
+
+
+def head_points(bodies: list[Body], pos: np.ndarray, quat: np.ndarray) -> np.ndarray:
+    """Per frame and body (T×N×3), where its head is (`head_offset`, along the body's own up axis); NaN for a
+    body with no head."""
+    out = np.full(pos.shape, np.nan)
+    for k, body in enumerate(bodies):
+        off = head_offset(body)
+        if off is None:
+            continue
+        w, x, y, z = (quat[:, k, c] for c in range(4))
+        up = np.stack([2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)], -1)
+        out[:, k] = pos[:, k] + off[0] * up
+    return out
 
 
 def _move_curves(cam: CameraSpec, n: int, fovy0: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -425,6 +425,8 @@ class _Builder:
         motion = b.item.value
         if "arrangement" in motion:
             state["arrangement"] = motion["arrangement"]
+        if "without_support" in motion:  # "falls off" with nothing to fall off: the plain verb ("falls": a drop)
+            state["without_support"] = motion["without_support"]
         if motion["kind"] == "arrange":
             state.setdefault("kind", "rest")
             if motion.get("height"):
@@ -442,6 +444,15 @@ class _Builder:
             state.setdefault("default_direction", list(motion["direction"]))
 
     def _apply_state(self, obj: ObjectSpec, state: dict[str, Any]) -> None:
+        env = self.spec.environment
+        if state.get("arrangement") == "edge" and (not env.table or env.ramp_angle is not None):
+            # "tumbles off a table" needs the table (the layout sets it on the edge, pushed over); with none (or
+            # down a ramp) the verb alone: "falls off" falls, "rolls off" rolls
+            del state["arrangement"]
+            if state.get("without_support") == "drop" and state.get("kind") == "push" and "speed_said" not in state:
+                state["kind"] = "drop"
+                state.pop("speed", None)
+                state.pop("default_direction", None)
         kind = state.get("kind", "rest")
         if "arrangement" in state:
             obj.arrangement = state["arrangement"]

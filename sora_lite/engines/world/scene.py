@@ -156,6 +156,8 @@ def _slot_width(o: ObjectSpec, how: str) -> float:
         return o.count * (2 * max(half[0], half[1]) + 0.3) + 0.2
     if o.shape == "domino" and how == "row":
         return o.count * s * 1.3 + 0.3
+    if how == "edge":
+        return 0.0  # along the table's edge, not in the row across it
     if how == "stack":
         return s * 2 + 0.3
     if how == "pendulum" or o.shape == "pendulum":
@@ -224,6 +226,8 @@ def _pose(spec: SceneSpec, i: int, c: int, how: str, on_ramp: bool, slot: float 
         pos[1] += float(jitter[1])
         pos[2] += base
         return _Pose(pos)
+    if how == "edge" and spec.environment.table:
+        return _edge_pose(spec, i, c, lift, base, jitter)
     if how == "stack":
         z0 = base + lift + (gap if gap is not None else 0.0) + 0.0005
         return _Pose([slot + float(jitter[0]) * 0.3, float(jitter[1]) * 0.3, z0 + c * (2 * s + 0.001)])
@@ -263,6 +267,31 @@ def _pose(spec: SceneSpec, i: int, c: int, how: str, on_ramp: bool, slot: float 
     return _Pose([x + float(jitter[0]), float(jitter[1]), z], tumble=tumble)
 
 
+TABLE_EDGE_X = 1.2  # metres: the table top's +x edge (scene_xml's table box)
+EDGE_OVERHANG = 0.5  # share of an object's half-length past the edge at the start (its centre still over the table)
+
+
+def _edge_pose(spec: SceneSpec, i: int, c: int, lift: float, base: float, jitter: np.ndarray) -> _Pose:
+    """Copy `c` of an entry that falls off the table ("three blocks tumble off a table"): resting on the top,
+    overhanging the +x edge a little, side by side along it (every "edge" entry in one line); its push toward
+    +x (the parser's velocity) carries its centre over the edge, so it tips, falls to the floor and is heard."""
+    o = spec.objects[i]
+    edge = [j for j, p in enumerate(spec.objects) if p.arrangement == "edge" and p.position is None]
+
+    def extent(p: ObjectSpec) -> tuple[float, float]:  # half-length along x, and the step between copies along y
+        if p.shape == "prop":
+            half = prop_model(p).half
+            return float(half[0]), 2 * max(half[0], half[1]) + 0.12
+        return p.size, 2 * p.size + 0.12
+
+    steps = [extent(spec.objects[j])[1] for j in edge for _ in range(spec.objects[j].count)]
+    k = sum(spec.objects[j].count for j in edge if j < i) + c
+    y = -sum(steps) / 2 + sum(steps[:k]) + steps[k] / 2
+    hx = extent(o)[0]
+    x = TABLE_EDGE_X - (1.0 - EDGE_OVERHANG) * hx
+    return _Pose([x + float(jitter[0]) * 0.3, y + float(jitter[1]), base + lift + 0.0005])
+
+
 def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
     """Give every object a concrete pose: dropped from a height, stacked, in a row, hung, or atop the ramp.
 
@@ -272,6 +301,7 @@ def layout_bodies(spec: SceneSpec, seed: int) -> list[Body]:
     names = spec.object_names()
     bodies: list[Body] = []
     hows = [_arrangement(o) for o in spec.objects]
+    hows = ["row" if h == "edge" and not spec.environment.table else h for h in hows]  # no table: no edge
     ramp_entries, slot_x = _slots(spec, hows)
     k = 0
     for i, o in enumerate(spec.objects):
@@ -310,13 +340,13 @@ def _prop_body(body: Body, o: ObjectSpec, entry: int, spec: SceneSpec) -> None:
     body.colored = o.color != "natural"
     body.half = tuple(model.half)  # type: ignore[assignment]
     motion = animate.motion_of(o.recipe, o.action, o.size, o.velocity)  # type: ignore[arg-type]
-    body.driven = motion.driven
+    body.driven = motion.driven and not (o.arrangement == "edge" and spec.environment.table)  # pushed off: free
     body.rider = o.arrangement == "ride"
     if motion.heading:
         body.quat = [math.cos(motion.heading / 2), 0.0, 0.0, math.sin(motion.heading / 2)]
     if motion.lift and o.position is None and o.height is None:
         body.pos[2] += motion.lift
-    if motion.driven:
+    if body.driven:
         body.vel[:3] = [motion.speed * math.cos(motion.heading), motion.speed * math.sin(motion.heading), motion.climb]
 
 

@@ -45,7 +45,7 @@ TIMES_OF_DAY = ("dawn", "morning", "noon", "afternoon", "sunset", "dusk", "night
 MOODS = ("neutral", "warm", "cool", "dramatic", "soft")
 CAMERA_MOVES = ("static", "pan", "tilt", "orbit", "dolly", "zoom", "follow")
 SHOT_SIZES = ("wide", "medium", "close")
-ARRANGEMENTS = ("auto", "row", "stack", "scatter", "ride")  # ride: on the entry before it (a person on a bicycle)  # how an entry's `count` copies are laid out
+ARRANGEMENTS = ("auto", "row", "stack", "scatter", "ride", "edge")  # ride: on the entry before it (a person on a bicycle); edge: along the table's edge, pushed over it ("tumble off a table")  # how an entry's `count` copies are laid out
 PERTURBATIONS = ("gravity_flip", "energy_gain", "teleport", "vanish", "audio_shift")
 
 COLORS: dict[str, tuple[float, float, float]] = {

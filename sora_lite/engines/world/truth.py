@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sora_lite.engines.world.camera import CameraPose, project
+from sora_lite.engines.world.framing import head_points
 from sora_lite.engines.world.simulate import ContactEvent, Segment
 
 VERSION = 1
@@ -28,7 +29,7 @@ class Track:
     radius_px: np.ndarray  # T×N
     depth: np.ndarray  # T×N
     present: np.ndarray  # T×N bool (exists and not vanished)
-    visible: np.ndarray  # T×N bool (present and its centre in front of the camera and inside the frame)
+    visible: np.ndarray  # T×N bool (present, and its centre, or a figure's head, in front of the camera and in frame)
     slip: np.ndarray  # T×N
     roll: np.ndarray  # T×N
 
@@ -51,6 +52,8 @@ def build_track(segments: list[Segment], poses: list[CameraPose], width: int, he
     for seg in segments:
         cols = [names.index(b.name) for b in seg.scene.bodies]
         radii = np.array([b.radius for b in seg.scene.bodies])
+        heads = head_points(seg.scene.bodies, seg.pos, seg.quat)  # NaN for a body with no head
+        has_head = np.isfinite(heads).all(axis=-1)
         for i in range(seg.n_frames):
             f = seg.start_frame + i
             tr.pos[f, cols] = seg.pos[i]
@@ -63,6 +66,10 @@ def build_track(segments: list[Segment], poses: list[CameraPose], width: int, he
             present = ~seg.hidden[i]
             tr.present[f, cols] = present
             inside = (depth > 0) & (px[:, 0] >= 0) & (px[:, 0] < width) & (px[:, 1] >= 0) & (px[:, 1] < height)
+            if has_head[i].any():  # a figure whose head is in the frame is seen, its centre (the hips) out of a close-up
+                hp, _, hd = project(poses[f], np.nan_to_num(heads[i]), radii, width, height)
+                inside |= has_head[i] & (hd > 0) & (hp[:, 0] >= 0) & (hp[:, 0] < width) \
+                    & (hp[:, 1] >= 0) & (hp[:, 1] < height)
             tr.visible[f, cols] = present & inside
             tr.slip[f, cols] = seg.slip[i]
             tr.roll[f, cols] = seg.roll[i]
