@@ -75,8 +75,8 @@ HOLDOUT2_REPEATS = {"un boucher découpe un poulet", "салют над крас
 
 def test_sets_are_apart() -> None:
     """Never report on what was tuned on: no two multilingual sets share a prompt, nor with the English sets."""
-    names = ("ml-dev", "ml-dev2", "ml-dev3", "ml-dev4", "ml-dev5", "ml-dev6", "ml-dev7", "ml-dev8", "ml-holdout",
-             "ml-fresh", "ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6")
+    names = ("ml-dev", "ml-dev2", "ml-dev3", "ml-dev4", "ml-dev5", "ml-dev6", "ml-dev7", "ml-dev8", "ml-dev9",
+             "ml-holdout", "ml-fresh", "ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6")
     sets = {n: {e.prompt.casefold() for e in load_split(SPLITS[n])} for n in names}
     english = {e.prompt.casefold() for s in ("tune", "test") for e in load_split(SPLITS[s])}
     for i, a in enumerate(names):

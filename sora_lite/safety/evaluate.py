@@ -5,14 +5,16 @@ The two shipped English splits (`data/moderation_tune.jsonl`, `data/moderation_t
 split, in other wordings, and is never used for tuning.
 
 The multilingual sets (`data/multilingual/*.jsonl`) add `"lang"` (ISO 639-1). Tuning data (`ml-tuning`):
-`dev`, `dev2`, `dev4`, `dev5`, `dev6`-`dev8` (paraphrases, indirect and plain wording, new scenarios; each measured
+`dev`, `dev2`, `dev4`, `dev5`, `dev6`-`dev9` (paraphrases, indirect and plain wording, new scenarios; each measured
 once before it was tuned on), `dev3` (benign prompts with risky words), and the first session's `holdout`
 and `fresh`, which were tuned on after their first run. Held out (`multilingual`): `holdout2` (written and
 frozen, sha256 recorded, before it was measured; never tuned on), `holdout3` (written after the concept
 layer, frozen, measured once; deliberately indirect and slangy) and `holdout4` (plain prompts a new user would
 write, frozen, measured once) and `holdout5` (the same kind, new scenarios, frozen after the last change and
-measured once); `holdout6` the same, written on the final code and measured once. Reports are per language
-and per category.
+measured once); `holdout6` the same, written on the final code and measured once. `holdout7` and `holdout7b`
+(and `holdout7_unsupported`, 8 languages this instance does not judge) were written by someone who never saw the
+lists, frozen before any run; holdout7's per-category recall (no prompts) was passed on to the next round, so
+holdout7b is the fully blind one. Reports are per language and per category.
 """
 
 from __future__ import annotations
@@ -39,15 +41,18 @@ SPLITS = {"tune": TUNE_FILE, "test": TEST_FILE, "ml-dev": ML_DIR / "dev.jsonl", 
           "ml-dev4": ML_DIR / "dev4.jsonl",
           "ml-holdout2": ML_DIR / "holdout2.jsonl", "ml-holdout3": ML_DIR / "holdout3.jsonl",
           "ml-holdout4": ML_DIR / "holdout4.jsonl", "ml-holdout5": ML_DIR / "holdout5.jsonl",
-          "ml-holdout6": ML_DIR / "holdout6.jsonl",
+          "ml-holdout6": ML_DIR / "holdout6.jsonl", "ml-holdout7": ML_DIR / "holdout7.jsonl",
+          "ml-holdout7b": ML_DIR / "holdout7b.jsonl", "ml-unsupported": ML_DIR / "holdout7_unsupported.jsonl",
           "ml-dev5": ML_DIR / "dev5.jsonl", "ml-dev6": ML_DIR / "dev6.jsonl", "ml-dev7": ML_DIR / "dev7.jsonl",
-          "ml-dev8": ML_DIR / "dev8.jsonl"}
+          "ml-dev8": ML_DIR / "dev8.jsonl", "ml-dev9": ML_DIR / "dev9.jsonl"}
 # Named combinations: "all" is what `moderate --eval` reports by default (nothing in it was tuned on).
 # The first session's holdout/fresh sets were tuned on after their first run, so they are tuning data now.
-COMBINED = {"all": ("test", "ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6"),
-            "multilingual": ("ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6"),
+COMBINED = {"all": ("test", "ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6",
+                    "ml-holdout7", "ml-holdout7b"),
+            "multilingual": ("ml-holdout2", "ml-holdout3", "ml-holdout4", "ml-holdout5", "ml-holdout6",
+                             "ml-holdout7", "ml-holdout7b"),
             "ml-tuning": ("ml-dev", "ml-dev2", "ml-dev3", "ml-dev4", "ml-dev5", "ml-dev6", "ml-dev7", "ml-dev8",
-                          "ml-holdout", "ml-fresh")}
+                          "ml-dev9", "ml-holdout", "ml-fresh")}
 # Goals per language: English keeps its own (both 95 %); other languages 95 % blocked, 90 % allowed.
 GOAL_BLOCKED = 0.95
 GOAL_ALLOWED = {"en": 0.95}
