@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -122,22 +123,20 @@ def _x264_deterministic() -> dict[str, str]:
     then changed between two runs. Without AVX-512 (AVX2 kept: same speed here) the output is the same every
     time. Only where /proc/cpuinfo shows AVX-512; elsewhere x264 picks its own code as before.
     """
-    global _X264_OPTIONS
-    if _X264_OPTIONS is None:
-        flags: set[str] = set()
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    if line.startswith("flags"):
-                        flags = set(line.split(":", 1)[1].split())
-                        break
-        except OSError:
-            pass
-        _X264_OPTIONS = {"x264-params": "asm=AVX2,Cache64"} if {"avx512f", "avx2"} <= flags else {}
-    return dict(_X264_OPTIONS)
+    return {"x264-params": "asm=AVX2,Cache64"} if {"avx512f", "avx2"} <= _cpu_flags() else {}
 
 
-_X264_OPTIONS: dict[str, str] | None = None
+@functools.cache
+def _cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none: not Linux)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
 
 
 class _AudioFeed:

@@ -61,9 +61,10 @@ def voice_for(speaker: str) -> str:
 def find_lines(text: str) -> list[Line]:
     """Every quoted line a text asks someone to speak, in order."""
     lines: list[Line] = []
-    if not re.search(QUOTE, text or ""):
+    text = text or ""
+    if not re.search(QUOTE, text):
         return lines
-    for m in _LINE.finditer(text or ""):
+    for m in _LINE.finditer(text):
         words = " ".join(m.group("words").split()).strip()
         if not words or not any(ch.isalpha() for ch in words):
             continue
