@@ -249,15 +249,21 @@ def add_shot(store: Store, user: UserInfo, project_id: str, prompt: str, camera:
         return _view(s, project, user)
 
 
+def _live_shot(session: Any, project: Project, shot_id: str) -> ProjectShot:
+    """A shot of `project` that has not been removed; LookupError naming the id otherwise."""
+    shot = session.get(ProjectShot, str(shot_id or "").strip()[:64])
+    if shot is None or shot.project_id != project.id or shot.removed_at is not None:
+        raise LookupError(f"no shot {str(shot_id)[:64]!r} in this project")
+    return shot
+
+
 def edit_shot(store: Store, user: UserInfo, project_id: str, shot_id: str, prompt: str | None = None,
               camera: str | None = None, seconds: float | str | None = None) -> ProjectView:
     """Change a shot's text, camera or length (None keeps a field); the change goes into the history."""
     _load(store, user, project_id, "edit_shot")
     with store.session() as s:
         project = s.get(Project, project_id.strip())
-        shot = s.get(ProjectShot, str(shot_id or "").strip()[:64])
-        if shot is None or shot.project_id != project.id or shot.removed_at is not None:
-            raise LookupError(f"no shot {str(shot_id)[:64]!r} in this project")
+        shot = _live_shot(s, project, shot_id)
         before = _shot_dict(shot)
         clean = _check_shot(shot.prompt if prompt in (None, "") else prompt, camera if camera not in (None, "") else shot.camera,
                             shot.seconds if seconds in (None, "") else seconds)
@@ -276,9 +282,7 @@ def remove_shot(store: Store, user: UserInfo, project_id: str, shot_id: str) -> 
     _load(store, user, project_id, "remove_shot")
     with store.session() as s:
         project = s.get(Project, project_id.strip())
-        shot = s.get(ProjectShot, str(shot_id or "").strip()[:64])
-        if shot is None or shot.project_id != project.id or shot.removed_at is not None:
-            raise LookupError(f"no shot {str(shot_id)[:64]!r} in this project")
+        shot = _live_shot(s, project, shot_id)
         shot.removed_at = utcnow()
         s.add(ShotEdit(project_id=project.id, shot_id=shot.id, user_id=user.id, action="remove", before=_shot_dict(shot), after={}))
         log_action(s, user.id, "project.shot_remove", project.id, {"shot_id": shot.id})

@@ -86,13 +86,19 @@ def _row(session: Any, clip_id: str) -> ClipRow | None:
     return session.get(ClipRow, clip_id) if clip_id and len(clip_id) <= MAX_ID else None
 
 
+def _visible_row(session: Any, clip_id: str, viewer: UserInfo | None, token: str | None) -> ClipRow:
+    """The clip's row if `viewer` may see it; ClipNotFound, worded as for a missing clip, otherwise."""
+    row = _row(session, clip_id)
+    if row is None or not may_view(row, viewer, token):
+        raise clip_feed.ClipNotFound(f"no clip with id {str(clip_id)[:MAX_ID]!r}")
+    return row
+
+
 def open_clip(store: Store, clip_id: str, viewer: UserInfo | None, token: str | None = None) -> ClipRecord:
     """The clip if `viewer` may see it (public, their own, or unlisted with the right token); ClipDeleted for
     a deleted clip the viewer could have opened; otherwise ClipNotFound, worded as for a missing clip."""
     with store.session() as s:
-        row = _row(s, clip_id)
-        if row is None or not may_view(row, viewer, token):
-            raise clip_feed.ClipNotFound(f"no clip with id {str(clip_id)[:MAX_ID]!r}")
+        row = _visible_row(s, clip_id, viewer, token)
         if row.deleted_at is not None:
             raise ClipDeleted(f"clip {row.id} was deleted on {row.deleted_at:%Y-%m-%d}; it is no longer available")
         name = s.scalar(select(User.username).where(User.id == row.user_id)) if row.user_id is not None else None
@@ -150,9 +156,7 @@ def share_link(store: Store, viewer: UserInfo, clip_id: str, base_url: str, toke
     """The link and embed snippet for a clip `viewer` may see. Its creator always gets the link with the
     clip's token; someone who opened a public or unlisted clip passes it on as they got it."""
     with store.session() as s:
-        row = _row(s, clip_id)
-        if row is None or not may_view(row, viewer, token):
-            raise clip_feed.ClipNotFound(f"no clip with id {str(clip_id)[:MAX_ID]!r}")
+        row = _visible_row(s, clip_id, viewer, token)
         if row.deleted_at is not None:
             raise ClipDeleted(f"clip {row.id} was deleted; there is nothing to share")
         if not row.share_token:
