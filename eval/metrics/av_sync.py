@@ -3,11 +3,13 @@
 `score_sample` (what `eval.run` and the calibrations use):
 1. the paired signals: a face in enough of the clip (`eval.metrics.av_sources`) → mouth opening against the
    speech-band envelope, both band-passed to the syllable rate; otherwise two sources, tested at ¾α and ¼α
-   (a union bound keeps the chance of a false answer ≤ α): first *events* — sub-frame audio onsets matched
+   (a union bound keeps the chance of a false answer ≤ α): first, on renders only (`av_sources.looks_rendered`:
+   flat-shaded pictures; on camera footage this source never answered and its colour tracking cost as much
+   as the rest), *events* — sub-frame audio onsets matched
    one-to-one to visual contact events (tracked objects' velocity changes beyond their steady acceleration,
    else the frame's flow change, plus flashes), each pair weighted by how close it lands; then, when the
-   events give no unique precise answer, *localised motion* — per grid cell the velocity change followed
-   along the motion, against the audio onset envelope;
+   events give no unique precise answer (or were not tried), *localised motion* — per grid cell the velocity
+   change followed along the motion, against the audio onset envelope (still at ¼α);
 2. the lag: Pearson correlation (face, motion) or the weighted match (events) at every lag in
    ±`max_lag_frames`, the best refined to a fraction of a frame; for the face source minus `VISUAL_LEAD_MS`
    (the mouth opens before the voice sounds: that much of the lag is speech, not the file);
@@ -94,6 +96,7 @@ GRAVITY_WINDOW = 7  # frames of running median removed from the tracked events (
 
 
 N_SURROGATES = 1000  # block-shuffled audio signals in the null (p resolution 1/1001: a p near α is not a coin toss)
+NULL_PROBE = 200  # with a level given, these copies are scored first: if they put p above it, the rest is skipped
 SURROGATE_BLOCK_S = 0.5  # a shuffled block keeps a syllable or a blow whole, its timing not
 ALPHA = 0.02  # answer only when the best lag beats the null at this level (split ¾ / ¼ when two sources are tried)
 MIN_OVERLAP_FRAMES = 6
@@ -454,7 +457,7 @@ class LagTest:
 
 def lag_against_null(audio: np.ndarray, visual: np.ndarray, valid: np.ndarray, fps: float, max_lag: int = MAX_LAG_FRAMES,
                surrogates: int = N_SURROGATES, seed: int = 0, jackknife: bool = False,
-               syllabic: bool = False) -> LagTest | None:
+               syllabic: bool = False, alpha: float | None = None) -> LagTest | None:
     """The best lag and how it compares with block-shuffled audio (module docstring, steps 2–3); None when
     the signals are flat or too short to compare at any lag. `jackknife`: also measure how far the lag moves
     with one stretch of the clip left out (the motion source, whose signal one burst of motion can dominate;
@@ -462,7 +465,10 @@ def lag_against_null(audio: np.ndarray, visual: np.ndarray, valid: np.ndarray, f
     rate — its correlation has side peaks a syllable away that beat the null by themselves whenever the
     true peak is strong, so only a rival reaching `RIVAL_RATIO` of the best makes the lag ambiguous. The same
     holds with `jackknife` (contacts of a juggled or kicked ball are quasi-periodic too): there the jackknife
-    asks directly whether the data prefer the best lag everywhere in the clip."""
+    asks directly whether the data prefer the best lag everywhere in the clip. `alpha`: the level the caller
+    tests at; the null's first `NULL_PROBE` copies are scored first, and when they alone already put p above
+    alpha the rest (and the jackknife) are skipped — p is then that lower bound, the row uncertain either way;
+    otherwise the whole null is scored at once, exactly as without `alpha`."""
     n = len(audio)
     max_lag = int(min(max_lag, n - MIN_OVERLAP_FRAMES))
     if max_lag < 1 or np.ptp(audio) <= 1e-12 or np.ptp(visual[valid]) <= 1e-12:
@@ -478,20 +484,32 @@ def lag_against_null(audio: np.ndarray, visual: np.ndarray, valid: np.ndarray, f
         curve = left - 2 * mid + right
         sub = float(np.clip(0.5 * (left - right) / curve, -0.5, 0.5)) if abs(curve) > 1e-12 else 0.0
     block = surrogate_block(audio, fps)
-    null_r = lag_correlations(block_shuffled(audio, block, surrogates, np.random.default_rng(seed)), visual, valid, lags)
-    null = np.nan_to_num(np.nanmax(np.where(np.isfinite(null_r), null_r, -np.inf), axis=1), neginf=0.0)
+    shuffled = block_shuffled(audio, block, surrogates, np.random.default_rng(seed))
     best = float(r[j])
-    p = (1.0 + float((null >= best).sum())) / (1.0 + surrogates)
+
+    def null_of(batch: np.ndarray) -> np.ndarray:
+        null_r = lag_correlations(batch, visual, valid, lags)
+        return np.nan_to_num(np.nanmax(np.where(np.isfinite(null_r), null_r, -np.inf), axis=1), neginf=0.0)
+
+    null = None
+    if alpha is not None and surrogates > NULL_PROBE:
+        probe = null_of(shuffled[:NULL_PROBE])
+        if float((probe >= best).sum()) >= math.ceil(alpha * (surrogates + 1)):  # p > alpha already: no answer
+            null = probe
+    hopeless = null is not None
+    null = null_of(shuffled) if null is None else null
+    p = (1.0 + float((null >= best).sum())) / (1.0 + len(null))
     z = (best - float(null.mean())) / (float(null.std()) + 1e-9)
     # A second, separate peak that also beats the null means several lags fit (periodic or dense sound).
     peaks, _ = scipy.signal.find_peaks(np.nan_to_num(np.r_[-np.inf, r, -np.inf], nan=-np.inf, neginf=-1e9))
     others = [r[k - 1] for k in peaks if abs(lags[k - 1] - lags[j]) >= RIVAL_MIN_FRAMES]
     rival = float(max(others)) if others else float("-inf")
-    rival_p = (1.0 + float((null >= rival).sum())) / (1.0 + surrogates)
+    rival_p = (1.0 + float((null >= rival).sum())) / (1.0 + len(null))
     ratio = rival / best if best > 0 and np.isfinite(rival) else 0.0
     return LagTest(lag_frames=float(lags[j]) + sub, correlation=best, p_value=p, z_score=z, rival_p=rival_p,
                    rival_ratio=max(0.0, ratio), at_edge=j in (0, len(lags) - 1), rival_by_ratio=syllabic or jackknife,
-                   jackknife=_jackknife_spread(audio, visual, valid, lags, float(lags[j]), fps) if jackknife else 0.0)
+                   jackknife=_jackknife_spread(audio, visual, valid, lags, float(lags[j]), fps)
+                   if jackknife and not hopeless else 0.0)
 
 
 def _jackknife_spread(audio: np.ndarray, visual: np.ndarray, valid: np.ndarray, lags: np.ndarray, best: float,
@@ -628,7 +646,7 @@ def score_sample(
 ) -> AVSyncResult:
     """One clip → offset (ms, positive = audio late) with a significance test, calibrated confidence and
     AV-Align; "uncertain" (no offset, a reason) when the lag is not significant; "no audio" for silent clips."""
-    from eval.metrics.av_sources import paired_signals
+    from eval.metrics.av_sources import looks_rendered, paired_signals
 
     video = as_frames(frames, min_frames=4)
     track = as_audio(audio)
@@ -650,24 +668,35 @@ def score_sample(
         # Two sources, tested at ¾α and ¼α (a union bound keeps the chance of a false answer ≤ α). Events first:
         # where an object is tracked (rendered scenes, clean footage) its contacts are precise to a fraction of
         # a frame; the localised-motion source is only computed when the events give no unique answer.
+        # The events source only on renders (`looks_rendered`): on camera footage it never gave a usable answer
+        # and its colour tracking cost as much as all the rest. The motion source keeps its ¼α either way.
         a_events, a_motion = EVENTS_ALPHA_SHARE * alpha, (1.0 - EVENTS_ALPHA_SHARE) * alpha
-        signals = _event_signals(video, rate, track, int(sample_rate))
-        period, strength = sound_period(signals.audio, max_lag_frames)
+        onsets = audio_onset_envelope(track, int(sample_rate), rate, len(video))
+        rendered = looks_rendered(video)
+        period, strength = sound_period(onsets, max_lag_frames)
         if period:
             # Repeating sound (hammering, a beat, kick-ups): every lag a period apart fits as well, and a visual
             # turn-round half a period away (the hammer's lift, a ball's apex) can fit too — no lag is identified.
-            lag, _ = estimate_offset(signals.audio, signals.visual, max_lag_frames)
+            # (On a render the events' best lag stays visible as a diagnostic; camera footage is not analysed.)
+            lag = (estimate_offset(onsets, np.sqrt(visual_event_envelope(video)), max_lag_frames)[0] if rendered
+                   else math.nan)
             why = (f"the sound repeats every {period} frames (autocorrelation {strength:.2f} at one period and "
                    f"again at two): a lag is only known up to a period, so none is given")
-            return AVSyncResult(status="uncertain", reason=why, source=signals.source, best_lag_frames=lag)
-        test = event_lag_against_null(signals.audio, signals.visual, max_lag_frames, alpha=a_events,
-                                      audio_events=audio_onset_events(track, int(sample_rate), rate, len(video)))
-        alpha = a_events
+            return AVSyncResult(status="uncertain", reason=why, source="events" if rendered else "motion",
+                                best_lag_frames=lag)
+        test, alpha = None, a_motion
+        if rendered:
+            signals = _event_signals(video, rate, track, int(sample_rate), onsets)
+            test = event_lag_against_null(signals.audio, signals.visual, max_lag_frames, alpha=a_events,
+                                          audio_events=audio_onset_events(track, int(sample_rate), rate, len(video)))
+            alpha = a_events
         if test is None or test.unusable(a_events):
-            motion = paired_signals(video, rate, track, int(sample_rate), face=False)
-            other = lag_against_null(motion.audio, motion.visual, motion.valid, rate, max_lag_frames, jackknife=True)
-            if other is not None and (test is None or (other.unusable(a_motion), other.p_value / a_motion, -other.z_score)
-                                      < (test.unusable(a_events), test.p_value / a_events, -test.z_score)):
+            motion = paired_signals(video, rate, track, int(sample_rate), face=False, flux=onsets)
+            other = lag_against_null(motion.audio, motion.visual, motion.valid, rate, max_lag_frames, jackknife=True,
+                                     alpha=a_motion)
+            if not rendered or (other is not None and (
+                    test is None or (other.unusable(a_motion), other.p_value / a_motion, -other.z_score)
+                    < (test.unusable(a_events), test.p_value / a_events, -test.z_score))):
                 signals, test, alpha = motion, other, a_motion
     a_peaks = envelope_peaks(np.maximum(signals.audio - np.median(signals.audio), 0.0))
     v_peaks = envelope_peaks(np.maximum(signals.visual - np.median(signals.visual), 0.0))
@@ -846,14 +875,16 @@ def audio_onset_events(audio: np.ndarray, sample_rate: int, fps: float, num_fram
     return Events(t[keep], (props["peak_heights"][keep] / top) ** EVENT_WEIGHT_POWER)
 
 
-def _event_signals(video: np.ndarray, fps: float, audio: np.ndarray, sample_rate: int) -> Any:
+def _event_signals(video: np.ndarray, fps: float, audio: np.ndarray, sample_rate: int,
+                   onsets: np.ndarray | None = None) -> Any:
     """The event source: audio onsets and the visual event envelope (tracked colour objects, precise on
     rendered scenes, else the whole frame's flow change, plus flashes) as event lists. On camera footage it
     competes with the localised-motion source; the significance test (p doubled) decides which one judged."""
     from eval.metrics.av_sources import PairedSignals
 
     n = len(video)
-    return PairedSignals("events", audio_onset_envelope(audio, sample_rate, fps, n),
+    onsets = audio_onset_envelope(audio, sample_rate, fps, n) if onsets is None else onsets
+    return PairedSignals("events", onsets,
                          np.sqrt(visual_event_envelope(video)), np.ones(n, bool), "event matching")
 
 
