@@ -293,6 +293,7 @@ class TinyFeatures:
         return np.stack([np.concatenate([v[:16].mean(axis=(0, 1, 2)), v[:16].std(axis=(0, 1, 2))]) for v in videos]).astype(np.float64)
 
 
+@pytest.mark.slow  # several seconds; the quick tier keeps this module's other tests
 @pytest.mark.filterwarnings("ignore:.*compute.*called before")  # update_features fills FVD's states directly
 def test_fvd_is_computed_per_generator_and_suite_against_a_reference_folder(odd, tmp_path):
     from eval.metrics.fvd import FVD

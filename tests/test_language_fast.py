@@ -53,7 +53,8 @@ def test_per_script_detector_lists_what_one_detector_lists_latin() -> None:
         assert len(got) == len(want)
 
 
-def test_only_scripts_several_languages_share_need_the_detector() -> None:
+def test_only_scripts_several_languages_share_need_the_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(L, "_DETECTOR", L._Detector())  # none built yet, as in a fresh CLI process
     assert L._needs_detector("a dog") and L._needs_detector("собака") and L._needs_detector("كلب")
     assert not L._needs_detector("一只狗在玩") and not L._needs_detector("개가 논다") and not L._needs_detector("42 !")
 
@@ -76,6 +77,7 @@ def test_readings_are_remembered_per_text(monkeypatch: pytest.MonkeyPatch) -> No
 def test_helper_process_reads_the_same_languages(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(L, "_cache", {})
     monkeypatch.setattr(L, "_pending", None)
+    monkeypatch.setattr(L, "_DETECTOR", L._Detector())
     texts = ["собака играет с мячом", "кот на окне", "一只狗"]
     assert L.prefetch(texts)
     pending = L._pending
@@ -86,6 +88,22 @@ def test_helper_process_reads_the_same_languages(monkeypatch: pytest.MonkeyPatch
     assert got["кот на окне"].language == "ru"
     assert L.detect_language("кот на окне") == got["кот на окне"]
     assert not L.prefetch(["ещё один текст"])  # one helper per process
+
+
+def test_no_helper_once_this_process_has_the_scripts_detector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that already built a script's detector (the app, a test run) reads such texts here in a
+    millisecond: a helper would only load the same models a second time."""
+    monkeypatch.setattr(L, "_cache", {})
+    monkeypatch.setattr(L, "_pending", None)
+    monkeypatch.setattr(L, "_DETECTOR", L._Detector())
+    L._DETECTOR.get("CYRILLIC")
+    assert L._DETECTOR.loaded("CYRILLIC") and not L._DETECTOR.loaded("LATIN") and not L._DETECTOR.loaded("ARABIC")
+    assert not L._needs_detector("кот на окне") and L._needs_detector("كلب") and L._needs_detector("a cat")
+    assert not L.prefetch(["кот на окне", "一只狗"]) and L._pending is None
+    assert L.prefetch(["кот на окне", "كلب يلعب بالكرة"])
+    pending = L._pending
+    assert pending is not None and pending.texts == {"كلب يلعب بالكرة"}
+    assert pending.result(timeout=120)["كلب يلعب بالكرة"] == L._detect("كلب يلعب بالكرة")
 
 
 def test_a_helper_that_cannot_answer_leaves_the_reading_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:

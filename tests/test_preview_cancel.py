@@ -38,7 +38,7 @@ def test_preview_frames_arrive_while_the_clip_renders():
     assert got[0][0] < res.clip.frames.shape[0] - 1, "the first preview came only with the last frame"
 
 
-@pytest.mark.parametrize("stage", ["simulate", "render"])
+@pytest.mark.parametrize("stage", ["simulate", pytest.param("render", marks=pytest.mark.slow)])  # render: ~2 s
 def test_a_cancel_ends_the_render_within_a_second(stage):
     cancel = threading.Event()
     reached = threading.Event()

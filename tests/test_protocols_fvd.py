@@ -333,6 +333,7 @@ def run_stylegan_v(tmp_path: Path, gen_frames: int, extra: list[str] | None = No
     return file, gen, ref, out
 
 
+@pytest.mark.slow  # a fresh interpreter / end to end; the quick tier keeps this module's other tests
 def test_cli_stylegan_v_end_to_end(tmp_path: Path) -> None:
     """`--fvd-protocol stylegan-v`: the number equals the reference pipeline on the same files, N and the
     protocol reach the leaderboard's settings and the report's not-comparable label."""

@@ -137,6 +137,7 @@ def _true_peak_dbtp(x: np.ndarray) -> float:
     return 20 * np.log10(np.abs(up).max())
 
 
+@pytest.mark.slow  # several seconds; the quick tier keeps this module's other tests
 def test_the_mix_meets_the_loudness_target_and_ducks_under_speech() -> None:
     n = 5 * SAMPLE_RATE
     line = dialogue.find_lines('a woman says "this is the final countdown"')[0]

@@ -107,6 +107,7 @@ def test_unknown_names_and_duplicates_fail_clearly(tmp_path):
         load_suites(" , ")
 
 
+@pytest.mark.slow  # a fresh interpreter / end to end; the quick tier keeps this module's other tests
 def test_hub_suite_offline_names_the_id_and_how_to_get_it(tmp_path):
     # A fresh process so HF_HUB_OFFLINE is read at import time, with an empty cache.
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(ROOT)}

@@ -65,6 +65,7 @@ def test_signed_marked_clip_verifies(signed_clip) -> None:
     assert w.confidence > 0.99 and w.bit_agreement > 0.95
 
 
+@pytest.mark.slow  # several seconds; the quick tier keeps this module's other tests
 def test_reencoded_copy_loses_c2pa_but_keeps_the_watermark(signed_clip, tmp_path) -> None:
     clip = read_video(signed_clip)
     copy = write_video(Clip(clip.frames, clip.fps), tmp_path / "reencoded.mp4", crf=28)
@@ -74,6 +75,7 @@ def test_reencoded_copy_loses_c2pa_but_keeps_the_watermark(signed_clip, tmp_path
     assert report.watermark.matches_clip is False
 
 
+@pytest.mark.slow  # several seconds; the quick tier keeps this module's other tests
 def test_one_changed_byte_is_tampered_but_still_watermarked(signed_clip, tmp_path) -> None:
     data = bytearray(signed_clip.read_bytes())
     data[data.find(b"mdat") + 100] ^= 0x20
@@ -98,6 +100,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@pytest.mark.slow  # several seconds; the quick tier keeps this module's other tests
 def test_cli_json(signed_clip, capsys) -> None:
     assert run_verify(parse(["verify", str(signed_clip), "--json"])) == 0
     out = json.loads(capsys.readouterr().out)

@@ -285,6 +285,7 @@ def test_unicode_is_normalised() -> None:
     assert result.spec.objects[0].height == 2.0
 
 
+@pytest.mark.slow  # several seconds; the quick tier keeps this module's other tests
 def test_fuzz_never_crashes() -> None:
     rng = random.Random(1234)
     words = ["a", "the", "red", "ball", "three", "cube", "falls", "from", "2", "m", "slow", "motion", "pan", "left",
@@ -308,6 +309,7 @@ def test_fuzz_never_crashes() -> None:
         assert len(result.spec.objects) >= 2
 
 
+@pytest.mark.slow  # several seconds; the quick tier keeps this module's other tests
 def test_long_text_does_not_crash() -> None:
     result = parse_prompt(("a red ball falls and " * 600) + "x" * 10_000)
     result.spec.validate()

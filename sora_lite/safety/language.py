@@ -208,6 +208,10 @@ class _Detector:
                 continue
         return languages
 
+    def loaded(self, script: str) -> bool:
+        """Whether this script's detector is built (its models in memory)."""
+        return (script if script in _SCRIPT_DETECTOR_LANGUAGES else "*") in self._detectors
+
     def get(self, script: str) -> tuple[Any, dict[Any, str], list[str]]:
         key = script if script in _SCRIPT_DETECTOR_LANGUAGES else "*"
         with self._lock:
@@ -353,8 +357,10 @@ def _detect(text: str) -> LanguageReading:
 
 
 def _needs_detector(text: str) -> bool:
-    """Whether reading `text` loads lingua's models (a script several languages share)."""
-    return any(_script(ch) in _SCRIPT_DETECTOR_LANGUAGES for ch in text if ch.isalpha())
+    """Whether reading `text` loads lingua's models: a script several languages share whose detector this
+    process has not built yet (once built, reading here takes a millisecond; a helper would load it again)."""
+    return any(_script(ch) in _SCRIPT_DETECTOR_LANGUAGES and not _DETECTOR.loaded(_script(ch) or "")
+               for ch in text if ch.isalpha())
 
 
 class _Prefetch:
