@@ -2,7 +2,7 @@
 
     python -m sora_lite moderate "a chef sharpening a knife"      → one JSON verdict
     python -m sora_lite moderate --jsonl prompts.jsonl             → one verdict per input line, in order
-    python -m sora_lite moderate --eval [--split all|multilingual|ml-holdout2|ml-holdout3|ml-tuning|test|tune|FILE]
+    python -m sora_lite moderate --eval [--split all|multilingual|ml-holdout9|ml-tuning|test|tune|FILE]
                                                                    → per language and per category
 """
 
@@ -29,10 +29,11 @@ def add_moderate_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help='read {"prompt": ...} lines ("-" for stdin); prints one verdict per line, in order')
     source.add_argument("--eval", action="store_true", help="print precision/recall per category on a labelled split")
     parser.add_argument("--split", default="all",
-                        help="labelled split for --eval: all (English test + the multilingual held-out sets, "
-                             "the default), multilingual, ml-holdout2 ... ml-holdout7, ml-holdout7b, ml-unsupported "
-                             "(languages this instance does not judge), ml-tuning (what the lexicons and concepts "
-                             "were tuned on), ml-dev ... ml-dev9, ml-holdout, ml-fresh, test, tune, or a JSONL path")
+                        help="labelled split for --eval: all (English test + the blind multilingual sets, the "
+                             "default), blind (ml-holdout8a, ml-holdout8b, ml-holdout9, ml-holdout10), multilingual (ml-holdout2 ... 7b), "
+                             "ml-unsupported (languages this instance does not judge), ml-tuning (what the lexicons "
+                             "and concepts were tuned on: ml-dev ... ml-dev9, ml-dev10-*, ml-holdout ... "
+                             "ml-holdout7b, ml-fresh), any of those by name, test, tune, or a JSONL path")
     parser.add_argument("--json", action="store_true", help="with --eval: print the report as JSON")
     parser.add_argument("--rules-only", action="store_true", help="skip the classifier (no model load)")
     parser.set_defaults(func=run_moderate)

@@ -29,16 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from sora_lite.safety.lexicon import (
+    _SEP,
     SCRIPT_LEXICONS,
     LazyByLanguage,
     LexiconHit,
     fold_script,
     lexicon_hits,
     most_severe,
-    readings,
 )
 from sora_lite.safety.normalize import fold_characters, unmix_scripts
 from sora_lite.safety.rules import RuleDataError, default_rules, read_yaml
+from sora_lite.safety.translit import russian_translit, to_cyrillic
 
 CONCEPT_DIR = Path(__file__).parent / "concepts"
 RULES_FILE = CONCEPT_DIR / "rules.yaml"
@@ -168,15 +169,74 @@ class ConceptLexicon:
         return None
 
 
+_CJK_SEP = re.compile(rf"[{_SEP}]+")
+_CJK_NUMBER = re.compile(r"\d+|[一二三四五六七八九十两〇零]+(?=[岁歳才])")
+
+
 def _fold_cjk(text: str) -> str:
-    return readings(text, "cjk")[-1]
+    """The CJK reading concepts match: folded, no spaces or punctuation, and each number fenced with '#'
+    ("13岁" reads "#13#岁"), so that an age word "9岁" or "十二岁" does not match inside "29岁" or "三十二岁"."""
+    folded = _CJK_SEP.sub("", fold_script(text, "cjk"))
+    return _CJK_NUMBER.sub(lambda m: f"#{m.group(0)}#", folded)
 
 
 def _script(language: str) -> str:
     return {"ru": "cyrillic", "ar": "arabic", "hi": "devanagari"}.get(language, "latin")
 
 
+# Hindi and Arabic typed in Latin letters (Hinglish "kapde utaar rahi hai", Arabizi "3al serir") are detected as
+# some Latin-script language. A prompt with two or more of a romanised word list's own function words ("hai",
+# "rahi", "mein"; "3al", "fel", "keda") is also judged by that list (concepts/hi_latn.yaml, ar_latn.yaml), whose
+# words and the prompt's are compared by a spelling skeleton: "kapde"/"kapdey", "khoon"/"khun", "maaro"/"maro"
+# are one word; Arabizi keeps only consonants ("yedrab"/"yidrab"/"ydrab"; 2, 3, 7 are letters there, 5/8/9 read as
+# kh/gh/q), and each word that mixes letters with those digits ("bet2la3", "7aga") also counts as a marker.
+ROMANISED = ("hi_latn", "ar_latn")
+_HI_SPELLING = (("chh", "ch"), ("ee", "i"), ("oo", "u"), ("aa", "a"), ("ii", "i"), ("uu", "u"), ("w", "v"), ("q", "k"),
+                ("z", "j"), ("ph", "f"), ("kh", "k"), ("gh", "g"), ("th", "t"), ("dh", "d"), ("bh", "b"), ("sh", "s"))
+_AR_DIGITS = str.maketrans({"5": "k", "8": "g", "9": "q", "'": ""})  # 2 (hamza), 3 (ain), 7 (ha) stay letters
+# an Arabizi word: letters with 2/3/7/8/9 and none of the leetspeak-only digits 0 1 4 6 ("b3h34d3d" is leet)
+_ARABIZI_WORD = re.compile(r"(?=.*[a-z])(?=.*[23789])[a-z235789]+")
+
+
+def _skeleton(word: str, language: str) -> str:
+    if language == "ar_latn":
+        word = word.translate(_AR_DIGITS).replace("kh", "k").replace("gh", "g").replace("sh", "s")
+        bare = re.sub(r"(.)\1+", r"\1", re.sub(r"(?<=.)[aeiouy]", "", word))
+        word = bare if len(bare) >= 3 else word  # "le", "dam" keep their vowels: two consonants say too little
+    else:
+        for a, b in _HI_SPELLING:
+            word = word.replace(a, b)
+        word = re.sub(r"(?:ey|ay)$", "e", word)
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+@lru_cache(maxsize=1)
+def _romanised_markers() -> dict[str, frozenset[str]]:
+    out = {}
+    for code in ROMANISED:
+        path = CONCEPT_DIR / f"{code}.yaml"
+        if path.exists():
+            out[code] = frozenset(str(w).casefold() for w in read_yaml(path).get("markers") or [])
+    return out
+
+
+def romanised(text: str) -> list[str]:
+    """The romanised word lists (hi_latn, ar_latn) whose markers the prompt uses at least twice (for Arabizi a
+    word that mixes letters with 2/3/7/8/9 counts as one); [] for a prompt without Latin letters."""
+    if not re.search(r"[a-zA-Z]", text):
+        return []
+    words = set(tokenize(text, "en"))
+    arabizi = {w for w in words if _ARABIZI_WORD.fullmatch(w) and not w.isdigit() and not re.fullmatch(r"\d+[a-z]{1,3}", w)}
+    out = []
+    for code, marks in _romanised_markers().items():
+        if len(words & marks) + (len(arabizi) if code == "ar_latn" else 0) >= 2:
+            out.append(code)
+    return out
+
+
 def _fold(text: str, language: str) -> str:
+    if language in ROMANISED:
+        return _skeleton(fold_characters(text), language)
     if _script(language) == "latin":
         # ñ stays ñ: folding it to n would make uña "una", coño "cono", año "ano".
         return fold_characters(unmix_scripts(text).replace("ñ", "\x01")).replace("\x01", "ñ")
@@ -226,7 +286,24 @@ def _token_candidates(token: str, language: str) -> frozenset[str]:
         for clitic in _AR_CLITICS:
             if reading.startswith(clitic) and len(reading) - len(clitic) >= 2:
                 extra |= _candidates(reading[len(clitic):], language)
-    return out | frozenset(extra)
+    return out | frozenset(extra) | _ar_verb_cores(out | extra)
+
+
+# Spoken Arabic marks the present with ب (Egyptian/Levantine بيضرب) and the future with ه/ح (هيضربه); a verb
+# carries its person prefix (ي ت ن ا) and object/plural endings (ضربوه, يضربوها). A prompt word is also read as
+# that bare core (ضرب, at least three letters), so one concept entry covers every person, tense and dialect.
+_AR_VERB_LEAD = re.compile(r"^(?:[هح](?=[يتن]))?(?:[يتن]|ا(?!ل))")
+_AR_VERB_TAIL = re.compile(r"(?:وها|وهم|وهن|وه|وا|ون|ين|ها|هم|هن|كم|ني|نا|ه|ك|و)$")
+
+
+def _ar_verb_cores(readings: set[str] | frozenset[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for reading in readings:
+        lead = _AR_VERB_LEAD.sub("", reading)
+        for form in (lead, _AR_VERB_TAIL.sub("", reading), _AR_VERB_TAIL.sub("", lead)):
+            if len(form) >= 3:
+                out.add(form)
+    return frozenset(out)
 
 
 def _compile_word(word: str, language: str, compound: bool = False) -> _Word:
@@ -363,9 +440,22 @@ def check_all(text: str, languages: list[str] | tuple[str, ...], scripts: tuple[
         codes = list(languages if concept_languages is None else concept_languages)
         for script in scripts:
             codes += list(SCRIPT_LEXICONS.get(script, ()))
+        codes += romanised(text)
         for code in dict.fromkeys(codes):
             hit = by_concept[code].check(text) if code in by_concept else None
             if hit:
                 hits.append(LexiconHit(hit.language, hit.category, f"concepts({hit.matched})"))
     hits = [h for h in hits if h.language not in by_concept or not by_concept[h.language].exempted(text, h.category)]
+    if languages and "ru" not in languages and russian_translit(text):
+        hits += _translit_hits(to_cyrillic(text), by_concept)
     return most_severe(hits)
+
+
+def _translit_hits(cyrillic: str, by_concept: LazyByLanguage[ConceptLexicon]) -> list[LexiconHit]:
+    """Russian typed in Latin letters, read back in Cyrillic: the Russian word lists and concepts judge it
+    (see translit.py; the detector took it for a Latin-script language)."""
+    hits = lexicon_hits(cyrillic, ["ru"])
+    hit = by_concept["ru"].check(cyrillic) if "ru" in by_concept else None
+    if hit:
+        hits.append(LexiconHit("ru", hit.category, f"concepts({hit.matched})"))
+    return [h for h in hits if "ru" not in by_concept or not by_concept["ru"].exempted(cyrillic, h.category)]

@@ -71,6 +71,21 @@ _TRAD_SIMP = str.maketrans(dict(zip(
     strict=True)))
 
 
+def _trad_simp_table() -> dict[int, str]:
+    """Every traditional character of data/trad_simp.txt (hanziconv's map), then the pairs above on top:
+    a prompt in traditional characters reads as the simplified words the zh lists and concepts hold."""
+    table: dict[int, str] = {}
+    path = Path(__file__).parent / "data" / "trad_simp.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#") and len(parts[0]) == 1:
+            table[ord(parts[0])] = parts[1]
+    return {**table, **_TRAD_SIMP}
+
+
+_TRAD_SIMP = _trad_simp_table()
+
+
 def fold_script(text: str, script: str) -> str:
     """The reading of `text` a lexicon of `script` matches against (the same fold is applied to its terms)."""
     text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))

@@ -33,7 +33,7 @@ from sora_lite.safety.classifier import (
     ClassifierUnavailable,
     ExemplarClassifier,
 )
-from sora_lite.safety.concepts import check_all
+from sora_lite.safety.concepts import check_all, romanised
 from sora_lite.safety.endpoint import EndpointError, check_endpoint, endpoint_url
 from sora_lite.safety.language import (
     SUPPORTED,
@@ -201,6 +201,8 @@ class PromptModerator:
     def _english_reading(self, text: str, lang: LanguageReading) -> str:
         """What the English classifier may read: the whole prompt when it is English (or its language is
         unclear), only the English part of a prompt in another language, nothing otherwise."""
+        if "hi_latn" in romanised(text):  # Hinglish: its romanised word list judged it; the English model misreads it
+            return ""
         if lang.language == "und":
             return self.rules.without_allowed(normalize(text).clearest)
         if lang.english:
