@@ -686,7 +686,7 @@ def score_sample(
                                 best_lag_frames=lag)
         test, alpha = None, a_motion
         if rendered:
-            signals = _event_signals(video, rate, track, int(sample_rate), onsets)
+            signals = _event_signals(video, onsets)
             test = event_lag_against_null(signals.audio, signals.visual, max_lag_frames, alpha=a_events,
                                           audio_events=audio_onset_events(track, int(sample_rate), rate, len(video)))
             alpha = a_events
@@ -875,17 +875,13 @@ def audio_onset_events(audio: np.ndarray, sample_rate: int, fps: float, num_fram
     return Events(t[keep], (props["peak_heights"][keep] / top) ** EVENT_WEIGHT_POWER)
 
 
-def _event_signals(video: np.ndarray, fps: float, audio: np.ndarray, sample_rate: int,
-                   onsets: np.ndarray | None = None) -> Any:
-    """The event source: audio onsets and the visual event envelope (tracked colour objects, precise on
-    rendered scenes, else the whole frame's flow change, plus flashes) as event lists. On camera footage it
-    competes with the localised-motion source; the significance test (p doubled) decides which one judged."""
+def _event_signals(video: np.ndarray, onsets: np.ndarray) -> Any:
+    """The event source (renders only, see `score_sample`): the audio onset envelope and the visual event
+    envelope (tracked colour objects, else the whole frame's flow change, plus flashes)."""
     from eval.metrics.av_sources import PairedSignals
 
-    n = len(video)
-    onsets = audio_onset_envelope(audio, sample_rate, fps, n) if onsets is None else onsets
-    return PairedSignals("events", onsets,
-                         np.sqrt(visual_event_envelope(video)), np.ones(n, bool), "event matching")
+    return PairedSignals("events", onsets, np.sqrt(visual_event_envelope(video)), np.ones(len(video), bool),
+                         "event matching")
 
 
 def load_learned_sync_model(path: str | None = None, device: str = "cpu") -> Any:

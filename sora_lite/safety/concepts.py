@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -441,21 +442,23 @@ def check_all(text: str, languages: list[str] | tuple[str, ...], scripts: tuple[
         for script in scripts:
             codes += list(SCRIPT_LEXICONS.get(script, ()))
         codes += romanised(text)
-        for code in dict.fromkeys(codes):
-            hit = by_concept[code].check(text) if code in by_concept else None
-            if hit:
-                hits.append(LexiconHit(hit.language, hit.category, f"concepts({hit.matched})"))
-    hits = [h for h in hits if h.language not in by_concept or not by_concept[h.language].exempted(text, h.category)]
+        hits += _concept_hits(text, dict.fromkeys(codes), by_concept)
+    hits = _not_exempted(text, hits, by_concept)
     if languages and "ru" not in languages and russian_translit(text):
-        hits += _translit_hits(to_cyrillic(text), by_concept)
+        # Russian typed in Latin letters, read back in Cyrillic: the Russian word lists and concepts judge it
+        # (see translit.py; the detector took it for a Latin-script language).
+        cyrillic = to_cyrillic(text)
+        hits += _not_exempted(cyrillic, lexicon_hits(cyrillic, ["ru"]) + _concept_hits(cyrillic, ["ru"], by_concept),
+                              by_concept)
     return most_severe(hits)
 
 
-def _translit_hits(cyrillic: str, by_concept: LazyByLanguage[ConceptLexicon]) -> list[LexiconHit]:
-    """Russian typed in Latin letters, read back in Cyrillic: the Russian word lists and concepts judge it
-    (see translit.py; the detector took it for a Latin-script language)."""
-    hits = lexicon_hits(cyrillic, ["ru"])
-    hit = by_concept["ru"].check(cyrillic) if "ru" in by_concept else None
-    if hit:
-        hits.append(LexiconHit("ru", hit.category, f"concepts({hit.matched})"))
-    return [h for h in hits if "ru" not in by_concept or not by_concept["ru"].exempted(cyrillic, h.category)]
+def _concept_hits(text: str, codes: Iterable[str], by_concept: LazyByLanguage[ConceptLexicon]) -> list[LexiconHit]:
+    """The concept rules of each of `codes` that has concepts, as lexicon hits."""
+    hits = (by_concept[code].check(text) for code in codes if code in by_concept)
+    return [LexiconHit(hit.language, hit.category, f"concepts({hit.matched})") for hit in hits if hit]
+
+
+def _not_exempted(text: str, hits: list[LexiconHit], by_concept: LazyByLanguage[ConceptLexicon]) -> list[LexiconHit]:
+    """The hits that their language's exemptions ("a cat kills a mouse") do not lift."""
+    return [h for h in hits if h.language not in by_concept or not by_concept[h.language].exempted(text, h.category)]

@@ -61,7 +61,7 @@ _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640
 _ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و",
                                  "ئ": "ي", "ک": "ك", "ی": "ي", "ۀ": "ه", "ڭ": "ك"})
 # Traditional → simplified for the characters the Chinese lexicon uses (both spellings then match).
-_TRAD_SIMP = str.maketrans(dict(zip(
+_TRAD_SIMP_LEXICON = str.maketrans(dict(zip(
     "彈槍殺體兒戀圖屍頭傷藥擊製裝襲聖戰納斷塊殘強姦脫處熱網視頻錄學軍飛機殘爆炸歲幼猥褻臟劍毒氣屠戮槍砲"
     "斬首淫蕩燒焚屬傳號召恐聯邦國際極端義恥辱滅絕種族黨衛隊歐帶導腦漿內臟剁碎胴裸露醜陋賣淫嫖娼誘騙綁架販賣"
     "組織軟際暴亂發動攻擊血腥殘忍屍體割腕跳樓輕生結束自殘吊燒炭劑麼會說請問讓給們這過還時點裡邊開門車來對",
@@ -80,7 +80,7 @@ def _trad_simp_table() -> dict[int, str]:
         parts = line.split()
         if len(parts) == 2 and not line.startswith("#") and len(parts[0]) == 1:
             table[ord(parts[0])] = parts[1]
-    return {**table, **_TRAD_SIMP}
+    return {**table, **_TRAD_SIMP_LEXICON}
 
 
 _TRAD_SIMP = _trad_simp_table()
