@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_metric_av_sync_real import clicks  # the same click track: one definition
 
 from eval.metrics import av_face, av_sources, av_sync
 
@@ -116,15 +117,6 @@ def _bouncing_block(n: int, contacts: list[int], rng: np.random.Generator) -> np
     return frames
 
 
-def _clicks(times: list[float], n: int, rng: np.random.Generator) -> np.ndarray:
-    audio = rng.normal(0, 0.002, int(n / FPS * SR)).astype(np.float32)
-    burst = (np.exp(-np.arange(400) / 60) * np.sin(np.arange(400) * 0.9) * 0.8).astype(np.float32)
-    for t in times:
-        s = int(round(t / FPS * SR))
-        if 0 <= s < len(audio) - 400:
-            audio[s: s + 400] += burst
-    return audio[None]
-
 
 @pytest.mark.slow
 def test_motion_source_answers_a_known_offset_on_camera_like_footage(monkeypatch) -> None:
@@ -140,7 +132,7 @@ def test_motion_source_answers_a_known_offset_on_camera_like_footage(monkeypatch
         raise AssertionError("the events source ran on camera-like footage")
 
     monkeypatch.setattr(av_sync, "visual_event_envelope", no_tracking)
-    got = av_sync.score_sample(frames, FPS, _clicks([c + 3 for c in contacts], n, rng), SR)
+    got = av_sync.score_sample(frames, FPS, clicks([c + 3 for c in contacts], n, rng, FPS), SR)
     assert got.source == "motion" and got.status == "ok", got.reason
     assert abs(got.offset_frames - 3) <= 1
 

@@ -27,11 +27,12 @@ def flashes(times: list[int], n: int, size: int = 64) -> np.ndarray:
     return frames
 
 
-def clicks(times: list[float], n: int, rng: np.random.Generator) -> np.ndarray:
-    audio = rng.normal(0, 0.002, int(n / FPS * SR)).astype(np.float32)
+def clicks(times: list[float], n: int, rng: np.random.Generator, fps: float = FPS) -> np.ndarray:
+    """A click at each of `times` (frames at `fps`) over `n` frames of faint noise."""
+    audio = rng.normal(0, 0.002, int(n / fps * SR)).astype(np.float32)
     burst = (np.exp(-np.arange(400) / 60) * np.sin(np.arange(400) * 0.9) * 0.8).astype(np.float32)
     for t in times:
-        s = int(round(t / FPS * SR))
+        s = int(round(t / fps * SR))
         if 0 <= s < len(audio) - 400:
             audio[s: s + 400] += burst
     return audio[None]
