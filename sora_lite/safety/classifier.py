@@ -260,11 +260,13 @@ class ExemplarClassifier:
     """Nearest-exemplar classifier over sentence embeddings; the model loads lazily, once, thread-safely."""
 
     def __init__(self, model_name: str | None = None, rules: RuleBook | None = None,
-                 thresholds: Thresholds | None = None, use_tuning_split: bool = True) -> None:
+                 thresholds: Thresholds | None = None, use_tuning_split: bool = True,
+                 extra_examples: list[tuple[str | None, str]] | None = None) -> None:
         self.model_name = model_name if model_name is not None else (os.environ.get(MODEL_ENV) or None)
         self.rules = rules or default_rules()
         self.thresholds = thresholds or Thresholds.load()
         self.use_tuning_split = use_tuning_split
+        self.extra_examples = list(extra_examples or [])  # e.g. English glosses of other languages' prompts
         self._lock = threading.Lock()
         self._model: Any = None
         self._matrix: np.ndarray | None = None
@@ -282,7 +284,7 @@ class ExemplarClassifier:
         examples += [(None, text) for text in self.rules.benign_exemplars]
         if self.use_tuning_split:
             examples += tuning_exemplars()
-        return examples
+        return examples + self.extra_examples
 
     def _ready(self) -> tuple[Any, np.ndarray]:
         with self._lock:

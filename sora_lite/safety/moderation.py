@@ -1,17 +1,19 @@
-"""Prompt moderation: normalise → rules → language → lexicons → classifier (→ optional service), one verdict.
+"""Prompt moderation: normalise → rules → language → lexicons → gloss → classifier (→ optional service), one verdict.
 
 Layered so that the cheap, explainable layer decides most prompts and the model only sees the rest.
 The studio flow calls `moderate_prompt` before anything is generated; a "block" verdict means no file.
 
 Every prompt gets a language (language.py). Prompts in a supported language other than English are
-judged by that language's lexicon (lexicon.py) and its category concepts (concepts.py); the English
-embedding classifier only reads English
+judged by that language's lexicon (lexicon.py) and its category concepts (concepts.py), then by the English
+classifier reading a word-by-word English gloss of it (gloss.py) with its own examples and stricter
+thresholds; the English embedding classifier never reads the foreign words themselves
 (it misreads foreign words: "un perro juega con una pelota roja" sits near its *sexual* examples). A
 language the instance cannot judge is refused by name, or allowed with a warning where the operator
 says so.
 
 Operator settings (environment):
     SORA_LITE_MODERATION_CLASSIFIER=off     rules only (no model load)
+    SORA_LITE_MODERATION_GLOSS=off          do not let the classifier read English glosses of other languages
     SORA_LITE_MODERATION_MODEL=<hub id|dir> a stronger sentence-transformers model (must be available offline)
     SORA_LITE_MODERATION_ENDPOINT=<url>     an external moderation service (see endpoint.py)
     SORA_LITE_MODERATION_FAIL_CLOSED=1      block when a configured layer is unavailable
@@ -35,6 +37,7 @@ from sora_lite.safety.classifier import (
 )
 from sora_lite.safety.concepts import check_all, romanised
 from sora_lite.safety.endpoint import EndpointError, check_endpoint, endpoint_url
+from sora_lite.safety.gloss import Gloss, GlossThresholds, gloss, gloss_exemplars
 from sora_lite.safety.language import (
     SUPPORTED,
     LanguageDetectorUnavailable,
@@ -47,6 +50,7 @@ from sora_lite.safety.normalize import normalize
 from sora_lite.safety.rules import RuleBook, default_rules
 
 CLASSIFIER_ENV = "SORA_LITE_MODERATION_CLASSIFIER"
+GLOSS_ENV = "SORA_LITE_MODERATION_GLOSS"
 FAIL_CLOSED_ENV = "SORA_LITE_MODERATION_FAIL_CLOSED"
 UNAVAILABLE = "moderation_unavailable"
 UNSUPPORTED_ENV = "SORA_LITE_UNSUPPORTED_LANGUAGE"
@@ -106,7 +110,25 @@ class PromptModerator:
         self.fail_closed = env_flag(FAIL_CLOSED_ENV, False) if fail_closed is None else fail_closed
         self.endpoint = endpoint if endpoint is not None else endpoint_url()
         self._classifier = classifier
+        self._injected_classifier = classifier is not None
         self._lock = threading.Lock()
+        self.use_gloss = env_flag(GLOSS_ENV, True)
+        self._gloss_classifier: ExemplarClassifier | None = None
+        self.gloss_thresholds = GlossThresholds.load()
+
+    @property
+    def gloss_classifier(self) -> ExemplarClassifier:
+        """The classifier that reads glosses: the English examples plus the glossed multilingual tuning
+        prompts (broken English is closest to broken English), with the gloss thresholds."""
+        if self._injected_classifier:
+            return self.classifier  # a caller's own classifier (tests, a custom model) reads the glosses too
+        with self._lock:
+            if self._gloss_classifier is None:
+                english = self._classifier
+                self._gloss_classifier = ExemplarClassifier(
+                    model_name=english.model_name if english is not None else None, rules=self.rules,
+                    thresholds=self.gloss_thresholds.classifier, extra_examples=gloss_exemplars())
+            return self._gloss_classifier
 
     @property
     def classifier(self) -> ExemplarClassifier:
@@ -123,6 +145,7 @@ class PromptModerator:
         verdicts: list[Verdict | None] = []
         undecided: list[int] = []
         readings = []
+        glosses: dict[int, Gloss] = {}
         for i, text in enumerate(texts):
             early = self._rule_verdict(text)
             english = ""
@@ -130,6 +153,10 @@ class PromptModerator:
                 lang = self._language(text)
                 early = self._lexicon_verdict(text, lang) or self._unsupported_verdict(text, lang)
                 english = self._english_reading(text, lang)
+                if early is None and not english:
+                    reading = self._gloss_reading(text, lang)
+                    if reading is not None:
+                        glosses[i] = reading
             elif early.verdict == "block" and early.layer == "rules":
                 lang = self._language(text)
                 early.language, early.languages = lang.language, list(lang.languages)
@@ -137,12 +164,14 @@ class PromptModerator:
             readings.append(english)
             if early is None:
                 undecided.append(i)
+        if self.use_classifier and glosses:
+            self._judge_glosses(texts, glosses, verdicts)
         classify = [i for i in undecided if readings[i]]
         for i in undecided:
-            if not readings[i]:  # not English: the rules and its language's lexicon have spoken
+            if not readings[i] and verdicts[i] is None:  # not English: rules, lexicon and gloss have spoken
                 verdicts[i] = self._endpoint_verdict(texts[i]) if self.endpoint else Verdict(
-                    texts[i], "allow", None, "No policy category matched (rules and the lexicon of its language).",
-                    "lexicon")
+                    texts[i], "allow", None, "No policy category matched (rules and the lexicon of its language"
+                    + (", and its English gloss)." if i in glosses else ")."), "lexicon")
         undecided = classify
         if undecided and self.use_classifier:
             try:
@@ -197,6 +226,35 @@ class PromptModerator:
                            lang.language, list(lang.languages))
         return Verdict(text, "block", UNSUPPORTED_CATEGORY, message, "language", None, lang.language,
                        list(lang.languages))
+
+    def _gloss_reading(self, text: str, lang: LanguageReading) -> Gloss | None:
+        """The prompt's English gloss when its language has a table that reads enough of it."""
+        if not self.use_gloss or lang.language in ("en", "und") or not lang.supported:
+            return None
+        reading = gloss(text, lang.language)
+        if reading is None or not reading.english or reading.coverage < self.gloss_thresholds.coverage:
+            return None
+        return reading
+
+    def _judge_glosses(self, texts: list[str], glosses: dict[int, Gloss], verdicts: list[Verdict | None]) -> None:
+        """The English classifier reads the glosses (stricter thresholds: a gloss is broken English); a block
+        names the gloss it read. An unavailable classifier leaves the lexicon's verdict standing."""
+        order = sorted(glosses)
+        english = [self.rules.without_allowed(normalize(glosses[i].english).clearest) for i in order]
+        try:
+            scores = self.gloss_classifier.score_many(english,
+                                                      excluded=[self.rules.classifier_excluded(e) for e in english])
+        except ClassifierUnavailable:
+            return
+        for i, reading, score in zip(order, english, scores):
+            if not score.blocks(self.gloss_thresholds.classifier) or score.category is None:
+                continue
+            cat = self.rules.category(score.category)
+            name = SUPPORTED.get(glosses[i].language, glosses[i].language)
+            verdicts[i] = Verdict(texts[i], "block", cat.name,
+                                  f'{cat.reason} (read word by word from {name} as "{reading}", the classifier '
+                                  f"found it close to blocked examples of {cat.title.lower()}; similarity "
+                                  f"{score.score:.2f})", f"gloss:{glosses[i].language}", round(score.score, 4))
 
     def _english_reading(self, text: str, lang: LanguageReading) -> str:
         """What the English classifier may read: the whole prompt when it is English (or its language is
@@ -280,6 +338,8 @@ def warm_up() -> None:
     if moderator.use_classifier:
         try:
             moderator.classifier.score("warm up")
+            if moderator.use_gloss:  # its glossed examples are embedded once per machine (~30 s), then cached
+                moderator.gloss_classifier.score("warm up")
         except ClassifierUnavailable:
             pass  # reported on every verdict instead
 

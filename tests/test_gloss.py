@@ -1,0 +1,79 @@
+"""The English gloss of prompts in other languages (sora_lite/safety/gloss.py): lookup rules on small tables
+written here, and the shipped tables' basic hygiene."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sora_lite.safety import gloss as gl
+
+
+@pytest.fixture()
+def tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(gl, "GLOSS_DIR", tmp_path)
+    gl.load_table.cache_clear()
+    yield tmp_path
+    gl.load_table.cache_clear()
+
+
+def write(folder: Path, lang: str, rows: list[tuple[str, str]]) -> None:
+    (folder / f"{lang}.tsv").write_text("# test table\n" + "".join(f"{a}\t{b}\n" for a, b in rows), encoding="utf-8")
+
+
+def test_phrases_before_words_and_lemmas_and_accents(tables: Path) -> None:
+    write(tables, "es", [("madre", "mother"), ("quemar", "burn"), ("mano", "hand"), ("plancha", "iron"),
+                         ("hasta que", "until"), ("hasta", "up to"), ("que", "that"), ("vagón", "train car"),
+                         ("la", "the"), ("las", "the"), ("con", "with")])
+    g = gl.gloss("Madre quemándole las manos con la plancha hasta que llora", "es")
+    # "quemándole" -> lemma quemar; "manos" -> mano; "hasta que" as one phrase; "llora" unknown and dropped
+    assert g is not None and g.english == "mother burn the hand with the iron until"
+    assert (g.known, g.total) == (9, 10)
+    assert gl.gloss("un vagon", "es").english == "train car"  # typed without the accent
+
+
+def test_unknown_words_dropped_but_latin_names_and_digits_kept(tables: Path) -> None:
+    write(tables, "ru", [("девочка", "girl"), ("год", "year"), ("лет", "years")])
+    g = gl.gloss("девочка 12 лет смотрит TikTok", "ru")
+    assert g.english == "girl 12 years tiktok"
+    assert g.known == 2 and g.total == 5
+
+
+def test_german_compounds_are_read_as_two_known_parts(tables: Path) -> None:
+    write(tables, "de", [("bewerbung", "job application"), ("foto", "photo"), ("kasse", "till"),
+                         ("video", "video")])
+    assert gl.gloss("Bewerbungsfotos", "de").english == "job application photo"
+    assert gl.gloss("Mobbingvideo", "de").english == "video"  # unknown head: the last part names the thing
+
+
+def test_arabic_clitics_and_marks(tables: Path) -> None:
+    write(tables, "ar", [("سيارة", "car"), ("طفل", "child")])
+    assert gl.gloss("بالسيارة", "ar").english == "car"
+    assert gl.gloss("وطفلها", "ar").english == "child"
+    assert gl.gloss("طِفْل", "ar").english == "child"  # vowel marks folded
+
+
+def test_cjk_longest_match_then_single_characters_traditional_folded(tables: Path) -> None:
+    write(tables, "zh", [("杀价", "bargain"), ("杀", "kill"), ("人", "person"), ("视频", "video"), ("教学", "tutorial")])
+    assert gl.gloss("杀价", "zh").english == "bargain"
+    assert gl.gloss("杀人视频", "zh").english == "kill person video"
+    assert gl.gloss("教學視頻", "zh").english == "tutorial video"  # traditional characters
+
+
+def test_no_table_and_malformed_lines(tables: Path) -> None:
+    assert gl.gloss("hola", "es") is None
+    (tables / "fr.tsv").write_text("bonjour hello\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="fr.tsv:1"):
+        gl.load_table("fr")
+
+
+def test_shipped_tables_are_well_formed() -> None:
+    gl.load_table.cache_clear()
+    langs = gl.available()
+    for lang in langs:
+        table = gl.load_table(lang)
+        assert table is not None and len(table.terms) > 0
+        # the glosses are English: no letters of the table's own script survive into them
+        foreign = [t for t, e in table.terms.items() if any(ord(c) > 0x24F for c in e)]
+        assert not foreign[:5], f"{lang}: glosses not in English: {foreign[:5]}"
