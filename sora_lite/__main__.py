@@ -1,7 +1,5 @@
 """`python -m sora_lite ...` — see `sora_lite/cli.py`."""
 
-import sys
+from sora_lite.cli import run
 
-from sora_lite.cli import main
-
-sys.exit(main())
+run()

@@ -77,3 +77,22 @@ def test_shipped_tables_are_well_formed() -> None:
         # the glosses are English: no letters of the table's own script survive into them
         foreign = [t for t, e in table.terms.items() if any(ord(c) > 0x24F for c in e)]
         assert not foreign[:5], f"{lang}: glosses not in English: {foreign[:5]}"
+
+
+def test_tuner_decides_exactly_as_the_classifier_does() -> None:
+    """tune_gloss searches thresholds with its own copy of the decision rule (it scores without the
+    classifier's batching); it must agree with ClassifierScore.blocks, or the tuned point means nothing."""
+    import random
+
+    from sora_lite.safety.classifier import ClassifierScore, Thresholds
+    from sora_lite.safety.tune_gloss import _blocks
+
+    rng = random.Random(7)
+    point = Thresholds(threshold=0.41, margin=0.12, short_threshold=0.55, short_margin=0.17)
+    disagreements = 0
+    for _ in range(5000):
+        cat = rng.choice([None, "violence", "sexual"])
+        value, benign, words = rng.uniform(0, 1), rng.uniform(0, 1), rng.randint(0, 6)
+        disagreements += _blocks(point, (cat, value, benign, words)) != ClassifierScore(
+            cat, value, benign, "", words).blocks(point)
+    assert disagreements == 0

@@ -16,7 +16,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
+
+from sora_lite.common.quick_import import scipy_signal
+
+signal = scipy_signal()  # `from scipy import signal`, ~0.3 s quicker (see quick_import.py)
 
 SAMPLE_RATE = 48_000
 ATTACK_S = 0.0005

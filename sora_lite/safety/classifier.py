@@ -234,7 +234,9 @@ def _top_mean(values: np.ndarray, k: int) -> float:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return -1.0
-    return float(np.sort(finite)[::-1][:k].mean())
+    if finite.size > k:
+        finite = np.partition(finite, finite.size - k)[-k:]
+    return float(finite.mean())
 
 
 def _chunks(text: str) -> list[str]:
@@ -272,6 +274,7 @@ class ExemplarClassifier:
         self._matrix: np.ndarray | None = None
         self._labels: list[str | None] = []
         self._texts: list[str] = []
+        self._group_index: dict[str, np.ndarray] | None = None
 
     @property
     def model_label(self) -> str:
@@ -300,6 +303,14 @@ class ExemplarClassifier:
                 self._model = model
             assert self._matrix is not None
             return self._model, self._matrix
+
+    def _groups(self) -> dict[str, np.ndarray]:
+        """Exemplar indices per label ("" benign, then the categories in name order), computed once."""
+        if self._group_index is None:
+            labels = [label or "" for label in self._labels]
+            self._group_index = {name: np.flatnonzero(np.array([label == name for label in labels]))
+                                 for name in ["", *sorted({label for label in labels if label})]}
+        return self._group_index
 
     def load(self) -> None:
         """Load the model and the exemplar embeddings now (raises ClassifierUnavailable), e.g. while the CLI's
@@ -330,24 +341,23 @@ class ExemplarClassifier:
                 pieces.append(piece)
                 owner.append(i)
         sims = self.embed(pieces) @ matrix.T if pieces else np.zeros((0, len(self._labels)))
-        labels = np.array([label or "" for label in self._labels], dtype=object)
-        categories = sorted({label for label in self._labels if label})
-        texts_arr = np.array(self._texts, dtype=object)
+        groups = self._groups()
+        texts_arr = np.array(self._texts, dtype=object) if exclude_identical else None
         k = max(1, self.thresholds.k)
         best: dict[int, ClassifierScore] = {}
         for row, i, piece in zip(sims, owner, pieces):
-            if exclude_identical:
+            if texts_arr is not None:
                 row = np.where(texts_arr == piece, -np.inf, row)
-            benign = _top_mean(row[labels == ""], k)
+            benign = _top_mean(row[groups[""]], k)
             words = content_words(texts[i])
             score = ClassifierScore(None, -1.0, benign, "", words)
-            for cat in categories:
-                if excluded is not None and cat in excluded[i]:
+            for cat, index in groups.items():
+                if not cat or (excluded is not None and cat in excluded[i]):
                     continue
-                value = _top_mean(row[labels == cat], k)
+                value = _top_mean(row[index], k)
                 if value > score.score:
-                    nearest = texts_arr[labels == cat][int(np.argmax(row[labels == cat]))]
-                    score = ClassifierScore(cat, value, benign, str(nearest), words)
+                    nearest = self._texts[int(index[int(np.argmax(row[index]))])]
+                    score = ClassifierScore(cat, value, benign, nearest, words)
             if i not in best or score.score - score.benign > best[i].score - best[i].benign:
                 best[i] = score
         return [best.get(i, ClassifierScore(None, 0.0, 0.0, "", content_words(texts[i]))) for i in range(len(texts))]

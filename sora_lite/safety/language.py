@@ -262,6 +262,63 @@ def _window_languages(text: str, size: int = 4, script: str = "*") -> list[tuple
     return out
 
 
+# The English fast path: a plain English prompt is read without lingua (whose Latin-script models cost ~4 s
+# of CPU to load), by a word list that says when lingua would read it as English and nothing else.
+ENGLISH_WORDS_FILE = Path(__file__).parent / "data" / "english_words.json"
+FAST_MIN_WORDS = 4
+_english_words_lock = threading.Lock()
+_english_words: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
+
+
+def _english_word_classes() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(every word, strong English words, words lingua alone reads as es/fr/de/it/pt); empty if the file is
+    missing or broken (then every prompt goes to lingua, as before the fast path)."""
+    global _english_words
+    with _english_words_lock:
+        if _english_words is None:
+            try:
+                data = json.loads(ENGLISH_WORDS_FILE.read_text(encoding="utf-8"))
+                strong, foreign = frozenset(data["strong"]), frozenset(data["foreign"])
+                _english_words = (strong | foreign | frozenset(data["plain"]), strong, foreign)
+            except (OSError, ValueError, KeyError, TypeError):
+                _english_words = (frozenset(), frozenset(), frozenset())
+        return _english_words
+
+
+def english_at_a_glance(text: str) -> LanguageReading | None:
+    """The reading lingua gives a plain English prompt (English, and no other language anywhere in it), or
+    None when the word list cannot tell (then lingua reads it).
+
+    Why: most prompts are plain English, and lingua's Latin-script models take ~4 s of CPU to load for
+    them. The test: the prompt is ASCII, has at least FAST_MIN_WORDS words, every word is in
+    data/english_words.json, and every 4-word window lingua weighs on its own (see `_detect`; the whole
+    prompt when it has fewer than 6 words) has at least one more "strong" English word than words lingua
+    alone reads as Spanish/French/German/Italian/Portuguese (two more under 6 words). Checked against
+    lingua: the same reading on every shipped prompt it takes, and 2 differing readings in ~74,000 random
+    bags of these words (bench/english_words.py). `confidence` is 1.0: lingua's number is not computed."""
+    if not text.isascii():
+        return None
+    text = unmix_scripts(unicodedata.normalize("NFKC", text))
+    runs = script_runs(text)
+    if list(runs) != ["LATIN"]:
+        return None
+    words = runs["LATIN"].lower().split()
+    if len(words) < FAST_MIN_WORDS:
+        return None
+    every, strong, foreign = _english_word_classes()
+    if not all(w in every for w in words):
+        return None
+    if len(words) < 6:
+        windows, extra = [words], 2
+    else:  # the windows of _window_languages, and the whole prompt
+        windows = [words[max(0, min(i, len(words) - 4)):i + 4] for i in range(0, len(words), 4)] + [words]
+        extra = 1
+    for window in windows:
+        if sum(w in strong for w in window) < extra + sum(w in foreign for w in window):
+            return None
+    return LanguageReading("en", "English", 1.0, ("en",), (), text, False, ("LATIN",), ("en",))
+
+
 _CACHE_SIZE = 512
 _cache: dict[str, LanguageReading] = {}
 _cache_lock = threading.Lock()
@@ -270,12 +327,13 @@ _cache_lock = threading.Lock()
 def detect_language(text: str) -> LanguageReading:
     """The languages of a prompt (raises LanguageDetectorUnavailable without lingua).
 
-    Remembered per text (the studio asks twice per clip: moderation, then the scene parser), and taken from
-    `prefetch`'s helper process when one is reading this text."""
+    A plain English prompt is read by a word list (`english_at_a_glance`: the same reading, without loading
+    lingua). Remembered per text (the studio asks twice per clip: moderation, then the scene parser), and
+    taken from `prefetch`'s helper process when one is reading this text."""
     with _cache_lock:
         reading = _cache.get(text)
     if reading is None:
-        reading = _prefetched(text) or _detect(text)
+        reading = english_at_a_glance(text) or _prefetched(text) or _detect(text)
         with _cache_lock:
             if len(_cache) >= _CACHE_SIZE:
                 _cache.clear()
@@ -419,9 +477,11 @@ _pending: _Prefetch | None = None
 def prefetch(texts: list[str]) -> bool:
     """Start reading these texts' languages in a helper process (the CLI calls it before its imports);
     `detect_language` then waits for that answer instead of loading lingua here. False when nothing needed
-    it (no text in a script lingua reads) or the helper could not start (the texts are then read here)."""
+    it (no text in a script lingua reads, or only plain English ones: `english_at_a_glance`) or the helper
+    could not start (the texts are then read here)."""
     global _pending
-    todo = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t.strip() and _needs_detector(t)]
+    todo = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t.strip() and _needs_detector(t)
+            and english_at_a_glance(t) is None]
     with _cache_lock:
         todo = [t for t in todo if t not in _cache]
     if not todo:
@@ -468,4 +528,4 @@ def _prefetch_main(argument: str) -> None:
 def warm_up_detector() -> None:
     """Load the detector's models for every script now (a few seconds once), not on a user's first prompt."""
     for sample in ("a dog plays with a red ball", "собака играет с мячом", "كلب يلعب بالكرة"):
-        detect_language(sample)
+        _detect(sample)  # not detect_language: its English fast path would leave the Latin models unloaded

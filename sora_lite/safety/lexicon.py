@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from sora_lite.common.regex_cache import RegexCache
 from sora_lite.safety.normalize import fold_characters, normalize, unmix_scripts
 from sora_lite.safety.rules import RuleBook, RuleDataError, default_rules
 
@@ -183,12 +184,14 @@ def _term_source(term: str, script: str, prefixes: str) -> str:
     return left + source + right
 
 
-def _compile(terms: list[str], script: str, prefixes: str, where: str) -> re.Pattern[str] | None:
+def _compile(terms: list[str], script: str, prefixes: str, where: str,
+             cache: RegexCache | None = None) -> re.Pattern[str] | None:
     if not terms:
         return None
     try:
-        sources = sorted({_term_source(t, script, prefixes) for t in terms}, key=len, reverse=True)
-        return re.compile("(?:" + "|".join(sources) + ")")
+        # Longest first, ties in source order: the same pattern in every process (regex_cache keys on it).
+        sources = sorted({_term_source(t, script, prefixes) for t in terms}, key=lambda s: (-len(s), s))
+        return (cache or RegexCache("lexicon")).compile("(?:" + "|".join(sources) + ")")
     except (re.error, RuleDataError) as exc:
         raise RuleDataError(f"{where}: {exc}") from exc
 
@@ -224,6 +227,7 @@ def load_lexicon(path: Path, rules: RuleBook) -> Lexicon:
     prefixes = "(?:" + "|".join(sorted(map(re.escape, prefix_list), key=len, reverse=True)) + ")?" \
         if prefix_list else ""
     categories = []
+    cache = RegexCache(f"lexicon-{path.stem}")  # compiled word lists kept between processes (regex_cache.py)
     for name, spec in (data.get("categories") or {}).items():
         where = f"{path}: {name}"
         try:
@@ -232,14 +236,15 @@ def load_lexicon(path: Path, rules: RuleBook) -> Lexicon:
             raise RuleDataError(f"{where}: {exc}") from exc
         both = []
         for i, groups in enumerate(spec.get("both") or []):
-            compiled = [_compile(_resolve(g, lists, f"{where}.both[{i}]"), script, prefixes, f"{where}.both[{i}]")
-                        for g in groups]
+            compiled = [_compile(_resolve(g, lists, f"{where}.both[{i}]"), script, prefixes, f"{where}.both[{i}]",
+                                 cache) for g in groups]
             both.append([c for c in compiled if c is not None])
         categories.append(_Category(name, severity,
                                     _compile(_resolve(spec.get("terms") or [], lists, f"{where}.terms"),
-                                             script, prefixes, f"{where}.terms"), both))
+                                             script, prefixes, f"{where}.terms", cache), both))
     categories.sort(key=lambda c: (c.severity, c.name))
-    allow = _compile(_resolve(data.get("allow") or [], lists, f"{path}: allow"), script, "", f"{path}: allow")
+    allow = _compile(_resolve(data.get("allow") or [], lists, f"{path}: allow"), script, "", f"{path}: allow", cache)
+    cache.save()
     return Lexicon(data["language"], script, categories, allow)
 
 

@@ -17,11 +17,13 @@ from typing import Any
 
 import yaml
 
+from sora_lite.common.regex_cache import RegexCache
 from sora_lite.safety.normalize import Readings, fold_characters, normalize
 
 RULES_DIR = Path(__file__).parent / "rules"
 EXTRA_RULES_ENV = "SORA_LITE_MODERATION_RULES_DIR"
 _LISTS_FILE = "lists.yaml"
+_REGEX = RegexCache("rules")  # the rule book's ~430 patterns, compiled once per machine, not per process
 _BENIGN_FILE = "benign.yaml"
 # Word edges apply to a term's Latin letters and digits only: a CJK term needs none ("AI换脸", "3个黑人").
 _EDGE_L = r"(?:(?<![a-z0-9])|(?=[^a-z0-9]))"
@@ -194,15 +196,16 @@ def term_regex(term: str) -> str:
 
 
 def _alternation(terms: list[str]) -> str:
-    # Longest first so that "crack cocaine" wins over "crack" in the reported match.
-    unique = sorted({term_regex(t) for t in terms}, key=len, reverse=True)
+    # Longest first so that "crack cocaine" wins over "crack" in the reported match; ties in source order, so
+    # the pattern is the same in every process (set order varies with hash seeds; regex_cache keys on it).
+    unique = sorted({term_regex(t) for t in terms}, key=lambda source: (-len(source), source))
     return "(?:" + "|".join(unique) + ")"
 
 
 def _compile_terms(terms: list[str]) -> re.Pattern[str] | None:
     if not terms:
         return None
-    return re.compile(_EDGE_L + _alternation(terms) + _EDGE_R)
+    return _REGEX.compile(_EDGE_L + _alternation(terms) + _EDGE_R)
 
 
 def _compile_allow(phrases: list[str]) -> re.Pattern[str] | None:
@@ -210,11 +213,11 @@ def _compile_allow(phrases: list[str]) -> re.Pattern[str] | None:
     if not phrases:
         return None
     parts = []
-    for phrase in sorted(set(phrases), key=len, reverse=True):
+    for phrase in sorted(set(phrases), key=lambda phrase: (-len(phrase), phrase)):
         folded = fold_characters(phrase.strip())
         chunks = re.split(r"(\*| )", folded)
         parts.append("".join(r"[a-z0-9]*" if c == "*" else r"[\s\-]*" if c == " " else re.escape(c) for c in chunks))
-    return re.compile(_EDGE_L + "(?:" + "|".join(parts) + ")" + _EDGE_R)
+    return _REGEX.compile(_EDGE_L + "(?:" + "|".join(parts) + ")" + _EDGE_R)
 
 
 def _resolve(value: Any, lists: dict[str, list[str]], where: str) -> list[str]:
@@ -282,7 +285,7 @@ def _build_category(data: dict[str, Any], lists: dict[str, list[str]]) -> Catego
     patterns = []
     for source in data.get("patterns") or []:
         try:
-            patterns.append((source, re.compile(source)))
+            patterns.append((source, _REGEX.compile(source)))
         except re.error as exc:
             raise RuleDataError(f"{where}: bad pattern {source!r}: {exc}") from exc
     near = []
@@ -291,10 +294,10 @@ def _build_category(data: dict[str, Any], lists: dict[str, list[str]]) -> Catego
         then = _alternation(_resolve(rule.get("then"), lists, f"{where}: near[{i}].then"))
         within = int(rule.get("within", 3))
         source = _EDGE_L + first + r"(?:[^a-z0-9]+[a-z0-9]+){0," + str(within) + r"}?[^a-z0-9]+" + then + _EDGE_R
-        near.append((f"near {rule.get('first')} → {rule.get('then')}", re.compile(source)))
+        near.append((f"near {rule.get('first')} → {rule.get('then')}", _REGEX.compile(source)))
     both = []
     for i, groups in enumerate(data.get("both") or []):
-        compiled = [re.compile(_EDGE_L + _alternation(_resolve(g, lists, f"{where}: both[{i}]")) + _EDGE_R) for g in groups]
+        compiled = [_REGEX.compile(_EDGE_L + _alternation(_resolve(g, lists, f"{where}: both[{i}]")) + _EDGE_R) for g in groups]
         both.append((f"both {groups}", compiled))
     return Category(
         name=data["category"],
@@ -324,12 +327,14 @@ def load_rules(extra_dir: str | Path | None = None) -> RuleBook:
     lists, benign, raw = _category_files(dirs)
     categories = sorted((_build_category(d, lists) for d in raw.values()), key=lambda c: (c.severity, c.name))
     extra_allow = [p for b in benign[1:] for p in _resolve(b.get("allow") or [], lists, "extra benign.yaml: allow")]
-    return RuleBook(
+    book = RuleBook(
         categories=categories,
         allow=_compile_allow(_resolve(benign[0].get("allow") or [], lists, "benign.yaml: allow")),
         benign_exemplars=[e for b in benign for e in (b.get("exemplars") or [])],
         operator_allow=_compile_allow(extra_allow),
     )
+    _REGEX.save()
+    return book
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,32 @@
+"""`quick_import.scipy_signal` (issue 15, CLI start-up) gives the ordinary `scipy.signal`: the same module and
+functions, SciPy's docstring machinery restored afterwards; only the array-API note is missing from help()."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+
+def test_it_is_scipy_signal_with_the_same_functions_and_results() -> None:
+    code = ("import sys, numpy as np; from sora_lite.common.quick_import import scipy_signal; s = scipy_signal(); "
+            "import scipy.signal, scipy._lib._array_api as api, scipy._lib._docscrape as ds; "
+            "assert s is scipy.signal and sys.modules['scipy.signal'] is s; "
+            "assert api.FunctionDoc is ds.FunctionDoc; "
+            "b, a = s.butter(2, 500 / 24000); x = np.random.default_rng(0).standard_normal(4800); "
+            "print(s.lfilter(b, a, x).tobytes().hex()[:64], 'Filter data' in (s.lfilter.__doc__ or ''))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    from scipy import signal
+
+    b, a = signal.butter(2, 500 / 24000)
+    x = np.random.default_rng(0).standard_normal(4800)
+    assert out == [signal.lfilter(b, a, x).tobytes().hex()[:64], "True"]
+
+
+def test_an_already_imported_scipy_signal_is_returned_as_is() -> None:
+    from scipy import signal
+
+    from sora_lite.common.quick_import import scipy_signal
+
+    assert scipy_signal() is signal
