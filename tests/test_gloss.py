@@ -45,6 +45,11 @@ def test_german_compounds_are_read_as_two_known_parts(tables: Path) -> None:
                          ("video", "video")])
     assert gl.gloss("Bewerbungsfotos", "de").english == "job application photo"
     assert gl.gloss("Mobbingvideo", "de").english == "video"  # unknown head: the last part names the thing
+    write(tables, "de", [("hotel", "hotel"), ("zimmer", "room"), ("immer", "always"), ("spielzeug", "toy"),
+                         ("pistole", "pistol"), ("töle", "mutt")])
+    gl.load_table.cache_clear()
+    assert gl.gloss("Hotelzimmer", "de").english == "hotel room"  # not the shortest tail, "immer"
+    assert gl.gloss("Kinderspielzeugpistole", "de").english == "pistol"  # unknown head: the longest known tail
 
 
 def test_arabic_clitics_and_marks(tables: Path) -> None:

@@ -204,20 +204,26 @@ def _arabic(word: str, terms: dict[str, str]) -> str | None:
 
 def _compound(word: str, terms: dict[str, str]) -> str | None:
     """German compounds: "selbstbedienungskasse" -> "self-service till", read as two known parts (the
-    longest head first), a linking -s-/-n-/-en- allowed between them."""
+    longest head first, a linking -s-/-n-/-en- allowed between them); failing that, the longest known tail
+    names the thing ("mobbingvideo" -> video). Shortest tails first would read "hotelzimmer" as "always"."""
+    def known(part: str) -> str | None:
+        return terms[part] if part in terms else terms.get(fold(_lemma(part, "de"), "de"))
+
     for cut in range(len(word) - 3, 2, -1):
         head, tail = word[:cut], word[cut:]
-        if tail not in terms and fold(_lemma(tail, "de"), "de") not in terms:
+        tail_en = known(tail)
+        if tail_en is None:
             continue
-        tail_en = terms.get(tail) or terms.get(fold(_lemma(tail, "de"), "de"), "")
         for link in _DE_LINKS:
             if link and not head.endswith(link):
                 continue
             stem = head[: len(head) - len(link)] if link else head
             if len(stem) >= 3 and stem in terms:
                 return " ".join(p for p in (terms[stem], tail_en) if p)
-        if tail_en and len(tail) >= 4:
-            return tail_en  # the head is unknown; the last part names the thing ("mobbingvideo" -> video)
+    for cut in range(3, len(word) - 3):
+        tail_en = known(word[cut:])
+        if tail_en and len(word) - cut >= 4:
+            return tail_en
     return None
 
 

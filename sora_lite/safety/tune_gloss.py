@@ -6,7 +6,8 @@ scores each tuning prompt's gloss against those examples *minus every example fr
 often holds one scenario in several languages, so leaving out only the prompt itself would let its
 translations vote), and searches the grid below. A point is admissible when it newly blocks at most
 `--max-fp` of the benign prompts of every language that the rules and lexicons allow (word salads included);
-of those, the one whose glosses alone block the most harmful prompts wins (ties: the stricter point). The
+of those, the one whose glosses alone block the most harmful prompts, less the benign ones newly blocked, wins
+(ties: the stricter point). The
 lexicons were tuned on these prompts and already block ~98 % of them, so "newly blocked" says little here;
 the glosses' recall on their own is the guide to wordings no list names.
 
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             elif not v.blocked:
                 wrong[lang] += 1
         if all(wrong[lang] <= args.max_fp * benign[lang] for lang in langs):
-            ranked.append(((sum(alone.values()), -sum(wrong.values()), point.classifier.threshold,
+            ranked.append(((sum(alone.values()) - sum(wrong.values()), -sum(wrong.values()), point.classifier.threshold,
                             point.classifier.margin, -point.coverage), point, alone, caught, wrong))
     ranked.sort(key=lambda r: r[0], reverse=True)
     total = sum(harmful.values())
