@@ -29,6 +29,7 @@ def moderator() -> PromptModerator:
     return PromptModerator()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(INDIRECT))
 def test_indirect_harm_is_blocked_through_the_gloss_and_only_through_it(case: str, moderator: PromptModerator,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,12 +43,14 @@ def test_indirect_harm_is_blocked_through_the_gloss_and_only_through_it(case: st
     assert not without.moderate(prompt).blocked  # the control: the lexicon alone misses it
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", sorted(EVERYDAY))
 def test_the_same_words_in_an_everyday_scene_stay_allowed(lang: str, moderator: PromptModerator) -> None:
     v = moderator.moderate(EVERYDAY[lang])
     assert not v.blocked, v.reason
 
 
+@pytest.mark.slow
 def test_english_prompts_never_take_the_gloss_layer(moderator: PromptModerator) -> None:
     v = moderator.moderate("a man presses a pillow on his wife's face until she stops moving")
     assert v.layer != "gloss:en" and not v.layer.startswith("gloss")

@@ -30,8 +30,8 @@ def add_moderate_parser(subparsers: Any) -> argparse.ArgumentParser:
     source.add_argument("--eval", action="store_true", help="print precision/recall per category on a labelled split")
     parser.add_argument("--split", default="all",
                         help="labelled split for --eval: all (English test + the blind and held-out multilingual "
-                             "sets, the default), blind (ml-holdout12a, ml-holdout12b), held-out (ml-holdout8a, 8b, 9, "
-                             "10, 11a, 11b), multilingual (ml-holdout2 ... 7b), "
+                             "sets, the default), blind (ml-holdout13a, ml-holdout13b), held-out (ml-holdout8a, 8b, 9, "
+                             "10, 11a, 11b, 12a, 12b), multilingual (ml-holdout2 ... 7b), "
                              "ml-unsupported (languages this instance does not judge), ml-tuning (what the lexicons "
                              "and concepts were tuned on: ml-dev ... ml-dev9, ml-dev10-*, ml-holdout ... "
                              "ml-holdout7b, ml-fresh), any of those by name, test, tune, or a JSONL path")

@@ -49,19 +49,21 @@ SPLITS = {"tune": TUNE_FILE, "test": TEST_FILE, "ml-dev": ML_DIR / "dev.jsonl", 
           "ml-holdout9": ML_DIR / "holdout9.jsonl", "ml-holdout10": ML_DIR / "holdout10.jsonl",
           "ml-holdout11a": ML_DIR / "holdout11a.jsonl", "ml-holdout11b": ML_DIR / "holdout11b.jsonl",
           "ml-holdout12a": ML_DIR / "holdout12a.jsonl", "ml-holdout12b": ML_DIR / "holdout12b.jsonl",
+          "ml-holdout13a": ML_DIR / "holdout13a.jsonl", "ml-holdout13b": ML_DIR / "holdout13b.jsonl",
           "ml-everyday": ML_DIR / "everyday.jsonl", "ml-salad": ML_DIR / "salad.jsonl"}
-# Session 7's tuning sets, one per language group (dev10_latin.jsonl -> "ml-dev10-latin").
-SPLITS.update({f"ml-{p.stem.replace('_', '-')}": p for p in sorted(ML_DIR.glob("dev10_*.jsonl"))})
+# Session 7's and 8's tuning sets, one per language group (dev10_latin.jsonl -> "ml-dev10-latin").
+SPLITS.update({f"ml-{p.stem.replace('_', '-')}": p for p in sorted(ML_DIR.glob("dev1[01]_*.jsonl"))})
 # Named combinations: "all" is what `moderate --eval` reports by default: the English test split, the newest
-# blind sets ("blind": holdout12a/12b, written by helpers who never opened the lists or the gloss tables, kept
-# outside the tree and measured once on the final code of session 8) and the held-out sets ("held-out":
-# holdout8a/8b/9/10 from session 7 and holdout11a/11b, measured at the start of session 8; looked at, never
-# tuned on, and never seen by the gloss tables' writers). Every older set was looked at or tuned on after its
+# blind sets ("blind": holdout13a/13b, written by helpers who never opened the lists, the gloss tables or any other
+# set, kept outside the tree; only their totals were read before the final run) and the held-out sets
+# ("held-out": holdout8a/8b/9/10 from session 7, holdout11a/11b measured at the start of session 8, holdout12a/12b
+# measured blind mid-session 8; looked at, never tuned on, never seen by the gloss tables' writers). Every older set was looked at or tuned on after its
 # first run, so it is tuning data now ("ml-tuning"; "multilingual" keeps the held-out sets 2-7b together, as
 # earlier sessions reported them). "ml-everyday" (benign everyday prompts) and "ml-salad" (benign word salads)
 # are tuning data for false positives.
-_BLIND = ("ml-holdout12a", "ml-holdout12b")
-_HELD_OUT = ("ml-holdout8a", "ml-holdout8b", "ml-holdout9", "ml-holdout10", "ml-holdout11a", "ml-holdout11b")
+_BLIND = ("ml-holdout13a", "ml-holdout13b")
+_HELD_OUT = ("ml-holdout8a", "ml-holdout8b", "ml-holdout9", "ml-holdout10", "ml-holdout11a", "ml-holdout11b",
+             "ml-holdout12a", "ml-holdout12b")
 COMBINED = {"all": ("test", *_BLIND, *_HELD_OUT),
             "blind": _BLIND,
             "held-out": _HELD_OUT,
@@ -70,7 +72,7 @@ COMBINED = {"all": ("test", *_BLIND, *_HELD_OUT),
             "ml-tuning": ("ml-dev", "ml-dev2", "ml-dev3", "ml-dev4", "ml-dev5", "ml-dev6", "ml-dev7", "ml-dev8",
                           "ml-dev9", "ml-holdout", "ml-fresh", "ml-holdout2", "ml-holdout3", "ml-holdout4",
                           "ml-holdout5", "ml-holdout6", "ml-holdout7", "ml-holdout7b",
-                          *sorted(k for k in SPLITS if k.startswith("ml-dev10-")))}
+                          *sorted(k for k in SPLITS if k.startswith(("ml-dev10-", "ml-dev11-"))))}
 # Goals per language: English keeps its own (both 95 %); other languages 95 % blocked, 90 % allowed.
 GOAL_BLOCKED = 0.95
 GOAL_ALLOWED = {"en": 0.95}
