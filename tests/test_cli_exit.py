@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -29,6 +31,7 @@ def test_exit_now_waits_for_a_running_thread_by_leaving_the_normal_exit_to_do_it
     assert done.returncode == 4 and done.stdout == "thread done\n"
 
 
+@pytest.mark.slow  # a fresh interpreter that loads the moderation (~3 s)
 def test_the_module_entry_point_returns_the_commands_status() -> None:
     bad = subprocess.run([sys.executable, "-m", "sora_lite", "generate", "a cat", "--out", "x.gif"],
                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)

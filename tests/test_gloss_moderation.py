@@ -56,6 +56,7 @@ def test_english_prompts_never_take_the_gloss_layer(moderator: PromptModerator) 
     assert v.layer != "gloss:en" and not v.layer.startswith("gloss")
 
 
+@pytest.mark.slow  # reads the prompt's language (lingua's models, ~2 s)
 def test_a_callers_classifier_reads_the_glosses() -> None:
     seen: list[str] = []
 
