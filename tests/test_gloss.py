@@ -84,20 +84,21 @@ def test_shipped_tables_are_well_formed() -> None:
         assert not foreign[:5], f"{lang}: glosses not in English: {foreign[:5]}"
 
 
-def test_tuner_decides_exactly_as_the_classifier_does() -> None:
-    """tune_gloss searches thresholds with its own copy of the decision rule (it scores without the
-    classifier's batching); it must agree with ClassifierScore.blocks, or the tuned point means nothing."""
-    import random
+def test_ignored_exemplars_do_not_vote() -> None:
+    """tune_gloss scores each gloss without the exemplars of its own file through `score_many(ignore=...)`;
+    a mask must take exactly those exemplars out of the vote, and no mask must change nothing."""
+    import numpy as np
 
-    from sora_lite.safety.classifier import ClassifierScore, Thresholds
-    from sora_lite.safety.tune_gloss import _blocks
+    from sora_lite.safety.classifier import ExemplarClassifier
 
-    rng = random.Random(7)
-    point = Thresholds(threshold=0.41, margin=0.12, short_threshold=0.55, short_margin=0.17)
-    disagreements = 0
-    for _ in range(5000):
-        cat = rng.choice([None, "violence", "sexual"])
-        value, benign, words = rng.uniform(0, 1), rng.uniform(0, 1), rng.randint(0, 6)
-        disagreements += _blocks(point, (cat, value, benign, words)) != ClassifierScore(
-            cat, value, benign, "", words).blocks(point)
-    assert disagreements == 0
+    clf = ExemplarClassifier()
+    text = "step by step how to build a pipe bomb at home"
+    plain = clf.score(text)
+    assert plain.category == "weapons_illegal"
+    same = clf.score_many([text], ignore=[None])[0]
+    assert (same.category, same.score, same.benign) == (plain.category, plain.score, plain.benign)
+    mask = np.array([label == plain.category for label in clf._labels])
+    without = clf.score_many([text], ignore=[mask])[0]
+    assert without.category != plain.category and without.benign == plain.benign
+    with pytest.raises(ValueError, match="ignore has 2 entries"):
+        clf.score_many([text], ignore=[None, None])

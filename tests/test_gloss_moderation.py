@@ -63,7 +63,7 @@ def test_a_callers_classifier_reads_the_glosses() -> None:
     class Stub:
         thresholds = None
 
-        def score_many(self, texts, exclude_identical=False, excluded=None):  # noqa: ANN001
+        def score_many(self, texts, exclude_identical=False, excluded=None, ignore=None):
             seen.extend(texts)
             return [ClassifierScore("violence", 0.9, 0.1, "stub", 9) for _ in texts]
 

@@ -178,7 +178,6 @@ def _load_embedder(name: str | None) -> Any:
 
 def tuning_exemplars(path: Path = TUNE_FILE) -> list[tuple[str | None, str]]:
     """Prompts of the tuning split as (category or None, prompt): the classifier's training examples."""
-    from sora_lite.safety.normalize import normalize
 
     rows = []
     if path.exists():
@@ -186,7 +185,7 @@ def tuning_exemplars(path: Path = TUNE_FILE) -> list[tuple[str | None, str]]:
             if line.strip():
                 row = json.loads(line)
                 category = row.get("category") if row.get("label") == "block" else None
-                rows.append((category, default_rules().without_allowed(normalize(row["prompt"]).clearest)))
+                rows.append((category, default_rules().classifier_text(row["prompt"])))
     return rows
 
 
@@ -324,15 +323,19 @@ class ExemplarClassifier:
                                 show_progress_bar=False)
 
     def score_many(self, texts: list[str], exclude_identical: bool = False,
-                   excluded: list[frozenset[str]] | None = None) -> list[ClassifierScore]:
+                   excluded: list[frozenset[str]] | None = None,
+                   ignore: list[np.ndarray | None] | None = None) -> list[ClassifierScore]:
         """Scores for many prompts in one batch (long prompts: the worst chunk counts).
 
         `exclude_identical` ignores exemplars equal to the prompt (leave-one-out, for tuning on the split
         whose prompts are also exemplars). `excluded[i]` names categories prompt i may not be scored as
-        (see `RuleBook.classifier_excluded`).
+        (see `RuleBook.classifier_excluded`). `ignore[i]`, a boolean mask over the exemplars (in `_examples`
+        order), leaves those out for prompt i (tuning: leave out a prompt's whole file).
         """
         if excluded is not None and len(excluded) != len(texts):
             raise ValueError(f"excluded has {len(excluded)} entries for {len(texts)} texts")
+        if ignore is not None and len(ignore) != len(texts):
+            raise ValueError(f"ignore has {len(ignore)} entries for {len(texts)} texts")
         _, matrix = self._ready()
         pieces: list[str] = []
         owner: list[int] = []
@@ -348,6 +351,8 @@ class ExemplarClassifier:
         for row, i, piece in zip(sims, owner, pieces):
             if texts_arr is not None:
                 row = np.where(texts_arr == piece, -np.inf, row)
+            if ignore is not None and ignore[i] is not None:
+                row = np.where(ignore[i], -np.inf, row)
             benign = _top_mean(row[groups[""]], k)
             words = content_words(texts[i])
             score = ClassifierScore(None, -1.0, benign, "", words)

@@ -31,7 +31,6 @@ from sora_lite.safety.classifier import (
     Thresholds,
 )
 from sora_lite.safety.moderation import PromptModerator, Verdict
-from sora_lite.safety.normalize import normalize
 
 DATA_DIR = Path(__file__).parent / "data"
 TEST_FILE = DATA_DIR / "moderation_test.jsonl"
@@ -329,7 +328,7 @@ def tune_classifier(path: Path = TUNE_FILE, save: bool = True, min_allowed: floa
     examples = load_split(path)
     classifier = ExemplarClassifier()
     base = classifier.thresholds
-    texts = [classifier.rules.without_allowed(normalize(e.prompt).clearest) for e in examples]
+    texts = [classifier.rules.classifier_text(e.prompt) for e in examples]
     excluded = [classifier.rules.classifier_excluded(e.prompt) for e in examples]
     scores = classifier.score_many(texts, exclude_identical=True, excluded=excluded)
     chosen, stats = base, {}

@@ -27,10 +27,11 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sora_lite.safety.classifier import Thresholds
+from sora_lite.safety.lexicon import _ARABIC_MARKS, _TRAD_SIMP
 
 GLOSS_DIR = Path(__file__).parent / "gloss"
 THRESHOLDS_FILE = Path(__file__).parent / "data" / "gloss_thresholds.json"
@@ -48,7 +49,6 @@ _WORD = re.compile(r"[\w\u0300-\u036f\u0900-\u0963\u0966-\u097f\u0610-\u061a\u06
                    r"(?:['’](?=\w))?")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u30fc]")
-_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ؤ": "و", "ئ": "ي"})
 _AR_PREFIXES = ("وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك", "س")
 _AR_SUFFIXES = ("هما", "كما", "هم", "هن", "كم", "نا", "ها", "ون", "ين", "ات", "ان", "ه", "ك", "ي", "ة")
@@ -76,7 +76,8 @@ class GlossThresholds:
     multilingual tuning sets (never on the blind ones) and stored in `data/gloss_thresholds.json`."""
 
     coverage: float = 0.6  # share of the prompt's words the table must read
-    classifier: Thresholds = Thresholds(threshold=0.4, margin=0.1, short_threshold=0.55, short_margin=0.15)
+    classifier: Thresholds = field(default_factory=lambda: Thresholds(threshold=0.4, margin=0.1,
+                                                                      short_threshold=0.55, short_margin=0.15))
 
     @classmethod
     def load(cls, path: Path = THRESHOLDS_FILE) -> GlossThresholds:
@@ -104,8 +105,6 @@ def fold(text: str, language: str) -> str:
     if language == "ru":
         return text.replace("ё", "е")
     if language == "zh":
-        from sora_lite.safety.lexicon import _TRAD_SIMP
-
         return text.translate(_TRAD_SIMP)  # traditional characters read as the simplified terms
     if language in CHARACTER_LANGUAGES:
         return text
@@ -126,7 +125,7 @@ def available() -> list[str]:
     return sorted(p.stem for p in GLOSS_DIR.glob("*.tsv"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_table(language: str) -> GlossTable | None:
     """The language's gloss table, or None when it has none. Raises ValueError naming a malformed line."""
     path = GLOSS_DIR / f"{language}.tsv"

@@ -46,7 +46,6 @@ from sora_lite.safety.language import (
     supported_names,
     warm_up_detector,
 )
-from sora_lite.safety.normalize import normalize
 from sora_lite.safety.rules import RuleBook, default_rules
 
 CLASSIFIER_ENV = "SORA_LITE_MODERATION_CLASSIFIER"
@@ -240,7 +239,7 @@ class PromptModerator:
         """The English classifier reads the glosses (stricter thresholds: a gloss is broken English); a block
         names the gloss it read. An unavailable classifier leaves the lexicon's verdict standing."""
         order = sorted(glosses)
-        english = [self.rules.without_allowed(normalize(glosses[i].english).clearest) for i in order]
+        english = [self.rules.classifier_text(glosses[i].english) for i in order]
         try:
             scores = self.gloss_classifier.score_many(english,
                                                       excluded=[self.rules.classifier_excluded(e) for e in english])
@@ -262,9 +261,9 @@ class PromptModerator:
         if "hi_latn" in romanised(text):  # Hinglish: its romanised word list judged it; the English model misreads it
             return ""
         if lang.language == "und":
-            return self.rules.without_allowed(normalize(text).clearest)
+            return self.rules.classifier_text(text)
         if lang.english:
-            return self.rules.without_allowed(normalize(lang.english).clearest)
+            return self.rules.classifier_text(lang.english)
         return ""
 
     def _rule_verdict(self, text: str) -> Verdict | None:

@@ -91,6 +91,11 @@ class RuleBook:
                 return cat
         raise KeyError(f"unknown moderation category {name!r}; known: {[c.name for c in self.categories]}")
 
+    def classifier_text(self, text: str) -> str:
+        """What the classifier reads of `text` (a prompt, its English part, a gloss, an exemplar): the clearest
+        normalised reading without allow phrases. One function, so exemplars and prompts cannot drift apart."""
+        return self.without_allowed(normalize(text).clearest)
+
     def without_allowed(self, text: str) -> str:
         """The text with every allow phrase taken out, so the classifier is not misled by benign idioms
         ("the Las Vegas strip", "nude lipstick")."""

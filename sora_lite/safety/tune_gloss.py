@@ -27,11 +27,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sora_lite.safety.classifier import Thresholds, _top_mean, content_words
+from sora_lite.safety.classifier import ClassifierScore, Thresholds
 from sora_lite.safety.evaluate import COMBINED, ML_DIR, SPLITS, Example, load_split
-from sora_lite.safety.gloss import EXEMPLARS_FILE, THRESHOLDS_FILE, GlossThresholds, gloss
+from sora_lite.safety.gloss import (
+    EXEMPLARS_FILE,
+    THRESHOLDS_FILE,
+    GlossThresholds,
+    gloss,
+)
 from sora_lite.safety.moderation import PromptModerator
-from sora_lite.safety.normalize import normalize
 
 EVERYDAY = "everyday.jsonl"  # benign everyday prompts in the ten languages: exemplars and tuning
 SALAD = "salad.jsonl"  # benign word salads: tuning only (false positives), never exemplars
@@ -60,7 +64,7 @@ def glossed_examples(moderator: PromptModerator, include_salad: bool) -> list[Gl
             g = gloss(e.prompt, e.lang)
             if g is None or not g.english:
                 continue
-            english = moderator.rules.without_allowed(normalize(g.english).clearest)
+            english = moderator.rules.classifier_text(g.english)
             if english:
                 out.append(Glossed(e, source, g.coverage, english))
     return out
@@ -74,30 +78,17 @@ def build(moderator: PromptModerator) -> int:
     return len(rows)
 
 
-def _scores(moderator: PromptModerator, items: list[Glossed]) -> list[tuple[str | None, float, float, int]]:
-    """(category, score, benign, content words) of each gloss, leaving out exemplars from its own file."""
+def _scores(moderator: PromptModerator, items: list[Glossed]) -> list[ClassifierScore]:
+    """The gloss classifier's score of each gloss, leaving out the exemplars from its own file."""
     clf = moderator.gloss_classifier
-    _, matrix = clf._ready()
-    exemplar_rows = json.loads("[" + ",".join(l for l in EXEMPLARS_FILE.read_text(encoding="utf-8").splitlines()
-                                               if l.strip()) + "]") if EXEMPLARS_FILE.exists() else []
-    n_base = len(clf._labels) - len(exemplar_rows)
-    source = np.array([""] * n_base + [r["source"] for r in exemplar_rows], dtype=object)
-    labels = np.array([label or "" for label in clf._labels], dtype=object)
-    categories = sorted({label for label in labels if label})
-    sims = clf.embed([g.english for g in items]) @ matrix.T
-    out = []
-    for row, g in zip(sims, items):
-        row = np.where(source == g.source, -np.inf, row)
-        excluded = moderator.rules.classifier_excluded(g.english)
-        benign = _top_mean(row[labels == ""], clf.thresholds.k)
-        best: tuple[str | None, float] = (None, -1.0)
-        for cat in categories:
-            if cat not in excluded:
-                value = _top_mean(row[labels == cat], clf.thresholds.k)
-                if value > best[1]:
-                    best = (cat, value)
-        out.append((best[0], best[1], benign, content_words(g.english)))
-    return out
+    clf.load()
+    exemplar_sources = [json.loads(line)["source"] for line in EXEMPLARS_FILE.read_text(encoding="utf-8").splitlines()
+                        if line.strip()] if EXEMPLARS_FILE.exists() else []
+    # the glossed exemplars come last in the classifier's examples (ExemplarClassifier._examples)
+    source = np.array([""] * (len(clf._labels) - len(exemplar_sources)) + exemplar_sources, dtype=object)
+    return clf.score_many([g.english for g in items],
+                          excluded=[moderator.rules.classifier_excluded(g.english) for g in items],
+                          ignore=[source == g.source for g in items])
 
 
 def grid() -> list[GlossThresholds]:
@@ -105,14 +96,6 @@ def grid() -> list[GlossThresholds]:
                                             short_margin=round(mar + 0.05, 2)))
             for cov, thr, mar in itertools.product((0.5, 0.6, 0.7, 0.8), [x / 100 for x in range(30, 66)],
                                                    [x / 100 for x in range(0, 22, 2)])]
-
-
-def _blocks(point: Thresholds, score: tuple[str | None, float, float, int]) -> bool:
-    cat, value, benign, words = score
-    short = words <= point.short_words
-    threshold = point.short_threshold if short else point.threshold
-    margin = point.short_margin if short else point.margin
-    return cat is not None and value >= threshold and value - benign >= margin
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     for point in grid():
         alone, caught, wrong = Counter(), Counter(), Counter()
         for g, v, sc in zip(items, base, scores):
-            if g.coverage < point.coverage or not _blocks(point.classifier, sc):
+            if g.coverage < point.coverage or not sc.blocks(point.classifier):
                 continue
             lang = g.example.lang
             if g.example.label == "block":
