@@ -30,3 +30,20 @@ def test_an_already_imported_scipy_signal_is_returned_as_is() -> None:
     from sora_lite.common.quick_import import scipy_signal
 
     assert scipy_signal() is signal
+
+
+def test_scipy_stats_is_the_real_module_after_and_find_peaks_cwt_still_uses_it() -> None:
+    """While scipy.signal loads, scipy.stats is a stand-in (signal needs one function of it, for
+    find_peaks_cwt); afterwards `import scipy.stats` is the real module, and find_peaks_cwt gives SciPy's
+    answer (computed in a process where nothing was stood in)."""
+    code = ("import sys, numpy as np; from sora_lite.common.quick_import import scipy_signal; s = scipy_signal(); "
+            "print('scipy.stats' in sys.modules); x = np.sin(np.linspace(0, 20, 500)); "
+            "print(list(s.find_peaks_cwt(x, np.arange(5, 20)))); "
+            "import scipy.stats; from scipy import stats; "
+            "print(stats is scipy.stats is sys.modules['scipy.stats'], type(stats).__name__, stats.norm.cdf(0.0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    reference = ("import numpy as np, scipy.stats, scipy.signal as s; x = np.sin(np.linspace(0, 20, 500)); "
+                 "print(list(s.find_peaks_cwt(x, np.arange(5, 20))))")
+    expected = subprocess.run([sys.executable, "-c", reference], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert out == ["False", expected, "True module 0.5"]

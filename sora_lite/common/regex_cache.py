@@ -15,13 +15,13 @@ built pattern that is not equal to `re.compile`'s) falls back to `re.compile`: i
 from __future__ import annotations
 
 import marshal
-import os
 import re
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from sora_lite.common.disk_cache import CACHE_ENV, cache_root, write_atomic  # noqa: F401 - CACHE_ENV re-exported
 
 try:
     import _sre
@@ -31,16 +31,6 @@ try:
 except (ImportError, AttributeError):  # another interpreter: no cache
     _sre = None  # type: ignore[assignment]
     _KEY = ""
-
-CACHE_ENV = "SORA_LITE_CACHE_DIR"  # the same folder as the moderation classifier's cache
-
-
-def cache_root() -> Path:
-    """$SORA_LITE_CACHE_DIR or ~/.cache/sora-lite (XDG_CACHE_HOME respected)."""
-    root = os.environ.get(CACHE_ENV) or os.path.join(os.environ.get("XDG_CACHE_HOME") or
-                                                      os.path.expanduser("~/.cache"), "sora-lite")
-    return Path(root)
-
 
 def _generated(source: str, flags: int) -> tuple[Any, ...]:
     """What `re._compiler.compile` hands to `_sre.compile` after the pattern itself (Python 3.11-3.13)."""
@@ -111,10 +101,7 @@ class RegexCache:
             entries = {k: v for k, v in self._entries.items() if k in self._used}
             try:
                 data = marshal.dumps(entries)
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile(dir=self.path.parent, suffix=".tmp", delete=False) as tmp:
-                    tmp.write(data)
-                os.replace(tmp.name, self.path)
+            except ValueError:
+                return
+            if write_atomic(self.path, data):
                 self._changed = False
-            except (OSError, ValueError):
-                pass

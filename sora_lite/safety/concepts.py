@@ -408,7 +408,8 @@ def load_concepts(path: Path) -> ConceptLexicon:
         if not isinstance(words, list) or not all(isinstance(w, (str, int)) for w in words):
             raise RuleDataError(f"{path}: {name}: expected a list of words")
         if language in SUBSTRING_LANGUAGES:
-            concepts[name] = sorted({_fold_cjk(str(w)) for w in words if str(w).strip()}, key=len, reverse=True)
+            # longest first, ties by text: the reported word must not depend on the process's hash seed
+            concepts[name] = sorted({_fold_cjk(str(w)) for w in words if str(w).strip()}, key=lambda w: (-len(w), w))
         else:
             try:
                 concepts[name] = [[_compile_word(w, language, name in compound) for w in entry_words(str(entry))]

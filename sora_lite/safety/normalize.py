@@ -78,6 +78,8 @@ class Readings:
 
 def fold_characters(text: str) -> str:
     """NFKC (full-width, ligatures, compatibility forms), case-fold, confusables, accents off."""
+    if text.isascii():  # every step below leaves ASCII as it is but the case (the rule book's ~7,500 terms)
+        return text.casefold()
     text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))
     text = "".join(CONFUSABLES.get(ch, ch) for ch in text).casefold()
     text = "".join(CONFUSABLES.get(ch, ch) for ch in text)

@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
+from sora_lite.common import disk_cache
 from sora_lite.common.regex_cache import RegexCache
+from sora_lite.safety import normalize as normalize_module
 from sora_lite.safety.normalize import Readings, fold_characters, normalize
 
 RULES_DIR = Path(__file__).parent / "rules"
@@ -84,6 +86,7 @@ class RuleBook:
     allow: re.Pattern[str] | None
     benign_exemplars: list[str]
     operator_allow: re.Pattern[str] | None = None
+    source_key: str = ""  # digest of the files and code it was built from ("" when built by hand)
 
     def category(self, name: str) -> Category:
         for cat in self.categories:
@@ -207,13 +210,11 @@ def _alternation(terms: list[str]) -> str:
     return "(?:" + "|".join(unique) + ")"
 
 
-def _compile_terms(terms: list[str]) -> re.Pattern[str] | None:
-    if not terms:
-        return None
-    return _REGEX.compile(_EDGE_L + _alternation(terms) + _EDGE_R)
+def _terms_source(terms: list[str]) -> str | None:
+    return _EDGE_L + _alternation(terms) + _EDGE_R if terms else None
 
 
-def _compile_allow(phrases: list[str]) -> re.Pattern[str] | None:
+def _allow_source(phrases: list[str]) -> str | None:
     """Allow phrases are matched literally (no stretched letters): they must be meant, not obfuscated."""
     if not phrases:
         return None
@@ -222,7 +223,11 @@ def _compile_allow(phrases: list[str]) -> re.Pattern[str] | None:
         folded = fold_characters(phrase.strip())
         chunks = re.split(r"(\*| )", folded)
         parts.append("".join(r"[a-z0-9]*" if c == "*" else r"[\s\-]*" if c == " " else re.escape(c) for c in chunks))
-    return _REGEX.compile(_EDGE_L + "(?:" + "|".join(parts) + ")" + _EDGE_R)
+    return _EDGE_L + "(?:" + "|".join(parts) + ")" + _EDGE_R
+
+
+def _compiled(source: str | None) -> re.Pattern[str] | None:
+    return None if source is None else _REGEX.compile(source)
 
 
 def _resolve(value: Any, lists: dict[str, list[str]], where: str) -> list[str]:
@@ -279,7 +284,8 @@ def _category_files(dirs: list[Path]) -> tuple[dict[str, list[str]], list[dict[s
     return lists, benign, raw
 
 
-def _build_category(data: dict[str, Any], lists: dict[str, list[str]]) -> Category:
+def _category_plan(data: dict[str, Any], lists: dict[str, list[str]]) -> dict[str, Any]:
+    """One category's data checked and turned into regex sources: plain data, so it can be kept on disk."""
     where = data.get("_file", data["category"])
     needs = data.get("classifier_needs") or {}
     if not isinstance(needs, dict):
@@ -287,58 +293,108 @@ def _build_category(data: dict[str, Any], lists: dict[str, list[str]]) -> Catego
     for key in ("title", "reason"):
         if not isinstance(data.get(key), str):
             raise RuleDataError(f"{where}: missing {key!r} (a string)")
-    patterns = []
-    for source in data.get("patterns") or []:
-        try:
-            patterns.append((source, _REGEX.compile(source)))
-        except re.error as exc:
-            raise RuleDataError(f"{where}: bad pattern {source!r}: {exc}") from exc
     near = []
     for i, rule in enumerate(data.get("near") or []):
         first = _alternation(_resolve(rule.get("first"), lists, f"{where}: near[{i}].first"))
         then = _alternation(_resolve(rule.get("then"), lists, f"{where}: near[{i}].then"))
         within = int(rule.get("within", 3))
         source = _EDGE_L + first + r"(?:[^a-z0-9]+[a-z0-9]+){0," + str(within) + r"}?[^a-z0-9]+" + then + _EDGE_R
-        near.append((f"near {rule.get('first')} → {rule.get('then')}", _REGEX.compile(source)))
-    both = []
-    for i, groups in enumerate(data.get("both") or []):
-        compiled = [_REGEX.compile(_EDGE_L + _alternation(_resolve(g, lists, f"{where}: both[{i}]")) + _EDGE_R) for g in groups]
-        both.append((f"both {groups}", compiled))
+        near.append([f"near {rule.get('first')} → {rule.get('then')}", source])
+    both = [[f"both {groups}", [_EDGE_L + _alternation(_resolve(g, lists, f"{where}: both[{i}]")) + _EDGE_R
+                                for g in groups]]
+            for i, groups in enumerate(data.get("both") or [])]
+    return {
+        "where": str(where),
+        "name": data["category"],
+        "title": data["title"],
+        "reason": data["reason"].strip(),
+        "severity": int(data.get("severity", 100)),
+        "terms": _terms_source(_resolve(data.get("terms") or [], lists, f"{where}: terms")),
+        "patterns": [str(source) for source in data.get("patterns") or []],
+        "both": both,
+        "near": near,
+        "allow": _allow_source(_resolve(data.get("allow") or [], lists, f"{where}: allow")),
+        "exemplars": [str(text) for text in data.get("exemplars") or []],
+        "locked": bool(data.get("locked", False)),
+        "cues": _terms_source(_resolve(needs.get("words") or [], lists, f"{where}: classifier_needs.words")),
+        "cue_names": bool(needs.get("names", False)),
+    }
+
+
+def _category(plan: dict[str, Any]) -> Category:
+    patterns = []
+    for source in plan["patterns"]:
+        try:
+            patterns.append((source, _REGEX.compile(source)))
+        except re.error as exc:
+            raise RuleDataError(f"{plan['where']}: bad pattern {source!r}: {exc}") from exc
     return Category(
-        name=data["category"],
-        title=data["title"],
-        reason=data["reason"].strip(),
-        severity=int(data.get("severity", 100)),
-        terms=_compile_terms(_resolve(data.get("terms") or [], lists, f"{where}: terms")),
+        name=plan["name"],
+        title=plan["title"],
+        reason=plan["reason"],
+        severity=plan["severity"],
+        terms=_compiled(plan["terms"]),
         patterns=patterns,
-        both=both,
-        near=near,
-        allow=_compile_allow(_resolve(data.get("allow") or [], lists, f"{where}: allow")),
-        exemplars=list(data.get("exemplars") or []),
-        locked=bool(data.get("locked", False)),
-        classifier_cues=_compile_terms(_resolve(needs.get("words") or [], lists, f"{where}: classifier_needs.words")),
-        classifier_cue_names=bool(needs.get("names", False)),
+        both=[(label, [_REGEX.compile(source) for source in sources]) for label, sources in plan["both"]],
+        near=[(label, _REGEX.compile(source)) for label, source in plan["near"]],
+        allow=_compiled(plan["allow"]),
+        exemplars=list(plan["exemplars"]),
+        locked=plan["locked"],
+        classifier_cues=_compiled(plan["cues"]),
+        classifier_cue_names=plan["cue_names"],
     )
 
 
+def _book_plan(dirs: list[Path]) -> dict[str, Any]:
+    lists, benign, raw = _category_files(dirs)
+    plans = sorted((_category_plan(d, lists) for d in raw.values()), key=lambda c: (c["severity"], c["name"]))
+    extra_allow = [p for b in benign[1:] for p in _resolve(b.get("allow") or [], lists, "extra benign.yaml: allow")]
+    return {
+        "categories": plans,
+        "allow": _allow_source(_resolve(benign[0].get("allow") or [], lists, "benign.yaml: allow")),
+        "benign_exemplars": [str(e) for b in benign for e in (b.get("exemplars") or [])],
+        "operator_allow": _allow_source(extra_allow),
+    }
+
+
+def _book_key(dirs: list[Path]) -> str:
+    """What the rule book is derived from: its files (names and bytes) and the code that derives it."""
+    parts: list[str | bytes] = [Path(__file__).read_bytes(), Path(normalize_module.__file__).read_bytes()]
+    for folder in dirs:
+        for path in sorted(folder.glob("*.y*ml")):
+            parts += [str(path), path.read_bytes()]
+    return disk_cache.digest(parts)
+
+
 def load_rules(extra_dir: str | Path | None = None) -> RuleBook:
-    """Read the shipped rules plus an operator's extra folder into a RuleBook (raises RuleDataError)."""
+    """Read the shipped rules plus an operator's extra folder into a RuleBook (raises RuleDataError).
+
+    The regex sources derived from the files are kept on disk (common/disk_cache.py) under a digest of the
+    files and of this code, so a new process compiles them without re-reading the YAML."""
     dirs = [RULES_DIR]
     if extra_dir:
         extra = Path(extra_dir)
         if not extra.is_dir():
             raise RuleDataError(f"extra moderation rules folder {extra} does not exist ({EXTRA_RULES_ENV})")
         dirs.append(extra)
-    lists, benign, raw = _category_files(dirs)
-    categories = sorted((_build_category(d, lists) for d in raw.values()), key=lambda c: (c.severity, c.name))
-    extra_allow = [p for b in benign[1:] for p in _resolve(b.get("allow") or [], lists, "extra benign.yaml: allow")]
+    try:
+        key = _book_key(dirs)
+    except OSError:
+        key = ""
+    plan = disk_cache.load("rulebook", key) if key else None
+    fresh = plan is None
+    if fresh:
+        plan = _book_plan(dirs)
     book = RuleBook(
-        categories=categories,
-        allow=_compile_allow(_resolve(benign[0].get("allow") or [], lists, "benign.yaml: allow")),
-        benign_exemplars=[e for b in benign for e in (b.get("exemplars") or [])],
-        operator_allow=_compile_allow(extra_allow),
+        categories=[_category(c) for c in plan["categories"]],
+        allow=_compiled(plan["allow"]),
+        benign_exemplars=list(plan["benign_exemplars"]),
+        operator_allow=_compiled(plan["operator_allow"]),
+        source_key=key,
     )
     _REGEX.save()
+    if fresh and key:
+        disk_cache.store("rulebook", key, plan)
     return book
 
 

@@ -14,10 +14,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
+from sora_lite.common.quick_import import scipy_signal
 from sora_lite.common.sound import SAMPLE_RATE, add_panned
 from sora_lite.sound.events import SoundEvent
+
+signal = scipy_signal()  # `from scipy import signal` (see common/quick_import.py)
 
 
 @dataclass(frozen=True)

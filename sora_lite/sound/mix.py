@@ -25,9 +25,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal
 
+from sora_lite.common.quick_import import scipy_signal
 from sora_lite.common.sound import SAMPLE_RATE
+
+signal = scipy_signal()  # `from scipy import signal` (see common/quick_import.py)
 
 TARGET_LUFS = -16.0
 TRUE_PEAK_DBTP = -1.0

