@@ -32,18 +32,19 @@ def test_an_already_imported_scipy_signal_is_returned_as_is() -> None:
     assert scipy_signal() is signal
 
 
-def test_scipy_stats_is_the_real_module_after_and_find_peaks_cwt_still_uses_it() -> None:
-    """While scipy.signal loads, scipy.stats is a stand-in (signal needs one function of it, for
-    find_peaks_cwt); afterwards `import scipy.stats` is the real module, and find_peaks_cwt gives SciPy's
-    answer (computed in a process where nothing was stood in)."""
+def test_scipy_stats_and_numpy_f2py_are_the_real_modules_after_and_find_peaks_cwt_still_works() -> None:
+    """While scipy.signal loads, scipy.stats and numpy.f2py are stand-ins (signal needs one function of stats,
+    for find_peaks_cwt; f2py only gets looked at); afterwards both are the real modules, and find_peaks_cwt
+    gives SciPy's answer (computed in a process where nothing was stood in)."""
     code = ("import sys, numpy as np; from sora_lite.common.quick_import import scipy_signal; s = scipy_signal(); "
-            "print('scipy.stats' in sys.modules); x = np.sin(np.linspace(0, 20, 500)); "
+            "print('scipy.stats' in sys.modules, 'numpy.f2py' in sys.modules); x = np.sin(np.linspace(0, 20, 500)); "
             "print(list(s.find_peaks_cwt(x, np.arange(5, 20)))); "
             "import scipy.stats; from scipy import stats; "
-            "print(stats is scipy.stats is sys.modules['scipy.stats'], type(stats).__name__, stats.norm.cdf(0.0))")
+            "print(stats is scipy.stats is sys.modules['scipy.stats'], type(stats).__name__, stats.norm.cdf(0.0)); "
+            "print(type(np.f2py).__name__, np.f2py is sys.modules['numpy.f2py'], callable(np.f2py.run_main))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     reference = ("import numpy as np, scipy.stats, scipy.signal as s; x = np.sin(np.linspace(0, 20, 500)); "
                  "print(list(s.find_peaks_cwt(x, np.arange(5, 20))))")
     expected = subprocess.run([sys.executable, "-c", reference], capture_output=True, text=True,
                               check=True).stdout.strip()
-    assert out == ["False", expected, "True module 0.5"]
+    assert out == ["False False", expected, "True module 0.5", "module True True"]

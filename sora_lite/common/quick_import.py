@@ -5,10 +5,12 @@ table (`scipy._lib._array_api.xp_capabilities`) while `scipy.signal` and what it
 ...) load: ~800 docstrings parsed and re-rendered with numpydoc's scraper, ~0.3 s of the ~3 s a 4 s clip
 takes from the shell. The functions are the same either way; only their help() text lacks the table.
 So the scraper is swapped for one that keeps the docstring as it is, for the time of that import only.
-And `scipy.signal` imports all of `scipy.stats` (~0.2 s more) for one function, `scoreatpercentile`, which
-only `find_peaks_cwt` calls: while `scipy.signal` loads, `scipy.stats` is a stand-in whose
-`scoreatpercentile` (and any other name) imports the real `scipy.stats` when first used; the stand-in is
-taken out of `sys.modules` right after, so a later `import scipy.stats` is the real module.
+And two whole packages load for nothing: `scipy.signal` imports all of `scipy.stats` (~0.2 s) for one
+function, `scoreatpercentile`, which only `find_peaks_cwt` calls; and SciPy's copy of NumPy's namespace
+(`array_api_compat.numpy`) touches every lazy NumPy submodule, `numpy.f2py` among them (~0.1 s, with
+charset_normalizer). While `scipy.signal` loads, those two are stand-ins whose names (any attribute) import
+the real module when first used; the stand-ins are taken out of `sys.modules` and their parent packages
+right after, so a later `import scipy.stats` or `numpy.f2py` is the real module.
 Anything unexpected (another SciPy layout, scipy.signal already loaded) imports it the ordinary way.
 """
 
@@ -17,6 +19,8 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -42,24 +46,53 @@ class _DocAsIs:
         return "\n" + self._doc
 
 
-def _real_stats() -> ModuleType:
-    stand_in = sys.modules.get("scipy.stats")
-    if isinstance(stand_in, _StatsOnUse):
-        del sys.modules["scipy.stats"]
-    return importlib.import_module("scipy.stats")
-
-
-class _StatsOnUse(ModuleType):
-    """`scipy.stats` while `scipy.signal` loads: every name is the real module's, imported on first use."""
+class _OnUse(ModuleType):
+    """A module that imports the real one (named the same) the first time one of its names is used."""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        return getattr(_real_stats(), name)
+        return getattr(_real(self.__name__), name)
+
+
+def _real(name: str) -> ModuleType:
+    if isinstance(sys.modules.get(name), _OnUse):
+        del sys.modules[name]
+    return importlib.import_module(name)
 
 
 def _scoreatpercentile(*args: Any, **kwargs: Any) -> Any:
-    return _real_stats().scoreatpercentile(*args, **kwargs)
+    return _real("scipy.stats").scoreatpercentile(*args, **kwargs)
+
+
+# what scipy.signal's import needs of them without using them: names bound at import time
+_STAND_INS: dict[str, dict[str, Any]] = {"scipy.stats": {"scoreatpercentile": _scoreatpercentile}, "numpy.f2py": {}}
+
+
+@contextmanager
+def _standing_in(names: dict[str, dict[str, Any]]) -> Iterator[None]:
+    placed: list[tuple[str, _OnUse]] = []
+    for name, attrs in names.items():
+        parent_name, _, child = name.rpartition(".")
+        parent = sys.modules.get(parent_name)
+        if name in sys.modules or parent is None or child in vars(parent):
+            continue  # loaded already (or cannot be stood in for cleanly): nothing to save
+        stand_in = _OnUse(name)
+        for key, value in attrs.items():
+            setattr(stand_in, key, value)
+        sys.modules[name] = stand_in
+        setattr(parent, child, stand_in)
+        placed.append((name, stand_in))
+    try:
+        yield
+    finally:
+        for name, stand_in in placed:
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+            parent_name, _, child = name.rpartition(".")
+            parent = sys.modules.get(parent_name)
+            if parent is not None and vars(parent).get(child) is stand_in:
+                delattr(parent, child)
 
 
 def scipy_signal() -> ModuleType:
@@ -67,24 +100,21 @@ def scipy_signal() -> ModuleType:
     if "scipy.signal" in sys.modules:
         return sys.modules["scipy.signal"]
     with _lock:
-        try:
-            from scipy._lib import _array_api as api
+        import numpy  # noqa: F401 - the stand-ins' parent packages
+        import scipy  # noqa: F401
 
-            original = api.FunctionDoc
-        except (ImportError, AttributeError):
-            from scipy import signal
+        with _standing_in(_STAND_INS):
+            try:
+                from scipy._lib import _array_api as api
 
-            return signal
-        api.FunctionDoc = _DocAsIs
-        stand_in = None
-        if "scipy.stats" not in sys.modules:
-            stand_in = _StatsOnUse("scipy.stats")
-            stand_in.scoreatpercentile = _scoreatpercentile  # type: ignore[attr-defined]
-            sys.modules["scipy.stats"] = stand_in
-        try:
-            from scipy import signal
-        finally:
-            api.FunctionDoc = original
-            if stand_in is not None and sys.modules.get("scipy.stats") is stand_in:
-                del sys.modules["scipy.stats"]
+                original = api.FunctionDoc
+            except (ImportError, AttributeError):
+                from scipy import signal
+
+                return signal
+            api.FunctionDoc = _DocAsIs
+            try:
+                from scipy import signal
+            finally:
+                api.FunctionDoc = original
         return signal

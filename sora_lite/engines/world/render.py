@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -266,26 +268,46 @@ def _tight_shadows(model: mujoco.MjModel, scene: Scene, fast: bool) -> None:
         model.vis.quality.shadowsize = min(int(model.vis.quality.shadowsize), SHADOW_MAP)
 
 
+# The few GL names `_cheaper_filtering` uses (values from the GL headers).
+_GL_TEXTURE_2D, _GL_TEXTURE_CUBE_MAP, _GL_TEXTURE_MIN_FILTER = 0x0DE1, 0x8513, 0x2801
+_GL_LINEAR, _GL_LINEAR_MIPMAP_NEAREST = 0x2601, 0x2701
+
+
+@functools.cache
+def _gl_texture_calls() -> tuple[Callable[..., None], Callable[..., None]] | None:
+    """glBindTexture and glTexParameteri from the GL library that MuJoCo's EGL/OSMesa backend had PyOpenGL
+    open: importing all of `OpenGL.GL` for these two calls costs ~80 ms of a CLI run."""
+    try:
+        from OpenGL import platform
+
+        lib = platform.PLATFORM.GL
+        bind = ctypes.CFUNCTYPE(None, ctypes.c_uint, ctypes.c_uint)(("glBindTexture", lib))
+        param = ctypes.CFUNCTYPE(None, ctypes.c_uint, ctypes.c_uint, ctypes.c_int)(("glTexParameteri", lib))
+        return bind, param
+    except (ImportError, AttributeError, OSError):
+        return None
+
+
 def _cheaper_filtering(context: mujoco.MjrContext, fast: bool) -> None:
     """MuJoCo samples every texture trilinearly, ~15 % of a frame on llvmpipe. The sky is a smooth
     gradient, so plain bilinear gives the same pixels; in fast quality the floor reads one mip level
     (bilinear), 52 dB PSNR from trilinear on the bench scene."""
-    try:
-        from OpenGL import GL  # PyOpenGL comes with MuJoCo's EGL/OSMesa backends
-    except ImportError:
+    calls = _gl_texture_calls()
+    if calls is None:
         return
+    bind, param = calls
     for i in range(context.ntexture):
         if context.textureType[i] == mujoco.mjtTexture.mjTEXTURE_2D:
             if not fast:
                 continue
-            target, mode = GL.GL_TEXTURE_2D, GL.GL_LINEAR_MIPMAP_NEAREST
+            target, mode = _GL_TEXTURE_2D, _GL_LINEAR_MIPMAP_NEAREST
         elif context.textureType[i] == mujoco.mjtTexture.mjTEXTURE_SKYBOX:
-            target, mode = GL.GL_TEXTURE_CUBE_MAP, GL.GL_LINEAR
+            target, mode = _GL_TEXTURE_CUBE_MAP, _GL_LINEAR
         else:
             continue
-        GL.glBindTexture(target, int(context.texture[i]))
-        GL.glTexParameteri(target, GL.GL_TEXTURE_MIN_FILTER, mode)
-        GL.glBindTexture(target, 0)
+        bind(target, int(context.texture[i]))
+        param(target, _GL_TEXTURE_MIN_FILTER, mode)
+        bind(target, 0)
 
 
 def scene_key(scene: Scene, backdrop: np.ndarray | None) -> str:
