@@ -37,14 +37,16 @@ def test_scipy_stats_and_numpy_f2py_are_the_real_modules_after_and_find_peaks_cw
     for find_peaks_cwt; f2py only gets looked at); afterwards both are the real modules, and find_peaks_cwt
     gives SciPy's answer (computed in a process where nothing was stood in)."""
     code = ("import sys, numpy as np; from sora_lite.common.quick_import import scipy_signal; s = scipy_signal(); "
-            "print('scipy.stats' in sys.modules, 'numpy.f2py' in sys.modules); x = np.sin(np.linspace(0, 20, 500)); "
+            "print('scipy.stats' in sys.modules, 'numpy.f2py' in sys.modules, 'numpy.testing' in sys.modules); x = np.sin(np.linspace(0, 20, 500)); "
             "print(list(s.find_peaks_cwt(x, np.arange(5, 20)))); "
             "import scipy.stats; from scipy import stats; "
             "print(stats is scipy.stats is sys.modules['scipy.stats'], type(stats).__name__, stats.norm.cdf(0.0)); "
-            "print(type(np.f2py).__name__, np.f2py is sys.modules['numpy.f2py'], callable(np.f2py.run_main))")
+            "print(type(np.f2py).__name__, np.f2py is sys.modules['numpy.f2py'], callable(np.f2py.run_main)); "
+            "from numpy.testing import assert_allclose; print(np.testing is sys.modules['numpy.testing'], "
+            "callable(assert_allclose))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     reference = ("import numpy as np, scipy.stats, scipy.signal as s; x = np.sin(np.linspace(0, 20, 500)); "
                  "print(list(s.find_peaks_cwt(x, np.arange(5, 20))))")
     expected = subprocess.run([sys.executable, "-c", reference], capture_output=True, text=True,
                               check=True).stdout.strip()
-    assert out == ["False False", expected, "True module 0.5", "module True True"]
+    assert out == ["False False False", expected, "True module 0.5", "module True True", "True True"]

@@ -5,12 +5,12 @@ table (`scipy._lib._array_api.xp_capabilities`) while `scipy.signal` and what it
 ...) load: ~800 docstrings parsed and re-rendered with numpydoc's scraper, ~0.3 s of the ~3 s a 4 s clip
 takes from the shell. The functions are the same either way; only their help() text lacks the table.
 So the scraper is swapped for one that keeps the docstring as it is, for the time of that import only.
-And two whole packages load for nothing: `scipy.signal` imports all of `scipy.stats` (~0.2 s) for one
-function, `scoreatpercentile`, which only `find_peaks_cwt` calls; and SciPy's copy of NumPy's namespace
-(`array_api_compat.numpy`) touches every lazy NumPy submodule, `numpy.f2py` among them (~0.1 s, with
-charset_normalizer). While `scipy.signal` loads, those two are stand-ins whose names (any attribute) import
-the real module when first used; the stand-ins are taken out of `sys.modules` and their parent packages
-right after, so a later `import scipy.stats` or `numpy.f2py` is the real module.
+And whole packages load for nothing: `scipy.signal` imports all of `scipy.stats` (~0.2 s) for one function,
+`scoreatpercentile`, which only `find_peaks_cwt` calls; and SciPy's copy of NumPy's namespace
+(`array_api_compat.numpy`) touches every lazy NumPy submodule, `numpy.f2py` (~0.1 s, with
+charset_normalizer) and `numpy.testing` (unittest) among them. While `scipy.signal` loads, those are
+stand-ins whose names (any attribute) import the real module when first used; the stand-ins are taken out
+of `sys.modules` and their parent packages right after, so a later import gets the real module.
 Anything unexpected (another SciPy layout, scipy.signal already loaded) imports it the ordinary way.
 """
 
@@ -66,7 +66,8 @@ def _scoreatpercentile(*args: Any, **kwargs: Any) -> Any:
 
 
 # what scipy.signal's import needs of them without using them: names bound at import time
-_STAND_INS: dict[str, dict[str, Any]] = {"scipy.stats": {"scoreatpercentile": _scoreatpercentile}, "numpy.f2py": {}}
+_STAND_INS: dict[str, dict[str, Any]] = {"scipy.stats": {"scoreatpercentile": _scoreatpercentile}, "numpy.f2py": {},
+                                         "numpy.testing": {}}
 
 
 @contextmanager
