@@ -10,6 +10,7 @@ Values are plain data (marshal: dicts, lists, strings, numbers), never code or p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
@@ -51,6 +52,17 @@ def digest(parts: Iterable[str | bytes]) -> str:
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=8)
+def source_digest(*folders: Path) -> str:
+    """A digest of the Python code in `folders` (each file's name and bytes): derived data keyed by it is
+    derived again after any edit of the code that derives it, without a hand-kept list of modules."""
+    parts: list[str | bytes] = []
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*.py")):
+            parts += [path.name, path.read_bytes()]
+    return digest(parts)
 
 
 def _path(name: str) -> Path:

@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sora_lite.safety import lemmas
 from sora_lite.safety.classifier import Thresholds
 from sora_lite.safety.lexicon import _ARABIC_MARKS, _TRAD_SIMP
 
@@ -156,11 +157,9 @@ def load_table(language: str) -> GlossTable | None:
 @functools.lru_cache(maxsize=65536)
 def _lemma(word: str, language: str) -> str:
     try:
-        import simplemma
-    except ImportError:  # the gloss still reads the forms its table lists
+        return lemmas.lemmatize(word, language)
+    except ImportError:  # no simplemma: the gloss still reads the forms its table lists
         return word
-    try:
-        return str(simplemma.lemmatize(word, lang=language))
     except (ValueError, KeyError):
         return word
 

@@ -19,7 +19,6 @@ import yaml
 
 from sora_lite.common import disk_cache
 from sora_lite.common.regex_cache import RegexCache
-from sora_lite.safety import normalize as normalize_module
 from sora_lite.safety.normalize import Readings, fold_characters, normalize
 
 RULES_DIR = Path(__file__).parent / "rules"
@@ -359,7 +358,7 @@ def _book_plan(dirs: list[Path]) -> dict[str, Any]:
 
 def _book_key(dirs: list[Path]) -> str:
     """What the rule book is derived from: its files (names and bytes) and the code that derives it."""
-    parts: list[str | bytes] = [Path(__file__).read_bytes(), Path(normalize_module.__file__).read_bytes()]
+    parts: list[str | bytes] = [disk_cache.source_digest(Path(__file__).parent)]
     for folder in dirs:
         for path in sorted(folder.glob("*.y*ml")):
             parts += [str(path), path.read_bytes()]
