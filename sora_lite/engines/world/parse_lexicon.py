@@ -7,6 +7,7 @@ looks (looks.json). A word vocabulary.json already gives a noun meaning keeps it
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -54,7 +55,9 @@ def _tokenize(text: str) -> list[_Token]:
     return tokens
 
 def _key(phrase: str) -> tuple[str, ...]:
-    return tuple(t.text for t in _tokenize(normalize(phrase)))
+    # the tokens' texts as `_tokenize` finds them, without building its records (the phrase table keys
+    # ~10,000 phrases in every new process)
+    return tuple(itertools.islice((m.group() for m in _TOKEN_RE.finditer(normalize(phrase))), MAX_TOKENS))
 
 @dataclass
 class _Vocabulary:
