@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 
 def test_it_is_scipy_signal_with_the_same_functions_and_results() -> None:
@@ -32,6 +33,7 @@ def test_an_already_imported_scipy_signal_is_returned_as_is() -> None:
     assert scipy_signal() is signal
 
 
+@pytest.mark.slow
 def test_scipy_stats_and_numpy_f2py_are_the_real_modules_after_and_find_peaks_cwt_still_works() -> None:
     """While scipy.signal loads, scipy.stats and numpy.f2py are stand-ins (signal needs one function of stats,
     for find_peaks_cwt; f2py only gets looked at); afterwards both are the real modules, and find_peaks_cwt
