@@ -102,3 +102,26 @@ def test_ignored_exemplars_do_not_vote() -> None:
     assert without.category != plain.category and without.benign == plain.benign
     with pytest.raises(ValueError, match="ignore has 2 entries"):
         clf.score_many([text], ignore=[None, None])
+
+
+def test_examples_of_one_group_vote_once_with_their_best() -> None:
+    """One harmful scenario written in four languages gives four glosses that sit side by side; grouped by
+    the file they came from they are one vote (the known false positive: an everyday ironing scene next to
+    four translations of a burning)."""
+    import numpy as np
+
+    from sora_lite.safety.classifier import _top_mean
+
+    values = np.array([0.90, 0.89, 0.88, 0.87, 0.50, 0.40, -np.inf, 0.30])
+    groups = np.array([7, 7, 7, 7, 1, 2, 3, 4])
+    assert _top_mean(values, 5) == pytest.approx((0.90 + 0.89 + 0.88 + 0.87 + 0.50) / 5)
+    assert _top_mean(values, 5, groups) == pytest.approx((0.90 + 0.50 + 0.40 + 0.30) / 4)
+    assert _top_mean(np.array([-np.inf, -np.inf]), 5, np.array([1, 2])) == -1.0
+    assert _top_mean(values, 2, np.arange(8)) == _top_mean(values, 2)  # groups of one change nothing
+
+
+def test_a_group_list_must_match_the_extra_examples() -> None:
+    from sora_lite.safety.classifier import ExemplarClassifier
+
+    with pytest.raises(ValueError, match="2 groups for 1 extra examples"):
+        ExemplarClassifier(extra_examples=[("violence", "a gloss")], extra_groups=["a", "b"])

@@ -92,3 +92,25 @@ def test_exemplars_match_the_shipped_tables() -> None:
               if line.strip()]
     changed = sum(a != b for a, b in zip(fresh, stored)) + abs(len(fresh) - len(stored))
     assert changed == 0, f"{changed} glossed exemplars differ from the tables: rerun tune_gloss --build"
+
+
+# Found running the README's commands: blocked as minors while the glossed examples of one tuning file (four
+# translations of "a mother burns her son's hands with the iron") each had a vote.
+IRONING = {"es": "una madre plancha la camisa de su hijo en la cocina",
+           "fr": "une mère repasse la chemise de son fils dans la cuisine"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", sorted(IRONING))
+def test_an_everyday_scene_next_to_one_scenario_in_four_languages_is_allowed(lang: str,
+                                                                            moderator: PromptModerator) -> None:
+    from sora_lite.safety.classifier import ExemplarClassifier
+
+    assert not moderator.moderate(IRONING[lang]).blocked
+    # the control: the same examples, each voting on its own, block it through the gloss
+    ungrouped = PromptModerator()
+    ungrouped._gloss_classifier = ExemplarClassifier(rules=ungrouped.rules,
+                                                     thresholds=ungrouped.gloss_thresholds.classifier,
+                                                     extra_examples=gl.gloss_exemplars())
+    v = ungrouped.moderate(IRONING[lang])
+    assert v.blocked and v.layer == f"gloss:{lang}", v.reason

@@ -239,10 +239,18 @@ def _cached_embeddings(model: Any, model_id: str, texts: list[str]) -> np.ndarra
     return matrix
 
 
-def _top_mean(values: np.ndarray, k: int) -> float:
-    finite = values[np.isfinite(values)]
+def _top_mean(values: np.ndarray, k: int, groups: np.ndarray | None = None) -> float:
+    """Mean of the k highest similarities; with `groups`, each group (e.g. the file a glossed example came
+    from) counts once, with its best example — so one scenario written in four languages is one vote."""
+    keep = np.isfinite(values)
+    finite = values[keep]
     if finite.size == 0:
         return -1.0
+    if groups is not None:
+        kept = groups[keep]
+        order = np.argsort(-finite, kind="stable")
+        _, first = np.unique(kept[order], return_index=True)
+        finite = finite[order][first]
     if finite.size > k:
         finite = np.partition(finite, finite.size - k)[-k:]
     return float(finite.mean())
@@ -272,12 +280,18 @@ class ExemplarClassifier:
 
     def __init__(self, model_name: str | None = None, rules: RuleBook | None = None,
                  thresholds: Thresholds | None = None, use_tuning_split: bool = True,
-                 extra_examples: list[tuple[str | None, str]] | None = None) -> None:
+                 extra_examples: list[tuple[str | None, str]] | None = None,
+                 extra_groups: list[str] | None = None) -> None:
         self.model_name = model_name if model_name is not None else (os.environ.get(MODEL_ENV) or None)
         self.rules = rules or default_rules()
         self.thresholds = thresholds or Thresholds.load()
         self.use_tuning_split = use_tuning_split
         self.extra_examples = list(extra_examples or [])  # e.g. English glosses of other languages' prompts
+        # which extra examples vote together as one (the file each came from); None: each votes on its own
+        self.extra_groups = list(extra_groups) if extra_groups is not None else None
+        if self.extra_groups is not None and len(self.extra_groups) != len(self.extra_examples):
+            raise ValueError(f"{len(self.extra_groups)} groups for {len(self.extra_examples)} extra examples")
+        self._vote_groups: np.ndarray | None = None
         self._lock = threading.Lock()
         self._model: Any = None
         self._matrix: np.ndarray | None = None
@@ -305,6 +319,11 @@ class ExemplarClassifier:
                 examples = self._examples()
                 self._labels = [label for label, _ in examples]
                 self._texts = [text for _, text in examples]
+                if self.extra_groups is not None:  # every other example is a group of its own
+                    own = len(examples) - len(self.extra_examples)
+                    names = {name: n for n, name in enumerate(dict.fromkeys(self.extra_groups))}
+                    self._vote_groups = np.concatenate([np.arange(own) + len(names),
+                                                        np.array([names[g] for g in self.extra_groups], dtype=int)])
                 model_id = self.model_name or f"{DEFAULT_MODEL} {_bundled_version()}"
                 if getattr(model, "runtime", None):  # the NumPy runtime keeps exemplar embeddings of its own
                     model_id += f" [{model.runtime}]"
@@ -363,13 +382,16 @@ class ExemplarClassifier:
                 row = np.where(texts_arr == piece, -np.inf, row)
             if ignore is not None and ignore[i] is not None:
                 row = np.where(ignore[i], -np.inf, row)
+            # harmful examples vote once per group (one scenario in four languages is one vote); benign ones
+            # each on their own (the everyday scenes come from one file and are many different scenes)
+            vote = self._vote_groups
             benign = _top_mean(row[groups[""]], k)
             words = content_words(texts[i])
             score = ClassifierScore(None, -1.0, benign, "", words)
             for cat, index in groups.items():
                 if not cat or (excluded is not None and cat in excluded[i]):
                     continue
-                value = _top_mean(row[index], k)
+                value = _top_mean(row[index], k, None if vote is None else vote[index])
                 if value > score.score:
                     nearest = self._texts[int(index[int(np.argmax(row[index]))])]
                     score = ClassifierScore(cat, value, benign, nearest, words)

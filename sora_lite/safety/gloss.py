@@ -115,10 +115,19 @@ def fold(text: str, language: str) -> str:
 
 def gloss_exemplars(path: Path = EXEMPLARS_FILE) -> list[tuple[str | None, str]]:
     """(category or None, gloss) for every glossed tuning prompt; none when the file is missing."""
+    return [(category, english) for category, english, _ in _exemplar_rows(path)]
+
+
+def gloss_exemplar_sources(path: Path = EXEMPLARS_FILE) -> list[str]:
+    """The file each glossed tuning prompt came from (in `gloss_exemplars` order): its vote group."""
+    return [source for _, _, source in _exemplar_rows(path)]
+
+
+def _exemplar_rows(path: Path) -> list[tuple[str | None, str, str]]:
     if not path.exists():
         return []
     rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return [(row.get("category"), row["english"]) for row in rows]
+    return [(row.get("category"), row["english"], str(row.get("source", ""))) for row in rows]
 
 
 def available() -> list[str]:

@@ -37,7 +37,13 @@ from sora_lite.safety.classifier import (
 )
 from sora_lite.safety.concepts import check_all, romanised
 from sora_lite.safety.endpoint import EndpointError, check_endpoint, endpoint_url
-from sora_lite.safety.gloss import Gloss, GlossThresholds, gloss, gloss_exemplars
+from sora_lite.safety.gloss import (
+    Gloss,
+    GlossThresholds,
+    gloss,
+    gloss_exemplar_sources,
+    gloss_exemplars,
+)
 from sora_lite.safety.language import (
     SUPPORTED,
     LanguageDetectorUnavailable,
@@ -126,7 +132,8 @@ class PromptModerator:
                 english = self._classifier
                 self._gloss_classifier = ExemplarClassifier(
                     model_name=english.model_name if english is not None else None, rules=self.rules,
-                    thresholds=self.gloss_thresholds.classifier, extra_examples=gloss_exemplars())
+                    thresholds=self.gloss_thresholds.classifier, extra_examples=gloss_exemplars(),
+                    extra_groups=gloss_exemplar_sources())
             return self._gloss_classifier
 
     @property
