@@ -27,6 +27,13 @@ else
 fi
 
 venv="${SORA_LITE_VENV:-.venv}"
+# The environment takes about 8 GB (PyTorch's CUDA build alone ~5.5 GB) plus room to unpack wheels; pip's own
+# error for a full disk ("[Errno 28] No space left on device") does not say that, so say it first.
+free_kb=$(df -Pk "$(dirname "$venv")" 2>/dev/null | awk 'NR==2 {print $4}')
+if [ -n "$free_kb" ] && [ "$free_kb" -lt $((9 * 1024 * 1024)) ]; then
+  echo "install.sh: only $((free_kb / 1024 / 1024)) GB free where $venv goes; the Python environment needs about" \
+       "8 GB (PyTorch alone ~5.5 GB). Free some space, or set SORA_LITE_VENV to a folder on a larger disk." >&2
+fi
 if [ ! -x "$venv/bin/python" ]; then
   "${SORA_LITE_PYTHON:-python3}" -m venv "$venv"
 fi
