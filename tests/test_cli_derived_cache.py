@@ -107,3 +107,27 @@ def test_chinese_and_japanese_concept_words_are_tried_in_an_order_that_is_the_sa
         assert lexicon.concepts
         for words in lexicon.concepts.values():
             assert words == sorted(words, key=lambda w: (-len(w), w))
+
+
+def test_a_cache_holding_something_this_code_did_not_write_is_derived_anew(cache: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Readable data of the wrong shape under the right key (another version's layout, a hand edit) must not
+    break moderation: each reader checks what it got and derives the value again."""
+    from sora_lite.safety import concepts, lemmas
+
+    simplemma = pytest.importorskip("simplemma")
+    tune = tmp_path / "tune.jsonl"
+    tune.write_text('{"prompt": "a dog plays in the park", "label": "allow"}\n', encoding="utf-8")
+    spanish = concepts.CONCEPT_DIR / "es.yaml"
+    want_book, want_tuning = _patterns(rules.load_rules()), classifier.tuning_exemplars(tune)
+    want_concepts = concepts.load_concepts(spanish).concepts
+    monkeypatch.setattr(disk_cache, "load", lambda name, key: ("en", {"c": [[(1,)]]}))
+    assert _patterns(rules.load_rules()) == want_book
+    assert classifier.tuning_exemplars(tune) == want_tuning
+    assert concepts.load_concepts(spanish).concepts == want_concepts
+    lemmas._lemmatizer.cache_clear()
+    try:
+        assert [lemmas.lemmatize(w, "es") for w in ("rebota", "pelotas")] == \
+            [simplemma.lemmatize(w, lang="es") for w in ("rebota", "pelotas")]
+    finally:
+        lemmas._lemmatizer.cache_clear()

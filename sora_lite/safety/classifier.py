@@ -188,7 +188,8 @@ def tuning_exemplars(path: Path = TUNE_FILE) -> list[tuple[str | None, str]]:
     # process otherwise); a hand-built book (no source_key) reads them anew
     key = disk_cache.digest(["tuning exemplars", book.source_key, data]) if book.source_key else ""
     cached = disk_cache.load("tuning-exemplars", key) if key else None
-    if cached is not None:
+    if isinstance(cached, list) and all(isinstance(row, list) and len(row) == 2 and isinstance(row[1], str)
+                                        and (row[0] is None or isinstance(row[0], str)) for row in cached):
         return [(category, text) for category, text in cached]
     rows = []
     for line in data.decode("utf-8").splitlines():

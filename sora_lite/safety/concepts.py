@@ -403,12 +403,9 @@ def load_concepts(path: Path) -> ConceptLexicon:
     data = path.read_bytes()
     key = disk_cache.digest(["concepts", disk_cache.source_digest(Path(__file__).parent), _stemmer_version(),
                              str(path), data, RULES_FILE.read_bytes()])
-    cached = disk_cache.load(f"concepts-{path.stem}", key)
+    cached = _cached_concepts(disk_cache.load(f"concepts-{path.stem}", key))
     if cached is not None:
-        language, plain = cached
-        concepts = {name: entries if language in SUBSTRING_LANGUAGES
-                    else [[_Word(frozenset(stems), mode, text) for stems, mode, text in entry] for entry in entries]
-                    for name, entries in plain.items()}
+        language, concepts = cached
     else:
         language, concepts = _compile_concepts(path, rules, exempt)
         plain = {name: entries if language in SUBSTRING_LANGUAGES
@@ -418,6 +415,21 @@ def load_concepts(path: Path) -> ConceptLexicon:
     in_rules = {c for r in rules for c in r.need}
     exempt_only = frozenset(c for rs in exempt.values() for r in rs for c in r.need if c not in in_rules)
     return ConceptLexicon(language, concepts, rules, exempt, exempt_only)
+
+
+def _cached_concepts(cached: Any) -> tuple[str, dict[str, Any]] | None:
+    """(language, compiled words) from the cache, or None when it holds no value this code wrote."""
+    try:
+        language, plain = cached
+        concepts: dict[str, Any] = {name: [str(w) for w in entries] if language in SUBSTRING_LANGUAGES
+                                    else [[_Word(frozenset(stems), str(mode), str(text)) for stems, mode, text in entry]
+                                          for entry in entries]
+                                    for name, entries in plain.items()}
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if not isinstance(language, str):
+        return None
+    return language, concepts
 
 
 def _stemmer_version() -> str:

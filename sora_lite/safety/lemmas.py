@@ -24,20 +24,34 @@ def _indexed_stream(lang: str) -> Mapping[str, str]:
     import simplemma
     from simplemma.strategies.dictionaries import frontcode
     from simplemma.strategies.dictionaries.dictionary_factory import _read_decompressed
-    from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamMap
+    from simplemma.strategies.dictionaries.stream_dictionary_factory import (
+        _BLOCK_SIZE,
+        StreamMap,
+    )
 
     data = _read_decompressed(lang)
     key = disk_cache.digest(["simplemma index", simplemma.__version__, lang, data])
     index = disk_cache.load(f"simplemma-{lang}", key)
-    if index is not None:
+    header = frontcode._read_header(data)
+    if _index_fits(index, header[1], _BLOCK_SIZE):
         stream = StreamMap.__new__(StreamMap)
         stream._data = data
-        stream._rev, stream._count, stream._pos = frontcode._read_header(data)
+        stream._rev, stream._count, stream._pos = header
         stream._firsts, stream._blocks = index
         return stream
     stream = StreamMap(lang)
     disk_cache.store(f"simplemma-{lang}", key, (stream._firsts, stream._blocks))
     return stream
+
+
+def _index_fits(index: Any, count: int, block: int) -> bool:
+    """Whether a cached value is a StreamMap index for a stream of `count` forms (a restart point per block)."""
+    if not (isinstance(index, tuple) and len(index) == 2 and isinstance(index[0], list)
+            and isinstance(index[1], list)):
+        return False
+    firsts, blocks = index
+    return (len(firsts) == len(blocks) == -(-count // block) and all(isinstance(f, bytes) for f in firsts)
+            and all(isinstance(b, tuple) and len(b) == 3 and isinstance(b[0], int) for b in blocks))
 
 
 @functools.cache

@@ -380,21 +380,30 @@ def load_rules(extra_dir: str | Path | None = None) -> RuleBook:
         key = _book_key(dirs)
     except OSError:
         key = ""
-    plan = disk_cache.load("rulebook", key) if key else None
-    fresh = plan is None
-    if fresh:
+    cached = disk_cache.load("rulebook", key) if key else None
+    book = None
+    if cached is not None:
+        try:
+            book = _book(cached, key)
+        except (KeyError, TypeError, ValueError, IndexError, re.error):  # not a plan this code wrote: derive anew
+            book = None
+    if book is None:
         plan = _book_plan(dirs)
-    book = RuleBook(
+        book = _book(plan, key)
+        if key:
+            disk_cache.store("rulebook", key, plan)
+    _REGEX.save()
+    return book
+
+
+def _book(plan: dict[str, Any], key: str) -> RuleBook:
+    return RuleBook(
         categories=[_category(c) for c in plan["categories"]],
         allow=_compiled(plan["allow"]),
-        benign_exemplars=list(plan["benign_exemplars"]),
+        benign_exemplars=[str(e) for e in plan["benign_exemplars"]],
         operator_allow=_compiled(plan["operator_allow"]),
         source_key=key,
     )
-    _REGEX.save()
-    if fresh and key:
-        disk_cache.store("rulebook", key, plan)
-    return book
 
 
 @lru_cache(maxsize=1)
