@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sora_lite.common.disk_cache import CACHE_ENV, cache_root, write_atomic  # noqa: F401 - CACHE_ENV re-exported
+from sora_lite.common.disk_cache import cache_root, write_atomic
 
 try:
     import _sre

@@ -377,15 +377,15 @@ class ExemplarClassifier:
         groups = self._groups()
         texts_arr = np.array(self._texts, dtype=object) if exclude_identical else None
         k = max(1, self.thresholds.k)
+        # harmful examples vote once per group (one scenario in four languages is one vote); benign ones
+        # each on their own (the everyday scenes come from one file and are many different scenes)
+        vote = self._vote_groups
         best: dict[int, ClassifierScore] = {}
         for row, i, piece in zip(sims, owner, pieces):
             if texts_arr is not None:
                 row = np.where(texts_arr == piece, -np.inf, row)
             if ignore is not None and ignore[i] is not None:
                 row = np.where(ignore[i], -np.inf, row)
-            # harmful examples vote once per group (one scenario in four languages is one vote); benign ones
-            # each on their own (the everyday scenes come from one file and are many different scenes)
-            vote = self._vote_groups
             benign = _top_mean(row[groups[""]], k)
             words = content_words(texts[i])
             score = ClassifierScore(None, -1.0, benign, "", words)

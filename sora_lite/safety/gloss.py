@@ -115,15 +115,11 @@ def fold(text: str, language: str) -> str:
 
 def gloss_exemplars(path: Path = EXEMPLARS_FILE) -> list[tuple[str | None, str]]:
     """(category or None, gloss) for every glossed tuning prompt; none when the file is missing."""
-    return [(category, english) for category, english, _ in _exemplar_rows(path)]
+    return [(category, english) for category, english, _ in gloss_exemplar_rows(path)]
 
 
-def gloss_exemplar_sources(path: Path = EXEMPLARS_FILE) -> list[str]:
-    """The file each glossed tuning prompt came from (in `gloss_exemplars` order): its vote group."""
-    return [source for _, _, source in _exemplar_rows(path)]
-
-
-def _exemplar_rows(path: Path) -> list[tuple[str | None, str, str]]:
+def gloss_exemplar_rows(path: Path = EXEMPLARS_FILE) -> list[tuple[str | None, str, str]]:
+    """(category or None, gloss, the file it came from: its vote group) for every glossed tuning prompt."""
     if not path.exists():
         return []
     rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
@@ -167,9 +163,7 @@ def load_table(language: str) -> GlossTable | None:
 def _lemma(word: str, language: str) -> str:
     try:
         return lemmas.lemmatize(word, language)
-    except ImportError:  # no simplemma: the gloss still reads the forms its table lists
-        return word
-    except (ValueError, KeyError):
+    except (ImportError, ValueError, KeyError):  # no simplemma or no such language: the table's forms still read
         return word
 
 

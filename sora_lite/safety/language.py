@@ -249,13 +249,17 @@ def _confidences(text: str, script: str = "*") -> list[tuple[str, float]]:
     return found + [(c, 0.0) for c in by_name if c not in seen]
 
 
+def _windows(words: list[str], size: int = 4) -> list[list[str]]:
+    """Runs of `size` words, the last one ending on the last word (so it is full when the prompt is)."""
+    return [words[max(0, min(i, len(words) - size)):i + size] for i in range(0, len(words), size)]
+
+
 def _window_languages(text: str, size: int = 4, script: str = "*") -> list[tuple[str, float, str]]:
     """(language, confidence, words) for each run of `size` words: the languages of a mixed prompt ("a man
     says hello and then una mujer dice que ..."), which one whole-text guess hides."""
-    words = text.split()
     out = []
-    for i in range(0, len(words), size):
-        chunk = " ".join(words[max(0, min(i, len(words) - size)):i + size])
+    for window in _windows(text.split(), size):
+        chunk = " ".join(window)
         scores = _confidences(chunk, script)
         if scores:
             out.append((scores[0][0], scores[0][1], chunk))
@@ -311,7 +315,7 @@ def english_at_a_glance(text: str) -> LanguageReading | None:
     if len(words) < 6:
         windows, extra = [words], 2
     else:  # the windows of _window_languages, and the whole prompt
-        windows = [words[max(0, min(i, len(words) - 4)):i + 4] for i in range(0, len(words), 4)] + [words]
+        windows = _windows(words) + [words]
         extra = 1
     for window in windows:
         if sum(w in strong for w in window) < extra + sum(w in foreign for w in window):

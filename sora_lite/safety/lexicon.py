@@ -184,14 +184,13 @@ def _term_source(term: str, script: str, prefixes: str) -> str:
     return left + source + right
 
 
-def _compile(terms: list[str], script: str, prefixes: str, where: str,
-             cache: RegexCache | None = None) -> re.Pattern[str] | None:
+def _compile(terms: list[str], script: str, prefixes: str, where: str, cache: RegexCache) -> re.Pattern[str] | None:
     if not terms:
         return None
     try:
         # Longest first, ties in source order: the same pattern in every process (regex_cache keys on it).
         sources = sorted({_term_source(t, script, prefixes) for t in terms}, key=lambda s: (-len(s), s))
-        return (cache or RegexCache("lexicon")).compile("(?:" + "|".join(sources) + ")")
+        return cache.compile("(?:" + "|".join(sources) + ")")
     except (re.error, RuleDataError) as exc:
         raise RuleDataError(f"{where}: {exc}") from exc
 

@@ -41,8 +41,7 @@ from sora_lite.safety.gloss import (
     Gloss,
     GlossThresholds,
     gloss,
-    gloss_exemplar_sources,
-    gloss_exemplars,
+    gloss_exemplar_rows,
 )
 from sora_lite.safety.language import (
     SUPPORTED,
@@ -130,10 +129,12 @@ class PromptModerator:
         with self._lock:
             if self._gloss_classifier is None:
                 english = self._classifier
+                rows = gloss_exemplar_rows()
                 self._gloss_classifier = ExemplarClassifier(
                     model_name=english.model_name if english is not None else None, rules=self.rules,
-                    thresholds=self.gloss_thresholds.classifier, extra_examples=gloss_exemplars(),
-                    extra_groups=gloss_exemplar_sources())
+                    thresholds=self.gloss_thresholds.classifier,
+                    extra_examples=[(category, gloss) for category, gloss, _ in rows],
+                    extra_groups=[source for _, _, source in rows])
             return self._gloss_classifier
 
     @property

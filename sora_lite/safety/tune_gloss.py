@@ -82,8 +82,7 @@ def _scores(moderator: PromptModerator, items: list[Glossed]) -> list[Classifier
     """The gloss classifier's score of each gloss, leaving out the exemplars from its own file."""
     clf = moderator.gloss_classifier
     clf.load()
-    exemplar_sources = [json.loads(line)["source"] for line in EXEMPLARS_FILE.read_text(encoding="utf-8").splitlines()
-                        if line.strip()] if EXEMPLARS_FILE.exists() else []
+    exemplar_sources = clf.extra_groups or []  # the file each glossed exemplar came from
     # the glossed exemplars come last in the classifier's examples (ExemplarClassifier._examples)
     source = np.array([""] * (len(clf._labels) - len(exemplar_sources)) + exemplar_sources, dtype=object)
     return clf.score_many([g.english for g in items],
