@@ -43,4 +43,7 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 "${pip[@]}" -r requirements.txt
 "${pip[@]}" --no-deps -e .   # the console scripts; the packages stay importable from this checkout
 [ "$want_test" = 1 ] && "${pip[@]}" -r requirements-test.txt
+# Bytecode for this checkout, as pip writes it for installed packages: a command's start then reads .pyc files
+# instead of compiling ~150 modules each time (which it would, for ever, where PYTHONDONTWRITEBYTECODE is set).
+"$venv/bin/python" -m compileall -q -j 0 sora_lite eval >/dev/null
 echo "install.sh: done; Python is $venv/bin/python"

@@ -52,3 +52,23 @@ def test_scipy_stats_and_numpy_f2py_are_the_real_modules_after_and_find_peaks_cw
     expected = subprocess.run([sys.executable, "-c", reference], capture_output=True, text=True,
                               check=True).stdout.strip()
     assert out == ["False False False", expected, "True module 0.5", "module True True", "True True"]
+
+
+@pytest.mark.slow
+def test_scipy_optimize_loads_only_when_used_and_what_uses_it_gives_scipy_s_answers() -> None:
+    """scipy.optimize stands in while scipy.signal loads (interpolate binds minimize_scalar, filter design the
+    module); band-stop order selection (optimize.fminbound) and a smoothing spline (minimize_scalar) then give
+    the answers of a process where nothing was stood in, and scipy.optimize is the real module after."""
+    use = ("x = np.linspace(0, 6, 60); y = np.sin(x) + 0.1 * np.cos(7 * x); "
+           "print(s.buttord([0.2, 0.5], [0.3, 0.4], 3, 40)); "
+           "print(np.round(make_smoothing_spline(x, y)(x[:5]), 10).tolist())")
+    code = ("import sys, numpy as np; from sora_lite.common.quick_import import scipy_signal; s = scipy_signal(); "
+            "print('scipy.optimize' in sys.modules); from scipy.interpolate import make_smoothing_spline; " + use +
+            "; import scipy.optimize; from scipy import optimize; "
+            "print(optimize is scipy.optimize is sys.modules['scipy.optimize'], type(optimize).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    reference = ("import numpy as np, scipy.optimize, scipy.signal as s; "
+                 "from scipy.interpolate import make_smoothing_spline; " + use)
+    expected = subprocess.run([sys.executable, "-c", reference], capture_output=True, text=True,
+                              check=True).stdout.splitlines()
+    assert out == ["False", *expected, "True module"]

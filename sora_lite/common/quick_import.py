@@ -8,7 +8,9 @@ So the scraper is swapped for one that keeps the docstring as it is, for the tim
 And whole packages load for nothing: `scipy.signal` imports all of `scipy.stats` (~0.2 s) for one function,
 `scoreatpercentile`, which only `find_peaks_cwt` calls; and SciPy's copy of NumPy's namespace
 (`array_api_compat.numpy`) touches every lazy NumPy submodule, `numpy.f2py` (~0.1 s, with
-charset_normalizer) and `numpy.testing` (unittest) among them. While `scipy.signal` loads, those are
+charset_normalizer) and `numpy.testing` (unittest) among them; `scipy.interpolate` (which `scipy.signal`
+needs) imports all of `scipy.optimize` (~0.1 s, with the HiGHS solver) for `minimize_scalar`, which only
+`make_smoothing_spline` calls, and `scipy.signal`'s filter design keeps a reference to it. While `scipy.signal` loads, those are
 stand-ins whose names (any attribute) import the real module when first used; the stand-ins are taken out
 of `sys.modules` and their parent packages right after, so a later import gets the real module.
 Anything unexpected (another SciPy layout, scipy.signal already loaded) imports it the ordinary way.
@@ -65,9 +67,14 @@ def _scoreatpercentile(*args: Any, **kwargs: Any) -> Any:
     return _real("scipy.stats").scoreatpercentile(*args, **kwargs)
 
 
+def _minimize_scalar(*args: Any, **kwargs: Any) -> Any:
+    return _real("scipy.optimize").minimize_scalar(*args, **kwargs)
+
+
 # what scipy.signal's import needs of them without using them: names bound at import time
 _STAND_INS: dict[str, dict[str, Any]] = {"scipy.stats": {"scoreatpercentile": _scoreatpercentile}, "numpy.f2py": {},
-                                         "numpy.testing": {}}
+                                         "numpy.testing": {},
+                                         "scipy.optimize": {"minimize_scalar": _minimize_scalar}}
 
 
 @contextmanager
