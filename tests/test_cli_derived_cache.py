@@ -121,7 +121,12 @@ def test_a_cache_holding_something_this_code_did_not_write_is_derived_anew(cache
     spanish = concepts.CONCEPT_DIR / "es.yaml"
     want_book, want_tuning = _patterns(rules.load_rules()), classifier.tuning_exemplars(tune)
     want_concepts = concepts.load_concepts(spanish).concepts
+    concepts._romanised_markers.cache_clear()
+    want_markers = concepts._romanised_markers()
     monkeypatch.setattr(disk_cache, "load", lambda name, key: ("en", {"c": [[(1,)]]}))
+    concepts._romanised_markers.cache_clear()
+    assert concepts._romanised_markers() == want_markers and want_markers["hi_latn"]
+    concepts._romanised_markers.cache_clear()
     assert _patterns(rules.load_rules()) == want_book
     assert classifier.tuning_exemplars(tune) == want_tuning
     assert concepts.load_concepts(spanish).concepts == want_concepts

@@ -214,12 +214,22 @@ def _skeleton(word: str, language: str) -> str:
 
 @lru_cache(maxsize=1)
 def _romanised_markers() -> dict[str, frozenset[str]]:
-    out = {}
-    for code in ROMANISED:
-        path = CONCEPT_DIR / f"{code}.yaml"
-        if path.exists():
-            out[code] = frozenset(str(w).casefold() for w in read_yaml(path).get("markers") or [])
-    return out
+    """Each romanised list's marker words. Every prompt with Latin letters asks, and the two YAML files they sit
+    in take ~15 ms to parse: the words are kept on disk (common/disk_cache.py) under a digest of the files."""
+    paths = [p for p in (CONCEPT_DIR / f"{code}.yaml" for code in ROMANISED) if p.exists()]
+    try:
+        key = disk_cache.digest(["romanised-markers", disk_cache.source_digest(Path(__file__).parent),
+                                 *(part for p in paths for part in (p.name, p.read_bytes()))])
+    except OSError:
+        key = ""
+    cached = disk_cache.load("romanised-markers", key) if key else None
+    if isinstance(cached, dict) and all(isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
+                                        for k, v in cached.items()):
+        return {code: frozenset(words) for code, words in cached.items()}
+    out = {p.stem: sorted({str(w).casefold() for w in read_yaml(p).get("markers") or []}) for p in paths}
+    if key:
+        disk_cache.store("romanised-markers", key, out)
+    return {code: frozenset(words) for code, words in out.items()}
 
 
 def romanised(text: str) -> list[str]:
