@@ -91,7 +91,7 @@ def main() -> int:
 
     line = 'a man says "good evening and welcome to the news" to the camera'
     with tempfile.TemporaryDirectory() as cache:
-        os.environ["SORA_LITE_CACHE"] = cache
+        os.environ["SORA_LITE_CACHE_DIR"] = cache
         from sora_lite.sound import speech
 
         speech.speak.cache_clear()

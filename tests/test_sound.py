@@ -19,8 +19,9 @@ FPS = 24
 @pytest.fixture(autouse=True)
 def _fresh_speech_cache(tmp_path, monkeypatch):
     """Every test synthesises for itself: a cache left by an earlier run must not hide a broken voice."""
-    monkeypatch.setenv("SORA_LITE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SORA_LITE_CACHE_DIR", str(tmp_path / "cache"))
     speech.speak.cache_clear()
+    assert speech._cache_dir() == tmp_path / "cache" / "speech"  # the one cache variable every cache reads
 
 
 def test_quoted_lines_are_found_with_speaker_manner_and_voice() -> None:

@@ -41,7 +41,7 @@ CONTROL_MAX = 0.45
 
 @pytest.fixture(autouse=True)
 def _fresh_speech_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SORA_LITE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("SORA_LITE_CACHE_DIR", str(tmp_path / "cache"))
     speech.speak.cache_clear()
 
 

@@ -22,7 +22,7 @@ WORDS = "welcome to the show"
 @pytest.fixture(scope="module")
 def said(tmp_path_factory):
     mp = pytest.MonkeyPatch()
-    mp.setenv("SORA_LITE_CACHE", str(tmp_path_factory.mktemp("cache")))  # synthesised here, not read from a cache
+    mp.setenv("SORA_LITE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))  # synthesised here, not read from a cache
     speech.speak.cache_clear()
     req = GenerationRequest(prompt=f'a close up of a man who says "{WORDS}" to the camera', seconds=2.5,
                             width=256, height=256, fps=FPS, seed=1)

@@ -7,7 +7,7 @@ resampling by `ratio` brings the duration back while raising pitch and formants 
 vocal tract, closer to a woman's (+4 semitones) or a child's (+7) than a pitch shift alone. It is still
 recognisably the same speaker; the README says so.
 
-Lines are cached (in memory, and on disk under $SORA_LITE_CACHE/speech or ~/.cache/sora-lite/speech), so a
+Lines are cached (in memory, and on disk under $SORA_LITE_CACHE_DIR/speech or ~/.cache/sora-lite/speech), so a
 storyboard that repeats a line, or a rerun, does not synthesise again.
 
 Phoneme timings: Piper ≥ 1.3 reports how many samples each phoneme lasts when its model exposes the duration
@@ -95,8 +95,9 @@ def _aligned_model(model: Path) -> Path | None:
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("SORA_LITE_CACHE") or Path.home() / ".cache" / "sora-lite"
-    return Path(root) / "speech"
+    from sora_lite.common.disk_cache import cache_root
+
+    return cache_root() / "speech"
 
 
 def speech_spans(audio: np.ndarray, floor_db: float = SPEECH_FLOOR_DB) -> tuple[tuple[float, float], ...]:
