@@ -55,13 +55,18 @@ def test_a_window_of_foreign_leaning_words_is_left_to_lingua() -> None:
 
 
 def test_without_the_word_list_every_prompt_goes_to_lingua(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(L, "ENGLISH_WORDS_FILE", tmp_path / "missing.json")
-    monkeypatch.setattr(L, "_english_words", None)
-    assert L.english_at_a_glance(BENCH_PROMPT) is None
-    (tmp_path / "broken.json").write_text("{not json")
-    monkeypatch.setattr(L, "ENGLISH_WORDS_FILE", tmp_path / "broken.json")
-    monkeypatch.setattr(L, "_english_words", None)
-    assert L.english_at_a_glance(BENCH_PROMPT) is None
+    try:
+        monkeypatch.setattr(L, "ENGLISH_WORDS_FILE", tmp_path / "missing.json")
+        L._english_word_classes.cache_clear()
+        assert L.english_at_a_glance(BENCH_PROMPT) is None
+        (tmp_path / "broken.json").write_text("{not json")
+        monkeypatch.setattr(L, "ENGLISH_WORDS_FILE", tmp_path / "broken.json")
+        L._english_word_classes.cache_clear()
+        assert L.english_at_a_glance(BENCH_PROMPT) is None
+    finally:
+        monkeypatch.undo()
+        L._english_word_classes.cache_clear()  # the shipped list again for the tests after this one
+    assert L.english_at_a_glance(BENCH_PROMPT) is not None
 
 
 def test_a_plain_english_prompt_starts_no_helper_process(monkeypatch: pytest.MonkeyPatch) -> None:

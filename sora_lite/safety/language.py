@@ -16,6 +16,7 @@ checked here" instead of guessing a category.
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import re
@@ -270,23 +271,18 @@ def _window_languages(text: str, size: int = 4, script: str = "*") -> list[tuple
 # of CPU to load), by a word list that says when lingua would read it as English and nothing else.
 ENGLISH_WORDS_FILE = Path(__file__).parent / "data" / "english_words.json"
 FAST_MIN_WORDS = 4
-_english_words_lock = threading.Lock()
-_english_words: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
 
 
+@functools.cache
 def _english_word_classes() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(every word, strong English words, words lingua alone reads as es/fr/de/it/pt); empty if the file is
     missing or broken (then every prompt goes to lingua, as before the fast path)."""
-    global _english_words
-    with _english_words_lock:
-        if _english_words is None:
-            try:
-                data = json.loads(ENGLISH_WORDS_FILE.read_text(encoding="utf-8"))
-                strong, foreign = frozenset(data["strong"]), frozenset(data["foreign"])
-                _english_words = (strong | foreign | frozenset(data["plain"]), strong, foreign)
-            except (OSError, ValueError, KeyError, TypeError):
-                _english_words = (frozenset(), frozenset(), frozenset())
-        return _english_words
+    try:
+        data = json.loads(ENGLISH_WORDS_FILE.read_text(encoding="utf-8"))
+        strong, foreign = frozenset(data["strong"]), frozenset(data["foreign"])
+        return strong | foreign | frozenset(data["plain"]), strong, foreign
+    except (OSError, ValueError, KeyError, TypeError):
+        return frozenset(), frozenset(), frozenset()
 
 
 def english_at_a_glance(text: str) -> LanguageReading | None:
