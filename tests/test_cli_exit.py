@@ -3,6 +3,7 @@ normal exit does that matters: the exit status, atexit handlers, flushed output.
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,24 @@ def test_the_module_entry_point_returns_the_commands_status() -> None:
     usage = subprocess.run([sys.executable, "-m", "sora_lite", "generate", "--size", "nope"],
                            capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+@pytest.mark.parametrize("user_value, expected", [(None, {1}), ("2", {2})])
+def test_the_command_line_runs_numpy_s_blas_on_one_thread_unless_told_otherwise(user_value: str | None,
+                                                                                expected: set[int]) -> None:
+    """`python -m sora_lite` asks OpenBLAS for one thread before NumPy loads (cli.quiet_blas); a value the user
+    set is kept."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if user_value is not None:
+        env["OPENBLAS_NUM_THREADS"] = user_value
+    code = ("import atexit, runpy, sys; sys.argv = ['sora_lite', 'parse', 'a red ball bounces']; "
+            "atexit.register(lambda: print('BLAS', sorted({p['num_threads'] for p in "
+            "__import__('threadpoolctl').threadpool_info() if p['internal_api'] == 'openblas'}))); "
+            "runpy.run_module('sora_lite', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env=env, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = [x for x in done.stdout.splitlines() if x.startswith("BLAS")][-1]
+    assert set(ast.literal_eval(line.removeprefix("BLAS "))) == expected

@@ -335,8 +335,25 @@ def default_moderator() -> PromptModerator:
         return _default
 
 
-def warm_up() -> None:
-    """Load the rules and the classifier now (call at app start so the first request is not slow)."""
+# One everyday prompt per language moderation judges (and the two romanised ones): `warm_up(every_language=True)`
+# reads each, so each language's word lists are compiled into this machine's caches once.
+WARM_UP_PROMPTS: dict[str, str] = {
+    "en": "a dog plays with a red ball in the park", "es": "un perro juega con una pelota roja en el parque",
+    "fr": "un chien joue avec une balle rouge dans le parc", "de": "ein Hund spielt mit einem roten Ball im Park",
+    "it": "un cane gioca con una palla rossa nel parco", "pt": "um cão brinca com uma bola vermelha no parque",
+    "ru": "собака играет с красным мячом в парке", "zh": "一只狗在公园里玩红色的球", "ja": "犬が公園で赤いボールで遊んでいる",
+    "ar": "كلب يلعب بكرة حمراء في الحديقة", "hi": "एक कुत्ता पार्क में लाल गेंद से खेलता है",
+    "hi_latn": "ek kutta park mein laal gend se khel raha hai", "ar_latn": "kalb byel3ab b kora 7amra fi el 7adi2a",
+}
+
+
+def warm_up(every_language: bool = False) -> None:
+    """Load the rules and the classifier now (call at app start so the first request is not slow).
+
+    `every_language`: also read one prompt in each language moderation judges, which compiles every
+    lexicon; what is derived (compiled rules and word lists, the classifiers' example embeddings) is kept in
+    this machine's caches, so `python -m sora_lite prepare` (install.sh runs it) spares the first command of
+    every later process that work (~7 s for an English prompt, ~30 s more for the first other-language one)."""
     moderator = default_moderator()
     try:
         warm_up_detector()
@@ -349,6 +366,8 @@ def warm_up() -> None:
                 moderator.gloss_classifier.score("warm up")
         except ClassifierUnavailable:
             pass  # reported on every verdict instead
+    if every_language:
+        moderator.moderate_many(list(WARM_UP_PROMPTS.values()))
 
 
 def unsupported_policy() -> str:

