@@ -46,4 +46,7 @@ pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
 # Bytecode for this checkout, as pip writes it for installed packages: a command's start then reads .pyc files
 # instead of compiling ~150 modules each time (which it would, for ever, where PYTHONDONTWRITEBYTECODE is set).
 "$venv/bin/python" -m compileall -q -j 0 sora_lite eval >/dev/null
+# This machine's caches (~1 min once): compiled rules and word lists, the classifiers' example embeddings, the
+# voice's phoneme timings; without it the first clip of each kind pays for them (~7 s English, ~30 s more other).
+"$venv/bin/python" -m sora_lite prepare || echo "install.sh: the caches were not prepared; the first clips will fill them" >&2
 echo "install.sh: done; Python is $venv/bin/python"
