@@ -6,10 +6,11 @@ Goal (issue 15): `python -m sora_lite generate "…" --seconds 4 --size 256` ≤
 interpreter start included, for an English and for a non-English prompt (the English one is read by the
 word list of language.english_at_a_glance; the Spanish one loads lingua's 20 Latin-script languages in a
 helper process). Each CLI run is a fresh interpreter, as from the shell ("cold": nothing of an earlier run is
-in memory); on a machine where `python -m sora_lite prepare` (install.sh runs it) has not filled the caches,
-the first run fills them (exemplar embeddings, the rule book's and each lexicon's compiled regexes, ~7 s once)
-and writes Python's bytecode cache, so one untimed run per prompt goes first. PYTHONDONTWRITEBYTECODE is dropped for the runs: with it
-set (as in some sandboxes) every edited module is compiled again on every run, which no installed copy does.
+in memory); on a machine where `python -m sora_lite prepare` (install.sh runs it) has not filled the
+caches, the first run fills them (exemplar embeddings, the rule book's and each lexicon's compiled regexes,
+~7 s once) and writes Python's bytecode cache, so one untimed run per prompt goes first.
+PYTHONDONTWRITEBYTECODE is dropped for the runs: with it set (as in some sandboxes) every edited module is
+compiled again on every run, which no installed copy does.
 
 App: `python app.py` is started, the page is polled until it answers, then one clip is asked for through
 the HTTP API (`/generate`, as `gradio_client` does); the line gives the seconds from the process start to

@@ -13,10 +13,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 # Clips, keys and the database of the tests go to a folder of their own (one per test process, removed at the
-# end), never to the user's instance (~/.sora_lite) and never shared by two xdist workers.
-if not os.environ.get("SORA_LITE_HOME"):
+# end), never to the user's instance (~/.sora_lite) and never shared by two xdist workers: the workers inherit
+# the environment of the process that started them, so a home another test process made is replaced here.
+_OWNER = "SORA_LITE_TESTS_HOME_OWNER"
+if not os.environ.get("SORA_LITE_HOME") or os.environ.get(_OWNER, str(os.getpid())) != str(os.getpid()):
     _home = tempfile.mkdtemp(prefix="sora-lite-tests-")
-    os.environ["SORA_LITE_HOME"] = _home
+    os.environ["SORA_LITE_HOME"], os.environ[_OWNER] = _home, str(os.getpid())
     atexit.register(shutil.rmtree, _home, True)
 
 # pytest keeps its assertion-rewritten test modules (and Python its .pyc files) only when bytecode may be

@@ -10,9 +10,10 @@ And whole packages load for nothing: `scipy.signal` imports all of `scipy.stats`
 (`array_api_compat.numpy`) touches every lazy NumPy submodule, `numpy.f2py` (~0.1 s, with
 charset_normalizer) and `numpy.testing` (unittest) among them; `scipy.interpolate` (which `scipy.signal`
 needs) imports all of `scipy.optimize` (~0.1 s, with the HiGHS solver) for `minimize_scalar`, which only
-`make_smoothing_spline` calls, and `scipy.signal`'s filter design keeps a reference to it. While `scipy.signal` loads, those are
-stand-ins whose names (any attribute) import the real module when first used; the stand-ins are taken out
-of `sys.modules` and their parent packages right after, so a later import gets the real module.
+`make_smoothing_spline` calls, and `scipy.signal`'s filter design keeps a reference to it. While
+`scipy.signal` loads, those are stand-ins whose names (any attribute) import the real module when first
+used; the stand-ins are taken out of `sys.modules` and their parent packages right after, so a later import
+gets the real module.
 Anything unexpected (another SciPy layout, scipy.signal already loaded) imports it the ordinary way.
 """
 

@@ -25,11 +25,13 @@ def _load_triton_library() -> None:
     except (ImportError, ValueError):
         return
     folders = (spec.submodule_search_locations or []) if spec is not None else []
-    for library in sorted(p for folder in folders for p in (Path(folder) / "_C").glob("libtriton*.so"))[:1]:
-        try:
-            ctypes.CDLL(str(library))  # RTLD_LOCAL, as Python's own import of it
-        except OSError:
-            pass  # then `import triton` would fail here too; nothing to protect
+    libraries = sorted(p for folder in folders for p in (Path(folder) / "_C").glob("libtriton*.so"))
+    if not libraries:
+        return
+    try:
+        ctypes.CDLL(str(libraries[0]))  # RTLD_LOCAL, as Python's own import of it
+    except OSError:
+        pass  # then `import triton` would fail here too; nothing to protect
 
 
 _load_triton_library()
